@@ -1,0 +1,65 @@
+/**
+ * Lock-core figures: complete dual-control openings per second (keys, release, door, relock,
+ * every audit record committed) and the resident memory of a core with 100 users.
+ */
+import {
+  type FactorySetup,
+  generateDeviceIdentity,
+  LockHarness,
+  ManualClock,
+  MemoryLockStore,
+} from "../src/index.js";
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+export async function run(): Promise<void> {
+  const users: FactorySetup["users"] = Array.from({ length: 100 }, (_, index) => ({
+    slot: index,
+    personId: `p-${index}`,
+    role: "user" as const,
+    enabled: true,
+    code: String(10_000_000 + index * 7919).slice(0, 8),
+  }));
+  users[0] = {
+    ...users[0],
+    slot: 0,
+    personId: "p-0",
+    role: "manager",
+    enabled: true,
+    code: "80000000",
+  } as NonNullable<FactorySetup["users"]>[number];
+  const clock = new ManualClock(Date.parse("2026-11-23T08:00:00Z"));
+  const lock = new LockHarness({
+    store: new MemoryLockStore("bench-1"),
+    identity: generateDeviceIdentity("bench-1", "bank-bench"),
+    clock,
+    factory: { timeZone: "Europe/Berlin", policy: { timeDelayMin: 0 }, users },
+  });
+  const entry = (slot: number) => `${String(slot).padStart(2, "0")}${users[slot]?.code}#`;
+  const cycles = 2000;
+  const started = process.hrtime.bigint();
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const first = 1 + (cycle % 98);
+    lock.press(entry(first));
+    lock.press(entry(first + 1));
+    lock.advance(500);
+    lock.door(true);
+    lock.advance(1000);
+    lock.door(false);
+    lock.advance(4000);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (lock.core.state().bolt !== "thrown") throw new Error("bench lock did not relock");
+  console.log(
+    `lock core: ${Math.round(cycles / seconds)} complete dual-control openings/s (in-memory store)`,
+  );
+  globalThis.gc?.();
+  const usage = process.memoryUsage();
+  console.log(
+    `lock core: rss ${mib(usage.rss)} MiB, heap used ${mib(usage.heapUsed)} MiB with 100 users after ${cycles} openings`,
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,358 @@
+/**
+ * Signed fleet commands applied to the lock (SPEC §3 "Remote functions"). The envelope has
+ * been verified already (signature, device, expiry, replay); what remains are the lock's own
+ * rules, which a command never overrides: two approvers for anything that weakens the lock, a
+ * running time lock never shortened, trusted time never moved back beyond a bound.
+ */
+import {
+  type AuditEventKind,
+  formatInstant,
+  fromBase64url,
+  isValid,
+  LockPolicy,
+  type OpenedCommand,
+  openSealedSecret,
+  parseInstant,
+  type TimeLockSchedule,
+} from "@lockfleet/protocol";
+import { hashCode, isDigits } from "./codes.js";
+import { LockRuleError } from "./lock-core.js";
+import {
+  distinctApprovers,
+  holidaysWeaken,
+  policyWeakenings,
+  scheduleWeakens,
+} from "./policy-change.js";
+import type { SectionMap, SectionName, StoredUser } from "./state.js";
+import { holdOnScheduleChange, immediateTimeLockUntil, validateSchedule } from "./time-lock.js";
+
+export interface CommandEffects {
+  deviceId: string;
+  sections(): SectionMap;
+  set<K extends SectionName>(name: K, value: SectionMap[K] | undefined): void;
+  audit(kind: AuditEventKind, actor: string | null, data: Record<string, unknown>): void;
+  lockTime(): number;
+  codeHashKey: Uint8Array;
+  encryptionSecretKey: Uint8Array;
+  setSchedule(schedule: TimeLockSchedule): void;
+  setTrustedTime(offsetMs: number): void;
+  maxBackwardTimeJumpMs: number;
+  endCycle(reason: string): void;
+  envelopeExpiresAt: number;
+  after(action: () => void): void;
+  emitAuditResend(fromSeq: number, toSeq: number): void;
+  emitSelfTest(): void;
+  acknowledge(upToSeq: number, headHash: string): void;
+}
+
+const FLEET = "fleet";
+
+function requireTwoApprovers(approvedBy: readonly string[], what: string): void {
+  if (distinctApprovers(approvedBy) < 2) {
+    throw new LockRuleError(
+      "E_APPROVALS_REQUIRED",
+      `${what} weakens the lock and needs two distinct approvers`,
+    );
+  }
+}
+
+function actorOf(approvedBy: readonly string[] | undefined): string {
+  return approvedBy?.[0] ?? FLEET;
+}
+
+/** Opens a sealed code and checks its form; the clear code lives only inside this function. */
+function sealedCodeHash(
+  effects: CommandEffects,
+  slot: number,
+  sealed: Parameters<typeof openSealedSecret>[0],
+  codeLength: number,
+): string {
+  let clear: Uint8Array;
+  try {
+    clear = openSealedSecret(sealed, effects.encryptionSecretKey);
+  } catch {
+    throw new LockRuleError(
+      "E_SEALED_BOX",
+      "the sealed code cannot be opened with this lock's key",
+    );
+  }
+  const code = new TextDecoder().decode(clear);
+  clear.fill(0);
+  if (!isDigits(code, codeLength))
+    throw new LockRuleError("E_BAD_CODE", `a code on this lock has ${codeLength} digits`);
+  return hashCode(effects.codeHashKey, slot, code);
+}
+
+export function applyCommand(
+  command: OpenedCommand,
+  effects: CommandEffects,
+): Record<string, unknown> | undefined {
+  const s = effects.sections();
+  switch (command.type) {
+    case "user.add": {
+      const { user, initialCode, duressCode } = command.body;
+      const existing = s.users[String(user.slot)];
+      if (existing !== undefined && existing.personId !== user.personId) {
+        throw new LockRuleError("E_SLOT_TAKEN", `user slot ${user.slot} belongs to another person`);
+      }
+      const stored: StoredUser = {
+        ...user,
+        codeHash: sealedCodeHash(effects, user.slot, initialCode, s.policy.codeLength),
+        ...(duressCode === undefined
+          ? {}
+          : {
+              duressCodeHash: sealedCodeHash(effects, user.slot, duressCode, s.policy.codeLength),
+            }),
+        mustChangeCode: true,
+      };
+      effects.set("users", { ...s.users, [String(user.slot)]: stored });
+      effects.audit("user.added", FLEET, {
+        slot: user.slot,
+        personId: user.personId,
+        role: user.role,
+        tenantId: user.tenantId ?? null,
+      });
+      return { slot: user.slot, personId: user.personId };
+    }
+    case "user.change": {
+      const { slot, personId, changes } = command.body;
+      const existing = s.users[String(slot)];
+      if (existing === undefined || existing.personId !== personId) {
+        throw new LockRuleError("E_NO_SUCH_USER", `no user ${personId} in slot ${slot}`);
+      }
+      effects.set("users", {
+        ...s.users,
+        [String(slot)]: { ...existing, ...changes } as StoredUser,
+      });
+      effects.audit("user.changed", FLEET, { slot, personId, changed: Object.keys(changes) });
+      return { slot, personId };
+    }
+    case "user.delete": {
+      const { slot, personId } = command.body;
+      const existing = s.users[String(slot)];
+      if (existing === undefined || existing.personId !== personId) {
+        throw new LockRuleError("E_NO_SUCH_USER", `no user ${personId} in slot ${slot}`);
+      }
+      const { [String(slot)]: _removed, ...rest } = s.users;
+      effects.set("users", rest);
+      effects.audit("user.deleted", FLEET, { slot, personId });
+      return { slot, personId, deleted: true };
+    }
+    case "policy.change": {
+      const { policy, approvedBy } = command.body;
+      if (!isValid(LockPolicy, policy)) throw new LockRuleError("E_SCHEMA", "policy is not valid");
+      const weakenings = policyWeakenings(s.policy, policy);
+      if (weakenings.length > 0)
+        requireTwoApprovers(approvedBy, `policy change (${weakenings.join("; ")})`);
+      effects.set("policy", policy);
+      effects.audit("policy.changed", actorOf(approvedBy), { policy, approvedBy, weakenings });
+      return { weakenings };
+    }
+    case "timeLock.schedule": {
+      const { schedule, approvedBy } = command.body;
+      const invalid = validateSchedule(schedule);
+      if (invalid !== undefined) throw new LockRuleError(invalid.code, invalid.message);
+      if (scheduleWeakens(s.timeLock.schedule, schedule))
+        requireTwoApprovers(approvedBy, "time-lock schedule change");
+      return changeSchedule(effects, schedule, approvedBy, "timeLock.scheduleChanged");
+    }
+    case "timeLock.holidays": {
+      const { holidays, approvedBy } = command.body;
+      const schedule = { ...s.timeLock.schedule, holidays };
+      const invalid = validateSchedule(schedule);
+      if (invalid !== undefined) throw new LockRuleError(invalid.code, invalid.message);
+      if (holidaysWeaken(s.timeLock.schedule.holidays, holidays))
+        requireTwoApprovers(approvedBy, "holiday calendar change");
+      return changeSchedule(effects, schedule, approvedBy, "timeLock.holidaysChanged");
+    }
+    case "timeLock.immediate": {
+      const now = effects.lockTime();
+      const until = immediateTimeLockUntil(
+        now,
+        command.body.minutes * 60_000,
+        s.timeLock.immediateUntil,
+      );
+      effects.set("timeLock", { ...s.timeLock, immediateUntil: until });
+      effects.endCycle("immediateTimeLock");
+      effects.audit("timeLock.immediate", FLEET, {
+        minutes: command.body.minutes,
+        until: formatInstant(until),
+      });
+      return { until: formatInstant(until) };
+    }
+    case "remote.block": {
+      effects.set("remote", { ...s.remote, blocked: true, blockReason: command.body.reason });
+      effects.endCycle("remoteBlock");
+      effects.audit("remote.blocked", FLEET, { reason: command.body.reason });
+      return { blocked: true };
+    }
+    case "remote.unblock": {
+      const { blockReason: _reason, ...remote } = s.remote;
+      effects.set("remote", { ...remote, blocked: false });
+      effects.audit("remote.unblocked", actorOf(command.body.approvedBy), {
+        approvedBy: command.body.approvedBy,
+      });
+      return { blocked: false };
+    }
+    case "remote.centralRelease": {
+      const { approvedBy, reason } = command.body;
+      if (distinctApprovers(approvedBy) < 1)
+        throw new LockRuleError("E_APPROVALS_REQUIRED", "central release names no approver");
+      effects.set("remote", {
+        ...s.remote,
+        centralRelease: { commandId: command.id, approvedBy, expiresAt: command.expiresAt },
+      });
+      effects.audit("remote.centralRelease", actorOf(approvedBy), {
+        approvedBy,
+        reason,
+        until: formatInstant(command.expiresAt),
+      });
+      return { until: formatInstant(command.expiresAt) };
+    }
+    case "grant": {
+      const grant = command.body;
+      if (!grant.locks.includes(effects.deviceId)) {
+        throw new LockRuleError("E_WRONG_DEVICE", `grant ${grant.grantId} does not name this lock`);
+      }
+      if (grant.persons === undefined && grant.tenantRole === undefined) {
+        throw new LockRuleError(
+          "E_SCHEMA",
+          `grant ${grant.grantId} names neither persons nor a tenant role`,
+        );
+      }
+      if (parseInstant(grant.notAfter) <= parseInstant(grant.notBefore)) {
+        throw new LockRuleError("E_SCHEMA", `grant ${grant.grantId} ends before it begins`);
+      }
+      const existing = s.grants[grant.grantId];
+      if (existing?.revoked)
+        throw new LockRuleError("E_GRANT_REVOKED", `grant ${grant.grantId} was revoked`);
+      effects.set("grants", {
+        ...pruneGrants(s, effects.lockTime()),
+        [grant.grantId]: { grant, openings: existing?.openings ?? 0, revoked: false },
+      });
+      effects.audit("grant.installed", FLEET, {
+        grantId: grant.grantId,
+        persons: grant.persons ?? null,
+        tenantRole: grant.tenantRole ?? null,
+        notBefore: grant.notBefore,
+        notAfter: grant.notAfter,
+        maxOpenings: grant.maxOpenings,
+        dualControlRequired: grant.dualControlRequired,
+      });
+      return { grantId: grant.grantId };
+    }
+    case "grant.revoke": {
+      const existing = s.grants[command.body.grantId];
+      if (existing === undefined)
+        throw new LockRuleError("E_NO_SUCH_GRANT", `no grant ${command.body.grantId} on this lock`);
+      effects.set("grants", {
+        ...s.grants,
+        [command.body.grantId]: { ...existing, revoked: true },
+      });
+      effects.audit("grant.revoked", FLEET, { grantId: command.body.grantId });
+      return { grantId: command.body.grantId, revoked: true };
+    }
+    case "time.sync": {
+      const trusted = parseInstant(command.body.time);
+      const current = effects.lockTime();
+      if (trusted < current - effects.maxBackwardTimeJumpMs) {
+        effects.audit("time.rejected", FLEET, {
+          from: formatInstant(current),
+          to: command.body.time,
+          reason: "backwardJumpTooLarge",
+        });
+        throw new LockRuleError(
+          "E_TIME_BACKWARDS",
+          `trusted time ${command.body.time} is more than ${effects.maxBackwardTimeJumpMs / 1000} s behind lock time ${formatInstant(current)}`,
+        );
+      }
+      const offsetMs = s.time.offsetMs + (trusted - current);
+      effects.setTrustedTime(offsetMs);
+      effects.audit("time.changed", FLEET, {
+        from: formatInstant(current),
+        to: command.body.time,
+        jumpMs: trusted - current,
+      });
+      return { offsetMs };
+    }
+    case "audit.ack": {
+      try {
+        effects.acknowledge(command.body.upToSeq, command.body.headHash);
+      } catch (error) {
+        throw new LockRuleError(
+          "E_ACK_MISMATCH",
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+      effects.audit("audit.acknowledged", FLEET, { upToSeq: command.body.upToSeq });
+      return { upToSeq: command.body.upToSeq };
+    }
+    case "audit.gapRequest": {
+      const { fromSeq, toSeq } = command.body;
+      if (toSeq < fromSeq) throw new LockRuleError("E_SCHEMA", "gap request ends before it starts");
+      effects.after(() => effects.emitAuditResend(fromSeq, toSeq));
+      return { fromSeq, toSeq };
+    }
+    case "selfTest.request": {
+      effects.after(() => effects.emitSelfTest());
+      return { started: true };
+    }
+    case "otp.secret": {
+      try {
+        openSealedSecret(command.body.secret, effects.encryptionSecretKey).fill(0);
+      } catch {
+        throw new LockRuleError(
+          "E_SEALED_BOX",
+          "the one-time-code secret cannot be opened with this lock's key",
+        );
+      }
+      effects.set("otp", { sealed: command.body.secret, highest: command.body.counter, used: [] });
+      effects.audit("otp.secretInstalled", FLEET, { counter: command.body.counter });
+      return { installed: true };
+    }
+    case "fleetKey.install": {
+      const { keyId, publicKey, retire } = command.body;
+      if (fromBase64url(publicKey).length !== 32)
+        throw new LockRuleError("E_BAD_KEY", "a fleet key has 32 bytes");
+      const fleetKeys = { ...s.trust.fleetKeys, [keyId]: publicKey };
+      if (retire !== undefined) {
+        if (retire === keyId) throw new LockRuleError("E_BAD_KEY", "a key cannot retire itself");
+        delete fleetKeys[retire];
+      }
+      effects.set("trust", { ...s.trust, fleetKeys });
+      effects.audit("fleetKey.installed", FLEET, { keyId, retired: retire ?? null });
+      if (retire !== undefined) effects.audit("fleetKey.retired", FLEET, { keyId: retire });
+      return { keyId };
+    }
+  }
+}
+
+function changeSchedule(
+  effects: CommandEffects,
+  schedule: TimeLockSchedule,
+  approvedBy: readonly string[],
+  kind: "timeLock.scheduleChanged" | "timeLock.holidaysChanged",
+): Record<string, unknown> {
+  const s = effects.sections();
+  const now = effects.lockTime();
+  // A running time lock is never shortened: the old end is kept as a hold.
+  const hold = holdOnScheduleChange(s.timeLock.schedule, schedule, now);
+  const immediateUntil = Math.max(s.timeLock.immediateUntil ?? 0, hold ?? 0);
+  effects.set("timeLock", { schedule, ...(immediateUntil > now ? { immediateUntil } : {}) });
+  effects.setSchedule(schedule);
+  effects.audit(kind, actorOf(approvedBy), {
+    schedule,
+    approvedBy,
+    ...(hold === undefined ? {} : { heldUntil: formatInstant(hold) }),
+  });
+  return hold === undefined ? {} : { heldUntil: formatInstant(hold) };
+}
+
+/** Grants that ended long ago need not be kept on the lock (their use is in the audit log). */
+function pruneGrants(s: SectionMap, now: number): SectionMap["grants"] {
+  return Object.fromEntries(
+    Object.entries(s.grants).filter(
+      ([, stored]) => parseInstant(stored.grant.notAfter) > now - 7 * 24 * 3600_000,
+    ),
+  );
+}

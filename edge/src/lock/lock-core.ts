@@ -1,0 +1,1448 @@
+/**
+ * The lock core: decides whether the bolt may move (SPEC §3). It owns no timers, files or
+ * sockets: time comes from the injected Clock, persistence from the LockStore, and the
+ * hardware is driven through LockOutputs. Every input (key, door, bolt sensor, tamper,
+ * command, tick) runs as one unit of work: state changes and audit events are committed in
+ * one transaction, and only then are outputs driven — so the bolt never moves on an opening
+ * that is not on record. Any internal error leaves the bolt thrown (fail-secure).
+ */
+
+import { createHmac } from "node:crypto";
+import {
+  ALARM_PRIORITY,
+  type AlarmKind,
+  type AuditRecord,
+  type Checkpoint,
+  type CommandResult,
+  canonicalJson,
+  closeSeal,
+  DEFAULT_LOCK_POLICY,
+  dynamicTruncate,
+  findOneTimeCode,
+  formatInstant,
+  fromBase64url,
+  LockPolicy,
+  type LockState,
+  type LockUser,
+  type OpenedCommand,
+  OTP_COUNTER_LOOKAHEAD,
+  openCommand,
+  openSealedSecret,
+  parseInstant,
+  peekEnvelopeId,
+  type ReplayGuard,
+  signCheckpoint,
+  type TimeLockSchedule,
+  validate,
+} from "@lockfleet/protocol";
+import type { AuditAppend, LockStore } from "../store/lock-store.js";
+import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
+import { applyCommand, type CommandEffects } from "./commands.js";
+import { DISPLAY, type DisplayLines } from "./display.js";
+import { afterWrongCode, NO_PENALTY } from "./penalty.js";
+import type { BoltPosition, BuzzerSound, Clock, DeviceIdentity, LockOutputs } from "./ports.js";
+import type {
+  Authorisation,
+  CycleSection,
+  SectionMap,
+  SectionName,
+  StoredGrant,
+  StoredUser,
+} from "./state.js";
+import { TimeLockEvaluator } from "./time-lock.js";
+
+export const FIRMWARE_VERSION = "lockfleet-edge/0.1.0";
+
+/** A user installed with a clear code at factory set-up or by a scenario; hashed at once. */
+export type SeedUser = LockUser & { code: string; duressCode?: string; mustChangeCode?: boolean };
+
+export interface FactorySetup {
+  timeZone: string;
+  policy?: Partial<LockPolicy>;
+  weekly?: TimeLockSchedule["weekly"];
+  holidays?: TimeLockSchedule["holidays"];
+  /** Trusted fleet keys, base64url, by keyId. */
+  fleetKeys?: Record<string, string>;
+  users?: SeedUser[];
+  /** Factory master code (slot 00); it must be changed on first use. */
+  factoryMasterCode?: string;
+}
+
+export interface LockCoreOptions {
+  store: LockStore;
+  clock: Clock;
+  outputs: LockOutputs;
+  identity: DeviceIdentity;
+  /** Used only when the store is new. */
+  factory?: FactorySetup;
+  /** The bolt sensor must confirm a drive within this time, or the bolt counts as jammed. */
+  boltSensorTimeoutMs?: number;
+  /** Trusted time may move the clock back by at most this much. */
+  maxBackwardTimeJumpMs?: number;
+  /** Sign a checkpoint after this many new audit records. */
+  checkpointEvery?: number;
+}
+
+export interface LockCoreEvents {
+  audit: (records: AuditRecord[]) => void;
+  alarm: (alarm: {
+    kind: AlarmKind;
+    priority: string;
+    auditSeq: number;
+    actor: string | null;
+    data: Record<string, unknown>;
+  }) => void;
+  checkpoint: (checkpoint: Checkpoint) => void;
+  auditResend: (fromSeq: number, toSeq: number) => void;
+  selfTestRequested: () => void;
+  fault: (error: Error) => void;
+}
+
+type Listeners = { [K in keyof LockCoreEvents]: Set<LockCoreEvents[K]> };
+
+/** A refusal by the lock's own rules: stable code, sentence for a person. */
+export class LockRuleError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = "LockRuleError";
+  }
+}
+
+type EntryMode =
+  | { kind: "code" }
+  | { kind: "oneTimeCode"; user: StoredUser; duress: boolean }
+  | { kind: "changeCode"; stage: "identify" }
+  | {
+      kind: "changeCode";
+      stage: "new" | "repeat";
+      user: StoredUser;
+      newCodeHash?: string;
+      newDuressHash?: string;
+    };
+
+interface Work {
+  sections: Partial<Record<SectionName, unknown>>;
+  events: AuditAppend[];
+  alarms: Array<{ index: number; kind: AlarmKind }>;
+  outputs: Array<() => void>;
+  after: Array<() => void>;
+}
+
+const DEFAULT_FACTORY_MASTER_CODE = "12345678";
+const MINUTE = 60_000;
+const SECOND = 1000;
+
+export class LockCore {
+  readonly deviceId: string;
+  readonly #store: LockStore;
+  readonly #clock: Clock;
+  readonly #outputs: LockOutputs;
+  readonly #identity: DeviceIdentity;
+  readonly #options: Required<
+    Pick<LockCoreOptions, "boltSensorTimeoutMs" | "maxBackwardTimeJumpMs" | "checkpointEvery">
+  >;
+  readonly #listeners: Listeners = {
+    audit: new Set(),
+    alarm: new Set(),
+    checkpoint: new Set(),
+    auditResend: new Set(),
+    selfTestRequested: new Set(),
+    fault: new Set(),
+  };
+
+  #s: SectionMap;
+  #work: Work | undefined;
+  #evaluator: TimeLockEvaluator;
+
+  // Volatile state: what the hardware reports and what runs on the monotonic clock.
+  #entry = "";
+  #entryDeadline: number | undefined;
+  #mode: EntryMode = { kind: "code" };
+  #message: DisplayLines | undefined;
+  #bolt: "thrown" | "retracted" | "jammed" | "unknown" = "unknown";
+  #boltCommand: { position: BoltPosition; by: number } | undefined;
+  #doorOpen = false;
+  #doorForced = false;
+  #tamper = false;
+  #secondCodeBy: number | undefined;
+  #delayEndsAt: number | undefined;
+  #windowEndsAt: number | undefined;
+  #relockAt: number | undefined;
+  #ajarAt: number | undefined;
+  #penaltyUntil: number | undefined;
+  #trustedTime = false;
+  #activeAlarms = new Set<AlarmKind>();
+  #lastDisplay: DisplayLines | undefined;
+  #sinceCheckpoint = 0;
+  #faulted = false;
+
+  private constructor(options: LockCoreOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#outputs = options.outputs;
+    this.#identity = options.identity;
+    this.deviceId = options.identity.deviceId;
+    if (options.store.deviceId !== this.deviceId) {
+      throw new Error(
+        `E_STORE_DEVICE_MISMATCH: store belongs to ${options.store.deviceId}, not ${this.deviceId}`,
+      );
+    }
+    this.#options = {
+      boltSensorTimeoutMs: options.boltSensorTimeoutMs ?? 3000,
+      maxBackwardTimeJumpMs: options.maxBackwardTimeJumpMs ?? 5 * MINUTE,
+      checkpointEvery: options.checkpointEvery ?? 100,
+    };
+    this.#s = this.#loadSections();
+    this.#evaluator = new TimeLockEvaluator(this.#s.timeLock.schedule);
+  }
+
+  /** Opens the lock from its store (setting it up from `factory` when the store is new) and boots it. */
+  static open(options: LockCoreOptions): LockCore {
+    const isNew = options.store.readSection("policy") === undefined;
+    if (isNew) LockCore.#initialise(options);
+    const core = new LockCore(options);
+    core.#boot(isNew);
+    return core;
+  }
+
+  static #initialise(options: LockCoreOptions): void {
+    const factory = options.factory;
+    if (factory === undefined) {
+      throw new Error("E_NOT_PROVISIONED: the lock store is empty and no factory set-up was given");
+    }
+    const policy = { ...DEFAULT_LOCK_POLICY, ...factory.policy };
+    const policyCheck = validate(LockPolicy, policy, "policy");
+    if (!policyCheck.ok) throw new Error(`E_BAD_CONFIG: ${policyCheck.error.message}`);
+    const schedule: TimeLockSchedule = {
+      timeZone: factory.timeZone,
+      weekly: factory.weekly ?? [],
+      holidays: factory.holidays ?? [],
+    };
+    new TimeLockEvaluator(schedule); // throws E_TIME_LOCK_INVALID on a bad zone or period
+    const key = options.identity.codeHashKey;
+    const masterCode =
+      factory.factoryMasterCode ?? DEFAULT_FACTORY_MASTER_CODE.slice(0, policy.codeLength);
+    const users: Record<string, StoredUser> = {
+      "0": {
+        slot: 0,
+        personId: "factory-master",
+        role: "master",
+        enabled: true,
+        codeHash: hashCode(key, 0, masterCode),
+        mustChangeCode: true,
+      },
+    };
+    for (const seed of factory.users ?? []) {
+      const { code, duressCode, mustChangeCode, ...user } = seed;
+      if (!isDigits(code, policy.codeLength)) {
+        throw new Error(
+          `E_BAD_CONFIG: user ${user.slot} code must have ${policy.codeLength} digits`,
+        );
+      }
+      users[String(user.slot)] = {
+        ...user,
+        codeHash: hashCode(key, user.slot, code),
+        ...(duressCode === undefined
+          ? {}
+          : { duressCodeHash: hashCode(key, user.slot, duressCode) }),
+        mustChangeCode: mustChangeCode ?? false,
+      };
+    }
+    options.store.commit({
+      sections: {
+        policy,
+        users,
+        penalty: NO_PENALTY,
+        timeLock: { schedule },
+        remote: { blocked: false },
+        grants: {},
+        trust: { fleetKeys: factory.fleetKeys ?? {}, highestSeq: 0 },
+        time: { offsetMs: 0 },
+        openings: { counter: 0 },
+      },
+      events: [
+        {
+          at: options.clock.now(),
+          kind: "policy.changed",
+          actor: null,
+          data: { reason: "factory set-up", policy, users: Object.keys(users).length },
+        },
+      ],
+    });
+  }
+
+  #loadSections(): SectionMap {
+    const read = <K extends SectionName>(name: K): SectionMap[K] | undefined =>
+      this.#store.readSection<SectionMap[K]>(name);
+    const policy = read("policy");
+    const timeLock = read("timeLock");
+    if (policy === undefined || timeLock === undefined)
+      throw new Error("E_STORE_CORRUPT: lock policy or time-lock section missing");
+    return {
+      policy,
+      users: read("users") ?? {},
+      penalty: read("penalty") ?? NO_PENALTY,
+      timeLock,
+      remote: read("remote") ?? { blocked: false },
+      grants: read("grants") ?? {},
+      otp: read("otp") as SectionMap["otp"],
+      trust: read("trust") ?? { fleetKeys: {}, highestSeq: 0 },
+      time: read("time") ?? { offsetMs: 0 },
+      cycle: read("cycle") as SectionMap["cycle"],
+      openings: read("openings") ?? { counter: 0 },
+    };
+  }
+
+  // ---------------------------------------------------------------- events
+
+  on<K extends keyof LockCoreEvents>(event: K, listener: LockCoreEvents[K]): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.#listeners[event].delete(listener);
+  }
+
+  #emit<K extends keyof LockCoreEvents>(event: K, ...args: Parameters<LockCoreEvents[K]>): void {
+    for (const listener of this.#listeners[event])
+      (listener as (...a: Parameters<LockCoreEvents[K]>) => void)(...args);
+  }
+
+  // ---------------------------------------------------------------- unit of work
+
+  #run<T>(work: () => T): T | undefined {
+    if (this.#work !== undefined)
+      throw new Error("E_REENTRANT: lock core input while another is being handled");
+    this.#work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
+    try {
+      const result = work();
+      this.#refreshDisplay();
+      this.#commit();
+      return result;
+    } catch (error) {
+      this.#work = undefined;
+      this.#failSecure(error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    }
+  }
+
+  #commit(): void {
+    const work = this.#work;
+    if (work === undefined) return;
+    this.#work = undefined;
+    const records =
+      Object.keys(work.sections).length > 0 || work.events.length > 0
+        ? this.#store.commit({ sections: work.sections, events: work.events })
+        : [];
+    for (const output of work.outputs) output();
+    if (records.length > 0) this.#emit("audit", records);
+    for (const alarm of work.alarms) {
+      const record = records[alarm.index];
+      if (record === undefined) continue;
+      this.#emit("alarm", {
+        kind: alarm.kind,
+        priority: ALARM_PRIORITY[alarm.kind],
+        auditSeq: record.seq,
+        actor: record.actor,
+        data: record.data,
+      });
+    }
+    for (const after of work.after) after();
+    this.#sinceCheckpoint += records.length;
+    if (this.#sinceCheckpoint >= this.#options.checkpointEvery) this.checkpoint();
+  }
+
+  /** Any internal error: bolt thrown, cycle ended, fault on the display and on record. */
+  #failSecure(error: Error): void {
+    this.#faulted = true;
+    try {
+      this.#outputs.driveBolt("thrown");
+      this.#outputs.display(DISPLAY.fault());
+      this.#outputs.buzzer("alarm");
+    } catch {
+      // The hardware itself failing is reported below with the original error.
+    }
+    this.#clearCycleTimers();
+    try {
+      this.#s = this.#loadSections();
+      this.#s.cycle = undefined as unknown as CycleSection;
+      this.#store.commit({
+        sections: { cycle: null },
+        events: [
+          {
+            at: this.lockTime(),
+            kind: "lock.fault",
+            actor: null,
+            data: { error: error.message.slice(0, 300) },
+          },
+        ],
+      });
+    } catch {
+      // Storage is what failed; the fault event below still reaches the runtime.
+    }
+    this.#emit("fault", error);
+  }
+
+  #set<K extends SectionName>(name: K, value: SectionMap[K] | undefined): void {
+    (this.#s as unknown as Record<string, unknown>)[name] = value;
+    this.#required().sections[name] = value ?? null;
+  }
+
+  #required(): Work {
+    if (this.#work === undefined)
+      throw new Error("E_INTERNAL: lock state changed outside a unit of work");
+    return this.#work;
+  }
+
+  #audit(
+    kind: AuditAppend["kind"],
+    actor: string | null,
+    data: Record<string, unknown> = {},
+  ): void {
+    this.#required().events.push({ at: this.lockTime(), kind, actor, data });
+  }
+
+  #raise(kind: AlarmKind, actor: string | null, data: Record<string, unknown> = {}): void {
+    const work = this.#required();
+    work.alarms.push({ index: work.events.length, kind });
+    if (kind !== "forcedUser") this.#activeAlarms.add(kind);
+    this.#audit("alarm.raised", actor, { alarm: kind, priority: ALARM_PRIORITY[kind], ...data });
+  }
+
+  #clear(kind: AlarmKind): void {
+    if (this.#activeAlarms.delete(kind)) this.#audit("alarm.cleared", null, { alarm: kind });
+  }
+
+  #output(action: () => void): void {
+    this.#required().outputs.push(action);
+  }
+
+  #driveBolt(position: BoltPosition): void {
+    this.#boltCommand = {
+      position,
+      by: this.#clock.monotonic() + this.#options.boltSensorTimeoutMs,
+    };
+    this.#output(() => this.#outputs.driveBolt(position));
+  }
+
+  #buzz(sound: BuzzerSound): void {
+    this.#output(() => this.#outputs.buzzer(sound));
+  }
+
+  #show(lines: DisplayLines): void {
+    this.#message = lines;
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** The lock's notion of now: real-time clock plus the offset set by trusted time. */
+  lockTime(): number {
+    return this.#clock.now() + (this.#s.time?.offsetMs ?? 0);
+  }
+
+  #mono(): number {
+    return this.#clock.monotonic();
+  }
+
+  #hasTimeLock(): boolean {
+    const { schedule, immediateUntil } = this.#s.timeLock;
+    return (
+      schedule.weekly.length > 0 ||
+      schedule.holidays.length > 0 ||
+      (immediateUntil ?? 0) > this.lockTime()
+    );
+  }
+
+  /** Time-locked now? Without trusted time since boot, a container with any time lock stays locked. */
+  isTimeLocked(): boolean {
+    if (!this.#trustedTime && this.#hasTimeLock()) return true;
+    return this.#evaluator.isLocked(this.lockTime(), this.#s.timeLock.immediateUntil);
+  }
+
+  // ---------------------------------------------------------------- boot
+
+  #boot(isNew: boolean): void {
+    this.#run(() => {
+      this.#audit("device.started", null, {
+        firmware: FIRMWARE_VERSION,
+        factorySetUp: isNew,
+        cleanShutdown: this.#store.previousShutdownWasClean,
+      });
+      if (!isNew && !this.#store.previousShutdownWasClean) {
+        this.#audit("power.lost", null, {});
+        this.#raise("powerLoss", null, {});
+      }
+      const penalty = this.#s.penalty;
+      if (penalty.runningMs !== undefined) {
+        // The lockout runs again in full: a power cut never shortens it.
+        this.#penaltyUntil = this.#mono() + penalty.runningMs;
+        this.#audit("penalty.started", null, {
+          minutes: penalty.runningMs / MINUTE,
+          restarted: true,
+        });
+      }
+      const cycle = this.#s.cycle;
+      if (cycle !== undefined && cycle !== null) {
+        if ((cycle.phase === "delay" || cycle.phase === "window") && cycle.opening.length > 0) {
+          this.#startDelay(
+            { ...cycle, phase: "delay", round: 1, authorisations: cycle.opening },
+            true,
+          );
+        } else {
+          this.#endCycle("cycle.expired", { reason: "restart" });
+        }
+      }
+      this.#driveBolt("thrown");
+      this.#show(DISPLAY.idle());
+    });
+  }
+
+  /** Marks a clean shutdown; the bolt stays as it is (thrown unless a cycle is open). */
+  shutdown(): void {
+    this.#store.close();
+  }
+
+  // ---------------------------------------------------------------- keypad
+
+  /** One key of the keypad: digits, '#' (enter) or '*' (clear; cancel; on an idle lock: change code). */
+  pressKey(key: string): void {
+    this.#run(() => {
+      if (!/^[0-9#*]$/.test(key))
+        throw new LockRuleError("E_BAD_KEY", `"${key}" is not a keypad key`);
+      this.#buzz("key");
+      this.#message = undefined;
+      if (this.#penaltyUntil !== undefined) {
+        // Not evaluated during a lockout, so it cannot restart or extend it.
+        this.#show(DISPLAY.penalty(this.#penaltyUntil - this.#mono()));
+        return;
+      }
+      if (/\d/.test(key)) {
+        if (this.#entry.length < 16) this.#entry += key;
+        this.#entryDeadline = this.#mono() + this.#s.policy.keyTimeoutSec * SECOND;
+        return;
+      }
+      const entered = this.#entry;
+      this.#entry = "";
+      this.#entryDeadline = undefined;
+      if (key === "*") {
+        this.#star(entered);
+        return;
+      }
+      this.#enter(entered);
+    });
+  }
+
+  #star(entered: string): void {
+    if (entered.length > 0) return;
+    if (this.#mode.kind !== "code") {
+      this.#mode = { kind: "code" };
+      return;
+    }
+    const cycle = this.#s.cycle;
+    if (
+      cycle &&
+      (cycle.phase === "collecting" || cycle.phase === "delay" || cycle.phase === "window")
+    ) {
+      this.#endCycle("cycle.cancelled", { reason: "cancelled at keypad" });
+      this.#show(DISPLAY.cancelled());
+      return;
+    }
+    if (!cycle) {
+      this.#mode = { kind: "changeCode", stage: "identify" };
+      this.#show(DISPLAY.changeCode());
+    }
+  }
+
+  #enter(entered: string): void {
+    const mode = this.#mode;
+    if (mode.kind === "oneTimeCode") {
+      this.#enterOneTimeCode(mode.user, mode.duress, entered);
+      return;
+    }
+    if (mode.kind === "changeCode" && mode.stage !== "identify") {
+      this.#enterNewCode(mode, entered);
+      return;
+    }
+    const policy = this.#s.policy;
+    if (!isDigits(entered, 2 + policy.codeLength)) {
+      this.#wrongCode(entered.slice(0, 2), "format");
+      return;
+    }
+    const slot = Number(entered.slice(0, 2));
+    const code = entered.slice(2);
+    const user = this.#s.users[String(slot)];
+    const match = this.#matchCode(slot, code, user);
+    if (user === undefined || match === undefined) {
+      this.#wrongCode(entered.slice(0, 2), "wrongCode");
+      return;
+    }
+    this.#correctCode();
+    if (match === "duress") this.#duress(user);
+    if (mode.kind === "changeCode" || user.mustChangeCode) {
+      this.#mode = { kind: "changeCode", stage: "new", user };
+      this.#audit("code.accepted", user.personId, {
+        slot,
+        purpose: "codeChange",
+        forced: user.mustChangeCode,
+      });
+      this.#show(DISPLAY.newCode());
+      this.#buzz("accept");
+      return;
+    }
+    const refusal = this.#refusal(user);
+    if (refusal !== undefined) {
+      this.#audit("code.rejected", user.personId, { slot, reason: refusal.reason });
+      this.#show(refusal.display);
+      this.#buzz("reject");
+      return;
+    }
+    const grant = this.#activeGrantFor(user);
+    if (grant === undefined && (user.role === "courier" || user.role === "service")) {
+      // Couriers and service staff hold something besides their code: a grant or a one-time code.
+      this.#mode = { kind: "oneTimeCode", user, duress: match === "duress" };
+      this.#audit("code.accepted", user.personId, { slot, awaiting: "oneTimeCode" });
+      this.#show(DISPLAY.oneTimeCode());
+      this.#buzz("accept");
+      return;
+    }
+    this.#authorise({
+      personId: user.personId,
+      slot,
+      party: user.tenantId === undefined ? "bank" : "cit",
+      via: grant === undefined ? "code" : "grant",
+      duress: match === "duress",
+      ...(grant === undefined
+        ? {}
+        : { grantId: grant.grant.grantId, single: !grant.grant.dualControlRequired }),
+    });
+  }
+
+  #matchCode(
+    slot: number,
+    code: string,
+    user: StoredUser | undefined,
+  ): "normal" | "duress" | undefined {
+    const key = this.#identity.codeHashKey;
+    const mode = this.#s.policy.duressMode;
+    // Every comparison is made whatever matches, so timing does not tell which one did.
+    const normal = codeMatches(key, slot, code, user?.codeHash);
+    const byDigit =
+      mode === "lastDigitPlusOne" &&
+      codeMatches(key, slot, codeBehindDuressEntry(code), user?.codeHash);
+    const separate = mode === "separateCode" && codeMatches(key, slot, code, user?.duressCodeHash);
+    if (normal) return "normal";
+    if (byDigit || separate) return "duress";
+    return undefined;
+  }
+
+  #correctCode(): void {
+    const penalty = this.#s.penalty;
+    if (penalty.consecutiveWrong !== 0 || penalty.lockouts !== 0) this.#set("penalty", NO_PENALTY);
+  }
+
+  #wrongCode(slotText: string, reason: string): void {
+    this.#mode = { kind: "code" };
+    const { state, lockoutMs } = afterWrongCode(this.#s.policy, this.#s.penalty);
+    this.#set("penalty", state);
+    this.#audit("code.rejected", null, {
+      slot: slotText,
+      reason,
+      consecutiveWrong: state.consecutiveWrong,
+    });
+    this.#buzz("reject");
+    this.#show(DISPLAY.wrongCode());
+    if (lockoutMs !== undefined) {
+      this.#penaltyUntil = this.#mono() + lockoutMs;
+      this.#audit("penalty.started", null, {
+        minutes: lockoutMs / MINUTE,
+        lockout: state.lockouts,
+      });
+      this.#raise("wrongCodeEntryLimit", null, { minutes: lockoutMs / MINUTE });
+      this.#show(DISPLAY.penalty(lockoutMs));
+    }
+  }
+
+  #duress(user: StoredUser): void {
+    // Silent: the relay pulses and the alarm leaves at highest priority; nothing local changes.
+    this.#output(() => this.#outputs.pulseSilentAlarm());
+    this.#raise("forcedUser", user.personId, { slot: user.slot });
+  }
+
+  /** Why this user may not take part in an opening now, if they may not. */
+  #refusal(user: StoredUser): { reason: string; display: DisplayLines } | undefined {
+    const now = this.lockTime();
+    const cycle = this.#s.cycle;
+    if (cycle && (cycle.phase === "released" || cycle.phase === "open")) {
+      return { reason: "alreadyOpen", display: DISPLAY.open() };
+    }
+    if (cycle?.phase === "delay")
+      return { reason: "delayRunning", display: DISPLAY.delay(this.#remaining(this.#delayEndsAt)) };
+    if (this.#s.remote.blocked) return { reason: "blocked", display: DISPLAY.blocked() };
+    if (this.isTimeLocked()) return { reason: "timeLocked", display: DISPLAY.timeLocked() };
+    if (!user.enabled) return { reason: "disabled", display: DISPLAY.notPermitted() };
+    if (user.validFrom !== undefined && now < parseInstant(user.validFrom)) {
+      return { reason: "notYetValid", display: DISPLAY.notPermitted() };
+    }
+    if (user.validUntil !== undefined && now >= parseInstant(user.validUntil)) {
+      return { reason: "expired", display: DISPLAY.notPermitted() };
+    }
+    if (user.role === "master" && !this.#s.policy.masterMayOpen) {
+      return { reason: "masterMayNotOpen", display: DISPLAY.notPermitted() };
+    }
+    if (user.timeProfile !== undefined && user.timeProfile.length > 0) {
+      // A time profile lists when the user may open; the evaluator answers "inside a period".
+      const profile = new TimeLockEvaluator({
+        timeZone: this.#s.timeLock.schedule.timeZone,
+        weekly: user.timeProfile,
+        holidays: [],
+      });
+      if (!profile.isLocked(now))
+        return { reason: "outsideTimeProfile", display: DISPLAY.notPermitted() };
+    }
+    return undefined;
+  }
+
+  #activeGrantFor(user: StoredUser): StoredGrant | undefined {
+    const now = this.lockTime();
+    return Object.values(this.#s.grants).find(
+      ({ grant, openings, revoked }) =>
+        !revoked &&
+        openings < grant.maxOpenings &&
+        parseInstant(grant.notBefore) <= now &&
+        now < parseInstant(grant.notAfter) &&
+        grant.locks.includes(this.deviceId) &&
+        ((grant.persons?.includes(user.personId) ?? false) ||
+          (grant.tenantRole !== undefined &&
+            grant.tenantRole.tenantId === user.tenantId &&
+            grant.tenantRole.role === user.role)),
+    );
+  }
+
+  #enterOneTimeCode(user: StoredUser, duress: boolean, entered: string): void {
+    this.#mode = { kind: "code" };
+    const otp = this.#s.otp;
+    if (otp === undefined || otp === null) {
+      this.#audit("otp.rejected", user.personId, { reason: "noSecretInstalled" });
+      this.#show(DISPLAY.notPermitted());
+      this.#buzz("reject");
+      return;
+    }
+    if (!isDigits(entered, 8)) {
+      this.#wrongCode(String(user.slot).padStart(2, "0"), "oneTimeCode");
+      return;
+    }
+    const secret = openSealedSecret(otp.sealed, this.#identity.encryptionSecretKey);
+    const counters: number[] = [];
+    for (
+      let counter = Math.max(1, otp.highest - OTP_COUNTER_LOOKAHEAD + 1);
+      counter <= otp.highest + OTP_COUNTER_LOOKAHEAD;
+      counter++
+    ) {
+      if (!otp.used.includes(counter)) counters.push(counter);
+    }
+    const match = findOneTimeCode(secret, {
+      lockId: this.deviceId,
+      personId: user.personId,
+      code: entered,
+      at: this.lockTime(),
+      counters,
+    });
+    secret.fill(0);
+    if (match === undefined) {
+      this.#audit("otp.rejected", user.personId, { reason: "noMatch" });
+      this.#wrongCode(String(user.slot).padStart(2, "0"), "oneTimeCode");
+      return;
+    }
+    const highest = Math.max(otp.highest, match.counter);
+    const used = [...otp.used, match.counter].filter(
+      (counter) => counter > highest - OTP_COUNTER_LOOKAHEAD,
+    );
+    this.#set("otp", { ...otp, highest, used });
+    this.#audit("otp.accepted", user.personId, {
+      counter: match.counter,
+      notBefore: formatInstant(match.notBefore),
+      notAfter: formatInstant(match.notAfter),
+    });
+    this.#authorise({
+      personId: user.personId,
+      slot: user.slot,
+      party: user.tenantId === undefined ? "bank" : "cit",
+      via: "otp",
+      duress,
+      otp: { counter: match.counter, notBefore: match.notBefore, notAfter: match.notAfter },
+    });
+  }
+
+  #enterNewCode(
+    mode: Extract<EntryMode, { kind: "changeCode"; stage: "new" | "repeat" }>,
+    entered: string,
+  ): void {
+    const { user } = mode;
+    const key = this.#identity.codeHashKey;
+    const policy = this.#s.policy;
+    if (mode.stage === "new") {
+      const refused =
+        !isDigits(entered, policy.codeLength) ||
+        isTrivialCode(entered) ||
+        codeMatches(key, user.slot, entered, user.codeHash) ||
+        (policy.duressMode === "lastDigitPlusOne" && isTrivialCode(entered));
+      if (refused) {
+        this.#mode = { kind: "code" };
+        this.#audit("code.rejected", user.personId, { slot: user.slot, reason: "newCodeRefused" });
+        this.#show(DISPLAY.codeRefused());
+        this.#buzz("reject");
+        return;
+      }
+      this.#mode = { ...mode, stage: "repeat", newCodeHash: hashCode(key, user.slot, entered) };
+      this.#show(DISPLAY.repeatCode());
+      return;
+    }
+    this.#mode = { kind: "code" };
+    if (!codeMatches(key, user.slot, entered, mode.newCodeHash)) {
+      this.#audit("code.rejected", user.personId, { slot: user.slot, reason: "repeatMismatch" });
+      this.#show(DISPLAY.codeRefused());
+      this.#buzz("reject");
+      return;
+    }
+    const users = {
+      ...this.#s.users,
+      [String(user.slot)]: { ...user, codeHash: mode.newCodeHash ?? "", mustChangeCode: false },
+    };
+    this.#set("users", users);
+    this.#audit("code.changed", user.personId, {
+      slot: user.slot,
+      wasInitialCode: user.mustChangeCode,
+    });
+    this.#show(DISPLAY.codeChanged());
+    this.#buzz("accept");
+  }
+
+  // ---------------------------------------------------------------- the opening cycle
+
+  #codesRequired(authorisations: readonly Authorisation[]): number {
+    if (authorisations.some((authorisation) => authorisation.single)) return 1;
+    return { single: 1, dual: 2, triple: 3 }[this.#s.policy.dualControl];
+  }
+
+  #authorise(authorisation: Authorisation): void {
+    const existing = this.#s.cycle;
+    const cycle: CycleSection = existing ?? {
+      phase: "collecting",
+      round: 1,
+      authorisations: [],
+      opening: [],
+      duress: false,
+      openingNumber: 0,
+    };
+    if (cycle.authorisations.some((given) => given.personId === authorisation.personId)) {
+      this.#audit("code.rejected", authorisation.personId, {
+        slot: authorisation.slot,
+        reason: "samePerson",
+      });
+      this.#show(
+        DISPLAY.nextCode(cycle.authorisations.length, this.#codesRequired(cycle.authorisations)),
+      );
+      this.#buzz("reject");
+      return;
+    }
+    let authorisations = [...cycle.authorisations, authorisation];
+    const central = this.#s.remote.centralRelease;
+    if (
+      central !== undefined &&
+      central.expiresAt > this.lockTime() &&
+      !authorisations.some((a) => a.via === "centralRelease")
+    ) {
+      authorisations.push({
+        personId: `fleet:${central.commandId}`,
+        slot: null,
+        party: "bank",
+        via: "centralRelease",
+        duress: false,
+      });
+    }
+    const required = this.#codesRequired(authorisations);
+    if (this.#s.policy.mixedParties && required >= 2) {
+      const parties = new Set(authorisations.map((a) => a.party));
+      const missing = (parties.has("bank") ? 0 : 1) + (parties.has("cit") ? 0 : 1);
+      if (missing > required - authorisations.length) {
+        this.#audit("code.rejected", authorisation.personId, {
+          slot: authorisation.slot,
+          reason: "mixedPartiesRequired",
+        });
+        this.#show(DISPLAY.notPermitted());
+        this.#buzz("reject");
+        return;
+      }
+    }
+    authorisations = authorisations.slice(0, Math.max(required, authorisations.length));
+    const next: CycleSection = {
+      ...cycle,
+      authorisations,
+      duress: cycle.duress || authorisation.duress,
+    };
+    if (existing === undefined || existing === null)
+      this.#audit("cycle.started", authorisation.personId, { via: authorisation.via });
+    this.#audit("code.accepted", authorisation.personId, {
+      slot: authorisation.slot,
+      via: authorisation.via,
+      round: next.round,
+      given: authorisations.length,
+      required,
+      ...(authorisation.grantId === undefined ? {} : { grantId: authorisation.grantId }),
+    });
+    this.#buzz("accept");
+    if (authorisations.length < required) {
+      this.#set("cycle", next);
+      this.#secondCodeBy = this.#mono() + this.#s.policy.secondCodeTimeoutSec * SECOND;
+      return;
+    }
+    this.#secondCodeBy = undefined;
+    if (next.round === 1) {
+      if (this.isTimeLocked() || this.#s.remote.blocked) {
+        this.#endCycle("cycle.cancelled", { reason: "timeLockedOrBlocked" });
+        return;
+      }
+      this.#startDelay({ ...next, opening: authorisations }, false);
+    } else {
+      this.#audit("cycle.confirmed", authorisation.personId, {
+        persons: authorisations.map((a) => a.personId),
+      });
+      this.#release(next);
+    }
+  }
+
+  #startDelay(cycle: CycleSection, afterRestart: boolean): void {
+    const policy = this.#s.policy;
+    const minutes = cycle.duress
+      ? Math.max(policy.duressDelayMin, policy.timeDelayMin)
+      : policy.timeDelayMin;
+    if (minutes === 0) {
+      this.#release(cycle);
+      return;
+    }
+    this.#set("cycle", { ...cycle, phase: "delay", round: 1 });
+    this.#delayEndsAt = this.#mono() + minutes * MINUTE;
+    this.#windowEndsAt = undefined;
+    this.#audit("cycle.delayStarted", null, {
+      minutes,
+      endsAt: formatInstant(this.lockTime() + minutes * MINUTE),
+      ...(afterRestart ? { restarted: true } : {}),
+    });
+  }
+
+  #release(cycle: CycleSection): void {
+    if (this.isTimeLocked() || this.#s.remote.blocked) {
+      this.#endCycle("cycle.cancelled", {
+        reason: this.#s.remote.blocked ? "blocked" : "timeLocked",
+      });
+      return;
+    }
+    const openingNumber = this.#s.openings.counter + 1;
+    this.#set("openings", { counter: openingNumber });
+    const grants = { ...this.#s.grants };
+    for (const grantId of new Set(
+      cycle.opening.flatMap((a) => (a.grantId === undefined ? [] : [a.grantId])),
+    )) {
+      const stored = grants[grantId];
+      if (stored !== undefined) {
+        grants[grantId] = { ...stored, openings: stored.openings + 1 };
+        this.#audit("grant.used", null, {
+          grantId,
+          openings: stored.openings + 1,
+          maxOpenings: stored.grant.maxOpenings,
+        });
+      }
+    }
+    this.#set("grants", grants);
+    if (cycle.opening.some((a) => a.via === "centralRelease")) {
+      this.#set("remote", { ...this.#s.remote, centralRelease: undefined });
+    }
+    this.#set("cycle", { ...cycle, phase: "released", openingNumber });
+    this.#delayEndsAt = undefined;
+    this.#windowEndsAt = undefined;
+    this.#relockAt = this.#mono() + this.#s.policy.autoRelockSec * SECOND;
+    this.#audit("cycle.confirmed", null, {
+      openingNumber,
+      persons: cycle.opening.map((a) => a.personId),
+    });
+    this.#driveBolt("retracted");
+    this.#buzz("release");
+  }
+
+  #endCycle(kind: "cycle.cancelled" | "cycle.expired", data: Record<string, unknown>): void {
+    const cycle = this.#s.cycle;
+    this.#clearCycleTimers();
+    if (cycle !== undefined && cycle !== null) {
+      this.#set("cycle", undefined);
+      this.#audit(kind, null, { phase: cycle.phase, ...data });
+    }
+  }
+
+  #clearCycleTimers(): void {
+    this.#secondCodeBy = undefined;
+    this.#delayEndsAt = undefined;
+    this.#windowEndsAt = undefined;
+  }
+
+  #relocked(): void {
+    const cycle = this.#s.cycle;
+    this.#relockAt = undefined;
+    this.#ajarAt = undefined;
+    if (cycle === undefined || cycle === null) return;
+    const seal = this.#closeSeal(cycle);
+    this.#set("cycle", undefined);
+    this.#audit("lock.relocked", null, { openingNumber: cycle.openingNumber, closeSeal: seal });
+    this.#show(DISPLAY.closeSeal(seal));
+  }
+
+  /**
+   * Proof that this opening ended locked. A one-time-code opening answers with the seal of its
+   * code (the fleet closes the window with it); others with a seal over the opening number and
+   * closing time, keyed by the one-time-code secret when the fleet has installed one.
+   */
+  #closeSeal(cycle: CycleSection): string {
+    const otpOpening = cycle.opening.find((a) => a.otp !== undefined);
+    const otp = this.#s.otp;
+    const secret = otp
+      ? openSealedSecret(otp.sealed, this.#identity.encryptionSecretKey)
+      : this.#identity.codeHashKey;
+    try {
+      if (otpOpening?.otp !== undefined) {
+        return closeSeal(secret, {
+          lockId: this.deviceId,
+          personId: otpOpening.personId,
+          ...otpOpening.otp,
+        });
+      }
+      const message = canonicalJson({
+        purpose: "lockfleet/opening-seal/v1",
+        lockId: this.deviceId,
+        openingNumber: cycle.openingNumber,
+      });
+      return dynamicTruncate(createHmac("sha256", secret).update(message).digest(), 8);
+    } finally {
+      if (otp) secret.fill(0);
+    }
+  }
+
+  // ---------------------------------------------------------------- door, bolt, tamper
+
+  setDoor(open: boolean): void {
+    this.#run(() => {
+      if (open === this.#doorOpen) return;
+      this.#doorOpen = open;
+      const cycle = this.#s.cycle;
+      if (open) {
+        this.#audit("door.opened", null, {});
+        const authorised =
+          cycle &&
+          (cycle.phase === "released" || cycle.phase === "open") &&
+          this.#bolt !== "thrown";
+        if (!authorised) {
+          this.#doorForced = true;
+          this.#raise("doorForcedOpen", null, { bolt: this.#bolt });
+          this.#buzz("alarm");
+          return;
+        }
+        if (cycle.phase === "released") {
+          this.#set("cycle", { ...cycle, phase: "open" });
+          this.#ajarAt = this.#mono() + this.#s.policy.maxOpenSec * SECOND;
+        }
+        this.#relockAt = undefined;
+        this.#show(DISPLAY.open());
+        return;
+      }
+      this.#audit("door.closed", null, {});
+      if (this.#doorForced) {
+        this.#doorForced = false;
+        this.#clear("doorForcedOpen");
+      }
+      this.#clear("doorAjar");
+      this.#ajarAt = undefined;
+      if (cycle?.phase === "open")
+        this.#relockAt = this.#mono() + this.#s.policy.relockAfterCloseSec * SECOND;
+      this.#buzz("off");
+    });
+  }
+
+  /** The bolt position sensor reports. */
+  boltSensed(position: BoltPosition): void {
+    this.#run(() => {
+      const previous = this.#bolt;
+      this.#bolt = position;
+      const command = this.#boltCommand;
+      if (command !== undefined && command.position === position) {
+        this.#boltCommand = undefined;
+        if (previous === "jammed") this.#clear("lockJammed");
+        this.#audit(position === "thrown" ? "bolt.thrown" : "bolt.retracted", null, {});
+        if (position === "thrown") this.#relocked();
+        return;
+      }
+      if (previous !== position && command === undefined && position === "retracted") {
+        // The bolt moved although nothing drove it: manipulation.
+        this.#raise("tamper", null, { reason: "bolt retracted without a cycle" });
+        this.#driveBolt("thrown");
+      }
+    });
+  }
+
+  setTamper(active: boolean): void {
+    this.#run(() => {
+      if (active === this.#tamper) return;
+      this.#tamper = active;
+      if (active) {
+        this.#raise("tamper", null, { reason: "housing opened" });
+        this.#buzz("alarm");
+      } else {
+        this.#clear("tamper");
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- time passing
+
+  /** Earliest monotonic instant at which tick() has something to do. */
+  nextDeadline(): number | undefined {
+    const deadlines = [
+      this.#entryDeadline,
+      this.#secondCodeBy,
+      this.#delayEndsAt,
+      this.#windowEndsAt,
+      this.#relockAt,
+      this.#ajarAt,
+      this.#penaltyUntil,
+      this.#boltCommand?.by,
+    ].filter((deadline): deadline is number => deadline !== undefined);
+    // A running countdown refreshes the display once a second.
+    if (
+      this.#delayEndsAt !== undefined ||
+      this.#windowEndsAt !== undefined ||
+      this.#penaltyUntil !== undefined
+    ) {
+      deadlines.push(Math.floor(this.#mono() / SECOND) * SECOND + SECOND);
+    }
+    return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+  }
+
+  tick(): void {
+    this.#run(() => {
+      const now = this.#mono();
+      const due = (deadline: number | undefined): boolean =>
+        deadline !== undefined && deadline <= now;
+      if (due(this.#entryDeadline)) {
+        this.#entry = "";
+        this.#entryDeadline = undefined;
+        this.#mode = { kind: "code" };
+      }
+      if (due(this.#penaltyUntil)) {
+        this.#penaltyUntil = undefined;
+        const { runningMs: _ended, ...rest } = this.#s.penalty;
+        this.#set("penalty", rest);
+        this.#audit("penalty.ended", null, {});
+        this.#clear("wrongCodeEntryLimit");
+        this.#message = undefined;
+      }
+      const cycle = this.#s.cycle;
+      if (cycle && due(this.#secondCodeBy) && cycle.phase === "collecting") {
+        this.#endCycle("cycle.expired", { reason: "secondCodeTimeout" });
+      }
+      if (cycle && due(this.#secondCodeBy) && cycle.phase === "window") {
+        this.#secondCodeBy = undefined;
+        this.#set("cycle", { ...cycle, authorisations: [] });
+      }
+      if (cycle && cycle.phase === "delay" && due(this.#delayEndsAt)) {
+        this.#delayEndsAt = undefined;
+        this.#windowEndsAt = now + this.#s.policy.confirmationWindowMin * MINUTE;
+        this.#set("cycle", { ...cycle, phase: "window", round: 2, authorisations: [] });
+        this.#audit("cycle.windowOpened", null, { minutes: this.#s.policy.confirmationWindowMin });
+        this.#buzz("accept");
+      }
+      if (this.#s.cycle?.phase === "window" && due(this.#windowEndsAt)) {
+        this.#endCycle("cycle.expired", { reason: "confirmationWindowElapsed" });
+      }
+      if (due(this.#relockAt)) {
+        this.#relockAt = undefined;
+        if (this.#s.cycle?.phase === "released")
+          this.#audit("cycle.expired", null, { reason: "doorNotOpened" });
+        this.#driveBolt("thrown");
+      }
+      if (due(this.#ajarAt)) {
+        this.#ajarAt = undefined;
+        this.#raise("doorAjar", null, { maxOpenSec: this.#s.policy.maxOpenSec });
+        this.#buzz("alarm");
+      }
+      if (this.#boltCommand !== undefined && due(this.#boltCommand.by)) {
+        const command = this.#boltCommand;
+        this.#boltCommand = undefined;
+        this.#bolt = "jammed";
+        this.#raise("lockJammed", null, { driving: command.position });
+        if (command.position === "retracted")
+          this.#endCycle("cycle.cancelled", { reason: "boltJammed" });
+      }
+      const central = this.#s.remote.centralRelease;
+      if (central !== undefined && central.expiresAt <= this.lockTime() && !this.#s.cycle) {
+        this.#set("remote", { ...this.#s.remote, centralRelease: undefined });
+      }
+    });
+  }
+
+  #remaining(deadline: number | undefined): number {
+    return deadline === undefined ? 0 : Math.max(0, deadline - this.#mono());
+  }
+
+  // ---------------------------------------------------------------- display
+
+  /** What the display should show now, derived from state; transient messages take precedence. */
+  #screen(): DisplayLines {
+    if (this.#faulted) return DISPLAY.fault();
+    if (this.#penaltyUntil !== undefined)
+      return DISPLAY.penalty(this.#remaining(this.#penaltyUntil));
+    if (this.#message !== undefined) return this.#message;
+    if (this.#entry.length > 0) return DISPLAY.typing(this.#entry.length);
+    const cycle = this.#s.cycle;
+    if (this.#activeAlarms.has("doorAjar")) return DISPLAY.doorAjar();
+    if (cycle) {
+      const required = this.#codesRequired(cycle.authorisations);
+      switch (cycle.phase) {
+        case "collecting":
+          return DISPLAY.nextCode(cycle.authorisations.length, required);
+        case "delay":
+          return DISPLAY.delay(this.#remaining(this.#delayEndsAt));
+        case "window":
+          return DISPLAY.window(
+            this.#remaining(this.#windowEndsAt),
+            cycle.authorisations.length,
+            this.#codesRequired(cycle.opening),
+          );
+        case "released":
+          return DISPLAY.released();
+        case "open":
+          return DISPLAY.open();
+      }
+    }
+    return DISPLAY.idle();
+  }
+
+  #refreshDisplay(): void {
+    const screen = this.#screen();
+    const last = this.#lastDisplay;
+    if (last !== undefined && last[0] === screen[0] && last[1] === screen[1]) return;
+    this.#lastDisplay = screen;
+    this.#output(() => this.#outputs.display(screen));
+  }
+
+  // ---------------------------------------------------------------- commands from the fleet
+
+  /** A signed envelope from the fleet as received; returns the result to publish on cmd/result. */
+  receiveCommand(received: Uint8Array | string): CommandResult {
+    let result: CommandResult | undefined;
+    this.#run(() => {
+      result = this.#handleCommand(received);
+    });
+    return (
+      result ?? {
+        id: peekEnvelopeId(received) ?? "unknown",
+        deviceId: this.deviceId,
+        at: formatInstant(this.lockTime()),
+        status: "error",
+        error: {
+          code: "E_INTERNAL",
+          message: "the lock failed while handling the command; the bolt is thrown",
+        },
+      }
+    );
+  }
+
+  #handleCommand(received: Uint8Array | string): CommandResult {
+    const at = formatInstant(this.lockTime());
+    const guard: ReplayGuard = {
+      highest: () => this.#s.trust.highestSeq,
+      accept: (_sender, seq) => this.#set("trust", { ...this.#s.trust, highestSeq: seq }),
+    };
+    const keys = (keyId: string) => {
+      const key = this.#s.trust.fleetKeys[keyId];
+      return key === undefined ? undefined : fromBase64url(key);
+    };
+    const now = this.#trustedTime
+      ? this.lockTime()
+      : (this.#claimedTimeOfTimeSync(received) ?? this.lockTime());
+    const opened = openCommand(received, {
+      deviceId: this.deviceId,
+      now,
+      keys,
+      replayGuard: guard,
+    });
+    if (!opened.ok) {
+      const id = peekEnvelopeId(received) ?? "unknown";
+      this.#audit("command.rejected", null, {
+        id,
+        code: opened.error.code,
+        reason: opened.error.message,
+      });
+      return { id, deviceId: this.deviceId, at, status: "error", error: opened.error };
+    }
+    const command = opened.value;
+    try {
+      const data = applyCommand(command, this.#commandEffects(command));
+      this.#audit("command.accepted", "fleet", {
+        id: command.id,
+        type: command.type,
+        seq: command.seq,
+      });
+      return {
+        id: command.id,
+        deviceId: this.deviceId,
+        at,
+        status: "ok",
+        ...(data === undefined ? {} : { data }),
+      };
+    } catch (error) {
+      if (!(error instanceof LockRuleError)) throw error;
+      this.#audit("command.rejected", "fleet", {
+        id: command.id,
+        type: command.type,
+        code: error.code,
+        reason: error.message,
+      });
+      return {
+        id: command.id,
+        deviceId: this.deviceId,
+        at,
+        status: "error",
+        error: { code: error.code, message: error.message },
+      };
+    }
+  }
+
+  /**
+   * Before the first trusted time the real-time clock may be far off, so a time.sync is
+   * checked for validity against the time it carries itself; its signature and seq still hold.
+   */
+  #claimedTimeOfTimeSync(received: Uint8Array | string): number | undefined {
+    try {
+      const text = typeof received === "string" ? received : new TextDecoder().decode(received);
+      const payload = JSON.parse((JSON.parse(text) as { payload: string }).payload) as {
+        type?: unknown;
+        body?: { time?: unknown };
+      };
+      if (payload.type !== "time.sync" || typeof payload.body?.time !== "string") return undefined;
+      const claimed = parseInstant(payload.body.time);
+      return Number.isNaN(claimed) ? undefined : claimed;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #commandEffects(command: OpenedCommand): CommandEffects {
+    return {
+      deviceId: this.deviceId,
+      sections: () => this.#s,
+      set: (name, value) => this.#set(name, value),
+      audit: (kind, actor, data) => this.#audit(kind, actor, data),
+      lockTime: () => this.lockTime(),
+      codeHashKey: this.#identity.codeHashKey,
+      encryptionSecretKey: this.#identity.encryptionSecretKey,
+      setSchedule: (schedule) => {
+        this.#evaluator = new TimeLockEvaluator(schedule);
+      },
+      setTrustedTime: (offsetMs) => {
+        this.#set("time", { offsetMs });
+        this.#trustedTime = true;
+      },
+      maxBackwardTimeJumpMs: this.#options.maxBackwardTimeJumpMs,
+      endCycle: (reason) => this.#endCycle("cycle.cancelled", { reason }),
+      envelopeExpiresAt: command.expiresAt,
+      after: (action) => this.#required().after.push(action),
+      emitAuditResend: (fromSeq, toSeq) => this.#emit("auditResend", fromSeq, toSeq),
+      emitSelfTest: () => this.#emit("selfTestRequested"),
+      acknowledge: (upToSeq, headHash) => this.#store.acknowledge(upToSeq, headHash),
+    };
+  }
+
+  // ---------------------------------------------------------------- audit checkpoints
+
+  /** Signs the current chain head with the device key and keeps it with the log. */
+  checkpoint(): Checkpoint {
+    const head = this.#store.auditHead();
+    const checkpoint = signCheckpoint(
+      {
+        deviceId: this.deviceId,
+        seq: head.seq,
+        headHash: head.hash,
+        at: formatInstant(this.lockTime()),
+        keyId: this.#identity.signingKeyId,
+      },
+      this.#identity.signing.secretKey,
+    );
+    this.#store.saveCheckpoint(checkpoint);
+    this.#sinceCheckpoint = 0;
+    this.#emit("checkpoint", checkpoint);
+    return checkpoint;
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  get trustedTime(): boolean {
+    return this.#trustedTime;
+  }
+
+  get activeAlarms(): readonly AlarmKind[] {
+    return [...this.#activeAlarms];
+  }
+
+  get display(): DisplayLines {
+    return this.#screen();
+  }
+
+  get policy(): LockPolicy {
+    return this.#s.policy;
+  }
+
+  /** The retained `state` message. Never reveals a duress alarm. */
+  state(org = this.#identity.org): LockState {
+    const now = this.lockTime();
+    const toLockTime = (deadline: number | undefined) =>
+      deadline === undefined ? undefined : formatInstant(now + (deadline - this.#mono()));
+    const cycle = this.#s.cycle;
+    const head = this.#store.auditHead();
+    const penaltyUntil = toLockTime(this.#penaltyUntil);
+    const delayEndsAt = toLockTime(this.#delayEndsAt);
+    const windowEndsAt = toLockTime(this.#windowEndsAt);
+    const relockAt = toLockTime(this.#relockAt);
+    const timeLocked = this.isTimeLocked();
+    const until = timeLocked
+      ? this.#evaluator.lockedUntil(now, this.#s.timeLock.immediateUntil)
+      : undefined;
+    return {
+      deviceId: this.deviceId,
+      org,
+      at: formatInstant(now),
+      bolt: this.#bolt,
+      door: this.#doorForced
+        ? "forced"
+        : this.#activeAlarms.has("doorAjar")
+          ? "ajar"
+          : this.#doorOpen
+            ? "open"
+            : "closed",
+      cycle: {
+        phase: cycle ? cycle.phase : "idle",
+        ...(delayEndsAt === undefined ? {} : { delayEndsAt }),
+        ...(windowEndsAt === undefined ? {} : { windowEndsAt }),
+        ...(relockAt === undefined ? {} : { relockAt }),
+        codesRequired: cycle ? this.#codesRequired(cycle.authorisations) : this.#codesRequired([]),
+        codesGiven: cycle ? Math.min(3, cycle.authorisations.length) : 0,
+      },
+      timeLocked,
+      ...(until === undefined || !this.#trustedTime
+        ? {}
+        : { timeLockedUntil: formatInstant(until) }),
+      blocked: this.#s.remote.blocked,
+      ...(penaltyUntil === undefined ? {} : { penaltyUntil }),
+      activeAlarms: [...this.#activeAlarms],
+      trustedTime: this.#trustedTime,
+      auditHead: { seq: head.seq, hash: head.hash },
+      firmware: FIRMWARE_VERSION,
+    };
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Audit records, alarms and signed checkpoints (SPEC §3 "Audit log", §4 `event` topic).
+ *
+ * Each record is hash-chained: `hash` = SHA-256 over the canonical JSON of the record without
+ * `hash` (so including `prevHash`); the first record's prevHash is 64 zeros. A checkpoint is
+ * the device's Ed25519 signature over the chain head.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { DeviceId, Hash, Instant, KeyId, PersonId, Seq, Signature, Strict } from "./common.js";
+
+export const AUDIT_EVENT_KINDS = [
+  "device.started",
+  "power.lost",
+  "code.accepted",
+  "code.rejected",
+  "code.changed",
+  "cycle.started",
+  "cycle.delayStarted",
+  "cycle.windowOpened",
+  "cycle.confirmed",
+  "cycle.cancelled",
+  "cycle.expired",
+  "bolt.retracted",
+  "bolt.thrown",
+  "door.opened",
+  "door.closed",
+  "lock.relocked",
+  "alarm.raised",
+  "alarm.cleared",
+  "penalty.started",
+  "penalty.ended",
+  "user.added",
+  "user.changed",
+  "user.deleted",
+  "policy.changed",
+  "timeLock.scheduleChanged",
+  "timeLock.holidaysChanged",
+  "timeLock.immediate",
+  "remote.blocked",
+  "remote.unblocked",
+  "remote.centralRelease",
+  "grant.installed",
+  "grant.used",
+  "grant.revoked",
+  "otp.secretInstalled",
+  "otp.accepted",
+  "otp.rejected",
+  "command.accepted",
+  "command.rejected",
+  "time.changed",
+  "time.rejected",
+  "fleetKey.installed",
+  "fleetKey.retired",
+  "selfTest.completed",
+  "lock.fault",
+  "audit.checkpoint",
+  "audit.acknowledged",
+] as const;
+export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
+export const AuditEventKindSchema = Type.Union(AUDIT_EVENT_KINDS.map((kind) => Type.Literal(kind)));
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export const AuditRecord = Strict({
+  deviceId: DeviceId,
+  seq: Seq,
+  at: Instant,
+  kind: AuditEventKindSchema,
+  /** Unique id of the person who acted; null when the lock itself or the hardware acted. */
+  actor: Type.Union([PersonId, Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  prevHash: Hash,
+  hash: Hash,
+});
+export type AuditRecord = Static<typeof AuditRecord>;
+
+/**
+ * Alarm kinds: Matter's DoorLockAlarm names where they fit (lockJammed, wrongCodeEntryLimit,
+ * doorForcedOpen, doorAjar, forcedUser = duress), extended for what a safe lock and a fleet
+ * add.
+ */
+export const ALARM_KINDS = [
+  "forcedUser",
+  "doorForcedOpen",
+  "doorAjar",
+  "lockJammed",
+  "tamper",
+  "wrongCodeEntryLimit",
+  "powerLoss",
+  "lockOffline",
+  "clockDrift",
+  "auditGap",
+  "selfTestFault",
+] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+export const AlarmKindSchema = Type.Union(ALARM_KINDS.map((kind) => Type.Literal(kind)));
+
+export const ALARM_PRIORITIES = ["critical", "high", "medium", "low"] as const;
+export type AlarmPriority = (typeof ALARM_PRIORITIES)[number];
+
+export const ALARM_PRIORITY: Readonly<Record<AlarmKind, AlarmPriority>> = {
+  forcedUser: "critical",
+  doorForcedOpen: "critical",
+  tamper: "high",
+  lockJammed: "high",
+  doorAjar: "medium",
+  wrongCodeEntryLimit: "medium",
+  auditGap: "medium",
+  lockOffline: "medium",
+  clockDrift: "low",
+  powerLoss: "low",
+  selfTestFault: "medium",
+};
+
+/** Alarm notice sent ahead of the audit batch; the audit record at `auditSeq` is the evidence. */
+export const Alarm = Strict({
+  deviceId: DeviceId,
+  alarm: AlarmKindSchema,
+  priority: Type.Union(ALARM_PRIORITIES.map((priority) => Type.Literal(priority))),
+  at: Instant,
+  auditSeq: Seq,
+  actor: Type.Union([PersonId, Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown()),
+});
+export type Alarm = Static<typeof Alarm>;
+
+/** The device-signed statement "my chain up to `seq` ends in `headHash`". */
+export const Checkpoint = Strict({
+  deviceId: DeviceId,
+  seq: Type.Integer({ minimum: 0 }),
+  headHash: Hash,
+  at: Instant,
+  keyId: KeyId,
+  signature: Signature,
+});
+export type Checkpoint = Static<typeof Checkpoint>;
+
+/** What a device publishes on its `event` topic. */
+export const DeviceEventMessage = Type.Union([
+  Strict({
+    type: Type.Literal("audit"),
+    records: Type.Array(AuditRecord, { minItems: 1, maxItems: 500 }),
+  }),
+  Strict({ type: Type.Literal("alarm"), alarm: Alarm }),
+  Strict({ type: Type.Literal("checkpoint"), checkpoint: Checkpoint }),
+]);
+export type DeviceEventMessage = Static<typeof DeviceEventMessage>;
