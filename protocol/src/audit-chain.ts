@@ -97,5 +97,13 @@ export function verifyCheckpoint(
   backend: Ed25519Backend = ed25519,
 ): boolean {
   const { signature, ...signed } = checkpoint;
-  return backend.verify(checkpointMessage(signed), fromBase64url(signature), devicePublicKey);
+  let signatureBytes: Uint8Array;
+  let message: Uint8Array;
+  try {
+    signatureBytes = fromBase64url(signature);
+    message = checkpointMessage(signed);
+  } catch {
+    return false; // not base64url, or fields JSON cannot carry: nothing was signed
+  }
+  return backend.verify(message, signatureBytes, devicePublicKey);
 }

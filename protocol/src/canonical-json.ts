@@ -14,11 +14,19 @@ export class CanonicalJsonError extends Error {
   }
 }
 
+/** No protocol message nests this deep; the bound keeps hostile input off the call stack. */
+export const CANONICAL_JSON_MAX_DEPTH = 256;
+const MAX_DEPTH = CANONICAL_JSON_MAX_DEPTH;
+
 export function canonicalJson(value: unknown): string {
-  return serialise(value, "");
+  return serialise(value, "", new Set());
 }
 
-function serialise(value: unknown, path: string): string {
+/**
+ * `ancestors` holds the arrays and objects on the path from the root, so a cycle is refused
+ * with a clear error instead of overflowing the stack (a shared, acyclic sub-object is fine).
+ */
+function serialise(value: unknown, path: string, ancestors: Set<object>): string {
   switch (typeof value) {
     case "string":
       return serialiseString(value, path);
@@ -31,29 +39,50 @@ function serialise(value: unknown, path: string): string {
       return value ? "true" : "false";
     case "object":
       if (value === null) return "null";
-      if (Array.isArray(value)) {
-        return `[${value.map((item, index) => serialise(item, `${path}[${index}]`)).join(",")}]`;
+      if (ancestors.has(value)) throw new CanonicalJsonError(path, "refers to itself (a cycle)");
+      if (ancestors.size >= MAX_DEPTH) {
+        throw new CanonicalJsonError(path, `nests deeper than ${MAX_DEPTH} levels`);
       }
-      if (!isPlainObject(value)) {
-        throw new CanonicalJsonError(
-          path,
-          "is not a plain object (Date, Map, class instances are not JSON)",
-        );
+      ancestors.add(value);
+      try {
+        if (Array.isArray(value)) return serialiseArray(value, path, ancestors);
+        if (!isPlainObject(value)) {
+          throw new CanonicalJsonError(
+            path,
+            "is not a plain object (Date, Map, class instances are not JSON)",
+          );
+        }
+        return serialiseObject(value, path, ancestors);
+      } finally {
+        ancestors.delete(value);
       }
-      return serialiseObject(value, path);
     default:
       throw new CanonicalJsonError(path, `is of type ${typeof value}, which JSON cannot represent`);
   }
 }
 
-function serialiseObject(object: Record<string, unknown>, path: string): string {
+function serialiseArray(array: readonly unknown[], path: string, ancestors: Set<object>): string {
+  // An index loop, not map(): map skips holes of a sparse array and would emit "[,1]".
+  const items: string[] = [];
+  for (let index = 0; index < array.length; index++) {
+    items.push(serialise(array[index], `${path}[${index}]`, ancestors));
+  }
+  return `[${items.join(",")}]`;
+}
+
+/** Members whose value is undefined are left out, as JSON.stringify does (optional fields). */
+function serialiseObject(
+  object: Record<string, unknown>,
+  path: string,
+  ancestors: Set<object>,
+): string {
   // Array.prototype.sort compares strings by UTF-16 code units, which is RFC 8785 §3.2.3.
   const keys = Object.keys(object)
     .filter((key) => object[key] !== undefined)
     .sort();
   const members = keys.map((key) => {
     const memberPath = path ? `${path}.${key}` : key;
-    return `${serialiseString(key, memberPath)}:${serialise(object[key], memberPath)}`;
+    return `${serialiseString(key, memberPath)}:${serialise(object[key], memberPath, ancestors)}`;
   });
   return `{${members.join(",")}}`;
 }

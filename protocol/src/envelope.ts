@@ -151,11 +151,18 @@ export function openEnvelope(
   if (publicKey === undefined)
     return fail("E_UNKNOWN_KEY", `no trusted fleet key with keyId "${keyId}"`);
 
+  let signatureBytes: Uint8Array;
+  try {
+    signatureBytes = fromBase64url(signature);
+  } catch {
+    // 86 characters carry 516 bits; non-zero spare bits would give a second text for one signature.
+    return fail("E_MALFORMED", "envelope signature is not canonical base64url");
+  }
   const backend = options.backend ?? ed25519;
-  if (!backend.verify(encoder.encode(payload), fromBase64url(signature), publicKey)) {
+  if (!backend.verify(encoder.encode(payload), signatureBytes, publicKey)) {
     return fail("E_BAD_SIGNATURE", `signature does not verify with key "${keyId}"`);
   }
-  if (canonicalJson(header) !== payload) {
+  if (!isCanonicalForm(header, payload)) {
     return fail("E_NOT_CANONICAL", "envelope payload is not in RFC 8785 canonical form");
   }
 
@@ -216,6 +223,16 @@ export function openEnvelope(
     body: body.value,
     payload,
   });
+}
+
+/** Whether `text` is exactly the canonical JSON of `parsed` (its own JSON.parse result). */
+function isCanonicalForm(parsed: unknown, text: string): boolean {
+  try {
+    return canonicalJson(parsed) === text;
+  } catch {
+    // 1e400 parses to Infinity, "\ud800" to a lone surrogate: neither has a canonical form.
+    return false;
+  }
 }
 
 /** Opens a fleet command: like openEnvelope, with the body typed by the command type. */

@@ -9,6 +9,7 @@
  */
 import { createHmac } from "node:crypto";
 import { canonicalJson } from "./canonical-json.js";
+import { isTopicSegment } from "./topics.js";
 import { formatInstant } from "./validate.js";
 
 export const ONE_TIME_CODE_DIGITS = 8;
@@ -73,7 +74,22 @@ export function otpWindowsContaining(at: number): Array<{ notBefore: number; not
   return windows;
 }
 
+/** RFC 4226 R6 asks for a shared secret of at least 128 bits; the fleet issues 256. */
+export const OTP_SECRET_MIN_BYTES = 16;
+const PERSON_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
 function derive(purpose: string, secret: Uint8Array, input: OneTimeCodeInput): string {
+  if (!(secret instanceof Uint8Array) || secret.length < OTP_SECRET_MIN_BYTES) {
+    throw new Error(
+      `E_BAD_INPUT: a one-time-code secret has at least ${OTP_SECRET_MIN_BYTES} bytes`,
+    );
+  }
+  if (typeof input.lockId !== "string" || !isTopicSegment(input.lockId)) {
+    throw new Error("E_BAD_INPUT: lockId is not a valid device id");
+  }
+  if (typeof input.personId !== "string" || !PERSON_ID.test(input.personId)) {
+    throw new Error("E_BAD_INPUT: personId is not a valid person id");
+  }
   if (!Number.isSafeInteger(input.counter) || input.counter < 1) {
     throw new Error("E_BAD_INPUT: a one-time-code counter is a positive integer");
   }

@@ -10,7 +10,12 @@ import { DeviceId, Hash, Instant, KeyId, PersonId, Seq, Signature, Strict } from
 
 export const AUDIT_EVENT_KINDS = [
   "device.started",
+  /** The lock restarted without a clean shutdown (power cut without warning, crash). */
   "power.lost",
+  /** The power-fail input reports mains failed; the lock runs on its reserve. */
+  "power.failed",
+  /** The power-fail input reports mains back. */
+  "power.restored",
   "code.accepted",
   "code.rejected",
   "code.changed",
@@ -52,6 +57,11 @@ export const AUDIT_EVENT_KINDS = [
   "fleetKey.installed",
   "fleetKey.retired",
   "selfTest.completed",
+  /** A part whose loss leaves the lock working (display, buzzer…) failed; no lock fault. */
+  "hardware.partFault",
+  /** A self-test found a part that had failed working again. */
+  "hardware.partRestored",
+  /** The lock failed secure: bolt thrown, FAULT LOCKED. */
   "lock.fault",
   "audit.checkpoint",
   "audit.acknowledged",

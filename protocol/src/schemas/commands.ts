@@ -6,6 +6,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import {
   ApprovedBy,
+  Hash,
   Id,
   Instant,
   KeyId,
@@ -66,7 +67,7 @@ export const TimeSyncBody = Strict({ time: Instant });
 /** The fleet has stored every audit record up to `upToSeq`; the lock may prune them. */
 export const AuditAckBody = Strict({
   upToSeq: Type.Integer({ minimum: 0 }),
-  headHash: Type.String(),
+  headHash: Hash,
 });
 
 /** The fleet misses records fromSeq..toSeq (inclusive) and asks for them again. */

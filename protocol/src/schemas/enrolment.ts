@@ -6,6 +6,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import {
   DeviceId,
   Id,
+  Instant,
   KeyId,
   OrgId,
   PublicKey,
@@ -23,7 +24,7 @@ export const EnrolmentClaim = Strict({
   encryptionPublicKey: PublicKey,
   hardwareProfile: Type.String({ minLength: 1, maxLength: 64 }),
   firmware: Type.String({ minLength: 1, maxLength: 64 }),
-  requestedAt: Type.String(),
+  requestedAt: Instant,
 });
 export type EnrolmentClaim = Static<typeof EnrolmentClaim>;
 
