@@ -14,6 +14,7 @@ import {
   openSealedSecret,
   parseInstant,
   type TimeLockSchedule,
+  WEAKENING_APPROVERS_REQUIRED,
 } from "@lockfleet/protocol";
 import { hashCode, isDigits } from "./codes.js";
 import { LockRuleError } from "./lock-core.js";
@@ -25,6 +26,7 @@ import {
 } from "./policy-change.js";
 import type { SectionMap, SectionName, StoredUser } from "./state.js";
 import { holdOnScheduleChange, immediateTimeLockUntil, validateSchedule } from "./time-lock.js";
+import { decideTimeSync } from "./trusted-time.js";
 
 export interface CommandEffects {
   deviceId: string;
@@ -48,10 +50,31 @@ export interface CommandEffects {
 const FLEET = "fleet";
 
 function requireTwoApprovers(approvedBy: readonly string[], what: string): void {
-  if (distinctApprovers(approvedBy) < 2) {
+  if (distinctApprovers(approvedBy) < WEAKENING_APPROVERS_REQUIRED) {
     throw new LockRuleError(
       "E_APPROVALS_REQUIRED",
       `${what} weakens the lock and needs two distinct approvers`,
+    );
+  }
+}
+
+/** A user's weekly time profile must be a schedule the lock can evaluate. */
+function checkTimeProfile(
+  effects: CommandEffects,
+  s: SectionMap,
+  slot: number,
+  timeProfile: StoredUser["timeProfile"],
+): void {
+  if (timeProfile === undefined || timeProfile.length === 0) return;
+  const invalid = validateSchedule({
+    timeZone: s.timeLock.schedule.timeZone,
+    weekly: timeProfile,
+    holidays: [],
+  });
+  if (invalid !== undefined) {
+    throw new LockRuleError(
+      "E_TIME_PROFILE_INVALID",
+      `time profile of user ${slot} on ${effects.deviceId}: ${invalid.message}`,
     );
   }
 }
@@ -95,6 +118,7 @@ export function applyCommand(
       if (existing !== undefined && existing.personId !== user.personId) {
         throw new LockRuleError("E_SLOT_TAKEN", `user slot ${user.slot} belongs to another person`);
       }
+      checkTimeProfile(effects, s, user.slot, user.timeProfile);
       const stored: StoredUser = {
         ...user,
         codeHash: sealedCodeHash(effects, user.slot, initialCode, s.policy.codeLength),
@@ -120,6 +144,7 @@ export function applyCommand(
       if (existing === undefined || existing.personId !== personId) {
         throw new LockRuleError("E_NO_SUCH_USER", `no user ${personId} in slot ${slot}`);
       }
+      checkTimeProfile(effects, s, slot, changes.timeProfile);
       effects.set("users", {
         ...s.users,
         [String(slot)]: { ...existing, ...changes } as StoredUser,
@@ -187,6 +212,10 @@ export function applyCommand(
       return { blocked: true };
     }
     case "remote.unblock": {
+      // Lifting a block weakens the lock: only the fleet may, after its own approval, which
+      // the command must name (the envelope's signature is checked before this point).
+      if (distinctApprovers(command.body.approvedBy) < 1)
+        throw new LockRuleError("E_APPROVALS_REQUIRED", "unblock names no approver");
       const { blockReason: _reason, ...remote } = s.remote;
       effects.set("remote", { ...remote, blocked: false });
       effects.audit("remote.unblocked", actorOf(command.body.approvedBy), {
@@ -223,6 +252,13 @@ export function applyCommand(
       if (parseInstant(grant.notAfter) <= parseInstant(grant.notBefore)) {
         throw new LockRuleError("E_SCHEMA", `grant ${grant.grantId} ends before it begins`);
       }
+      const now = effects.lockTime();
+      if (parseInstant(grant.notAfter) <= now) {
+        throw new LockRuleError(
+          "E_GRANT_EXPIRED",
+          `grant ${grant.grantId} expired at ${grant.notAfter} (lock time ${formatInstant(now)})`,
+        );
+      }
       const existing = s.grants[grant.grantId];
       if (existing?.revoked)
         throw new LockRuleError("E_GRANT_REVOKED", `grant ${grant.grantId} was revoked`);
@@ -255,7 +291,13 @@ export function applyCommand(
     case "time.sync": {
       const trusted = parseInstant(command.body.time);
       const current = effects.lockTime();
-      if (trusted < current - effects.maxBackwardTimeJumpMs) {
+      const decision = decideTimeSync(
+        current,
+        trusted,
+        s.time.offsetMs,
+        effects.maxBackwardTimeJumpMs,
+      );
+      if (!decision.accepted) {
         effects.audit("time.rejected", FLEET, {
           from: formatInstant(current),
           to: command.body.time,
@@ -266,14 +308,13 @@ export function applyCommand(
           `trusted time ${command.body.time} is more than ${effects.maxBackwardTimeJumpMs / 1000} s behind lock time ${formatInstant(current)}`,
         );
       }
-      const offsetMs = s.time.offsetMs + (trusted - current);
-      effects.setTrustedTime(offsetMs);
+      effects.setTrustedTime(decision.offsetMs);
       effects.audit("time.changed", FLEET, {
         from: formatInstant(current),
         to: command.body.time,
-        jumpMs: trusted - current,
+        jumpMs: decision.jumpMs,
       });
-      return { offsetMs };
+      return { offsetMs: decision.offsetMs };
     }
     case "audit.ack": {
       try {
@@ -284,7 +325,7 @@ export function applyCommand(
           error instanceof Error ? error.message : String(error),
         );
       }
-      effects.audit("audit.acknowledged", FLEET, { upToSeq: command.body.upToSeq });
+      // On record with the next audit record (AckSection), not as a record of its own.
       return { upToSeq: command.body.upToSeq };
     }
     case "audit.gapRequest": {
@@ -306,8 +347,15 @@ export function applyCommand(
           "the one-time-code secret cannot be opened with this lock's key",
         );
       }
-      effects.set("otp", { sealed: command.body.secret, highest: command.body.counter, used: [] });
-      effects.audit("otp.secretInstalled", FLEET, { counter: command.body.counter });
+      // The counter never goes back: codes already accepted must never become valid again.
+      const previous = s.otp ?? undefined;
+      const highest = Math.max(previous?.highest ?? 0, command.body.counter);
+      effects.set("otp", {
+        sealed: command.body.secret,
+        highest,
+        used: previous?.used ?? [],
+      });
+      effects.audit("otp.secretInstalled", FLEET, { counter: highest });
       return { installed: true };
     }
     case "fleetKey.install": {

@@ -45,4 +45,6 @@ export const DISPLAY = {
   codeRefused: () => lines("CODE REFUSED"),
   cancelled: () => lines("CANCELLED"),
   fault: () => lines("FAULT", "LOCKED"),
+  program: () => lines("PROGRAM", "1DLY 2EYES 3WIN"),
+  programmed: () => lines("PROGRAMMED"),
 } as const;

@@ -150,7 +150,10 @@ export class LockHarness {
   advance(ms: number): void {
     const target = this.clock.monotonic() + ms;
     for (;;) {
-      const next = Math.min(this.core.nextDeadline() ?? Infinity, this.#sensorDueAt ?? Infinity);
+      // The core's deadline is read before the clock moves: the once-a-second display refresh
+      // is always "the next whole second", so asked again at that instant it names a later one.
+      const coreDeadline = this.core.nextDeadline() ?? Infinity;
+      const next = Math.min(coreDeadline, this.#sensorDueAt ?? Infinity);
       if (next > target) break;
       this.clock.advance(Math.max(0, next - this.clock.monotonic()));
       if (this.#sensorDueAt !== undefined && this.#sensorDueAt <= this.clock.monotonic()) {
@@ -159,7 +162,7 @@ export class LockHarness {
         this.outputs.pendingSensor = undefined;
         if (position !== undefined) this.core.boltSensed(position);
       }
-      if ((this.core.nextDeadline() ?? Infinity) <= this.clock.monotonic()) this.core.tick();
+      if (coreDeadline <= this.clock.monotonic()) this.core.tick();
       this.#settle();
     }
     this.clock.advance(target - this.clock.monotonic());

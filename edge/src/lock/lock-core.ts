@@ -7,25 +7,20 @@
  * that is not on record. Any internal error leaves the bolt thrown (fail-secure).
  */
 
-import { createHmac } from "node:crypto";
+import type { SelfTestReport } from "@lockfleet/protocol";
 import {
   ALARM_PRIORITY,
   type AlarmKind,
   type AuditRecord,
   type Checkpoint,
   type CommandResult,
-  canonicalJson,
-  closeSeal,
   DEFAULT_LOCK_POLICY,
-  dynamicTruncate,
-  findOneTimeCode,
   formatInstant,
   fromBase64url,
   LockPolicy,
   type LockState,
   type LockUser,
   type OpenedCommand,
-  OTP_COUNTER_LOOKAHEAD,
   openCommand,
   openSealedSecret,
   parseInstant,
@@ -36,20 +31,31 @@ import {
   validate,
 } from "@lockfleet/protocol";
 import type { AuditAppend, LockStore } from "../store/lock-store.js";
+import { openingCloseSeal } from "./close-seal.js";
 import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
 import { applyCommand, type CommandEffects } from "./commands.js";
 import { DISPLAY, type DisplayLines } from "./display.js";
+import { alreadyCounted, codesRequired, mixedPartiesPossible } from "./dual-control.js";
+import { activeGrantFor } from "./grants.js";
+import { acceptOneTimeCode } from "./one-time-codes.js";
 import { afterWrongCode, NO_PENALTY } from "./penalty.js";
+import { policyWeakenings } from "./policy-change.js";
 import type { BoltPosition, BuzzerSound, Clock, DeviceIdentity, LockOutputs } from "./ports.js";
-import type {
-  Authorisation,
-  CycleSection,
-  SectionMap,
-  SectionName,
-  StoredGrant,
-  StoredUser,
+import { programPolicy } from "./programming.js";
+import {
+  type AckSection,
+  type Authorisation,
+  type CycleSection,
+  GAP_RANGES_KEPT,
+  type SectionMap,
+  type SectionName,
+  type StoredGrant,
+  type StoredUser,
 } from "./state.js";
+import { delayMinutes } from "./time-delay.js";
 import { TimeLockEvaluator } from "./time-lock.js";
+import { DEFAULT_MAX_BACKWARD_TIME_JUMP_MS } from "./trusted-time.js";
+import { userRefusal } from "./users.js";
 
 export const FIRMWARE_VERSION = "lockfleet-edge/0.1.0";
 
@@ -100,6 +106,34 @@ export interface LockCoreEvents {
 
 type Listeners = { [K in keyof LockCoreEvents]: Set<LockCoreEvents[K]> };
 
+/**
+ * What the lock hardware reports besides its inputs (SPEC §3: every event is on record;
+ * unknown hardware and failures are reported, never silently ignored).
+ * - `powerFail`: the optional power-fail input; mains failed (`failing`) or back
+ *   (`power.failed` / `power.restored`).
+ * - `partFault`: a part failed while driven (`part` is a profile part name or "board"):
+ *   a lock fault for the parts in LOCK_FAULT_PARTS, else `hardware.partFault`.
+ * - `boltJam`: the actuator's own timeout: the bolt sensor did not confirm a drive.
+ * - `selfTest`: a completed self-test report.
+ */
+export type HardwareEvent =
+  | { kind: "powerFail"; failing: boolean }
+  | { kind: "partFault"; part: string; error: Error }
+  | { kind: "boltJam"; expected: BoltPosition }
+  | { kind: "selfTest"; report: SelfTestReport };
+
+/**
+ * Parts whose failure is a lock fault (fail-secure: bolt thrown, FAULT LOCKED) and which
+ * alarm they raise: without them the bolt cannot be driven or confirmed, or a duress opening
+ * cannot signal. Any other part's failure is recorded and the lock keeps working.
+ */
+const LOCK_FAULT_PARTS: Readonly<Record<string, AlarmKind>> = {
+  boltActuator: "lockJammed",
+  boltSensor: "lockJammed",
+  board: "lockJammed",
+  silentAlarmRelay: "selfTestFault",
+};
+
 /** A refusal by the lock's own rules: stable code, sentence for a person. */
 export class LockRuleError extends Error {
   constructor(
@@ -115,6 +149,7 @@ type EntryMode =
   | { kind: "code" }
   | { kind: "oneTimeCode"; user: StoredUser; duress: boolean }
   | { kind: "changeCode"; stage: "identify" }
+  | { kind: "program"; user: StoredUser }
   | {
       kind: "changeCode";
       stage: "new" | "repeat";
@@ -131,9 +166,19 @@ interface Work {
   after: Array<() => void>;
 }
 
+/** A person about to join the round: who and for which party; the rest may follow later. */
+type CandidateAuthorisation = Pick<Authorisation, "personId" | "party"> & Partial<Authorisation>;
+
+/** The round with a person added, or why the cycle refuses them. */
+type Prospect =
+  | { refusal: "samePerson" | "mixedPartiesRequired" }
+  | { refusal: undefined; cycle: CycleSection; authorisations: Authorisation[]; required: number };
+
 const DEFAULT_FACTORY_MASTER_CODE = "12345678";
 const MINUTE = 60_000;
 const SECOND = 1000;
+/** How long a transient message (WRONG CODE, CANCELLED…) stays over the derived screen. */
+const MESSAGE_MS = 3 * SECOND;
 
 export class LockCore {
   readonly deviceId: string;
@@ -161,7 +206,11 @@ export class LockCore {
   #entry = "";
   #entryDeadline: number | undefined;
   #mode: EntryMode = { kind: "code" };
-  #message: DisplayLines | undefined;
+  /**
+   * A message over the derived screen: shown while the cycle stays in the phase it was shown
+   * in, and for MESSAGE_MS unless it is a prompt or the close seal (until the next key).
+   */
+  #message: { lines: DisplayLines; phase: string; until: number | undefined } | undefined;
   #bolt: "thrown" | "retracted" | "jammed" | "unknown" = "unknown";
   #boltCommand: { position: BoltPosition; by: number } | undefined;
   #doorOpen = false;
@@ -178,6 +227,10 @@ export class LockCore {
   #lastDisplay: DisplayLines | undefined;
   #sinceCheckpoint = 0;
   #faulted = false;
+  /** Parts whose failure is on record already (once per part until a self-test finds it ok). */
+  #faultedParts = new Set<string>();
+  /** A lock fault waiting to take effect (after a running duress-capable cycle, see partFault). */
+  #pendingFault: { error: Error; afterCycle: boolean } | undefined;
 
   private constructor(options: LockCoreOptions) {
     this.#store = options.store;
@@ -192,7 +245,7 @@ export class LockCore {
     }
     this.#options = {
       boltSensorTimeoutMs: options.boltSensorTimeoutMs ?? 3000,
-      maxBackwardTimeJumpMs: options.maxBackwardTimeJumpMs ?? 5 * MINUTE,
+      maxBackwardTimeJumpMs: options.maxBackwardTimeJumpMs ?? DEFAULT_MAX_BACKWARD_TIME_JUMP_MS,
       checkpointEvery: options.checkpointEvery ?? 100,
     };
     this.#s = this.#loadSections();
@@ -293,6 +346,7 @@ export class LockCore {
       time: read("time") ?? { offsetMs: 0 },
       cycle: read("cycle") as SectionMap["cycle"],
       openings: read("openings") ?? { counter: 0 },
+      acks: read("acks") as SectionMap["acks"],
     };
   }
 
@@ -314,38 +368,62 @@ export class LockCore {
     if (this.#work !== undefined)
       throw new Error("E_REENTRANT: lock core input while another is being handled");
     this.#work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
+    let result: T;
     try {
-      const result = work();
+      result = work();
       this.#refreshDisplay();
       this.#commit();
-      return result;
     } catch (error) {
       this.#work = undefined;
       this.#failSecure(error instanceof Error ? error : new Error(String(error)));
       return undefined;
     }
+    const pending = this.#pendingFault;
+    if (pending !== undefined && !(pending.afterCycle && this.#s.cycle)) {
+      this.#pendingFault = undefined;
+      if (!this.#faulted) this.#failSecure(pending.error);
+    }
+    return result;
   }
 
   #commit(): void {
     const work = this.#work;
     if (work === undefined) return;
     this.#work = undefined;
+    const acks = this.#s.acks;
+    if (acks && work.events.length > 0) {
+      // Acknowledgements received since the last record go on record ahead of this one.
+      work.events.unshift({
+        at: acks.at,
+        kind: "audit.acknowledged",
+        actor: "fleet",
+        data: { ...acks, since: formatInstant(acks.since), at: formatInstant(acks.at) },
+      });
+      for (const alarm of work.alarms) alarm.index += 1;
+      this.#s.acks = undefined as unknown as AckSection;
+      work.sections.acks = null;
+    }
     const records =
       Object.keys(work.sections).length > 0 || work.events.length > 0
         ? this.#store.commit({ sections: work.sections, events: work.events })
         : [];
-    for (const output of work.outputs) output();
-    if (records.length > 0) this.#emit("audit", records);
-    for (const alarm of work.alarms) {
-      const record = records[alarm.index];
-      if (record === undefined) continue;
-      this.#emit("alarm", {
-        kind: alarm.kind,
-        priority: ALARM_PRIORITY[alarm.kind],
-        auditSeq: record.seq,
-        actor: record.actor,
-        data: record.data,
-      });
+    try {
+      for (const output of work.outputs) output();
+    } finally {
+      // What is on record is reported even when the hardware failed driving the outputs (the
+      // failure itself then goes the fail-secure way).
+      if (records.length > 0) this.#emit("audit", records);
+      for (const alarm of work.alarms) {
+        const record = records[alarm.index];
+        if (record === undefined) continue;
+        this.#emit("alarm", {
+          kind: alarm.kind,
+          priority: ALARM_PRIORITY[alarm.kind],
+          auditSeq: record.seq,
+          actor: record.actor,
+          data: record.data,
+        });
+      }
     }
     for (const after of work.after) after();
     this.#sinceCheckpoint += records.length;
@@ -355,18 +433,32 @@ export class LockCore {
   /** Any internal error: bolt thrown, cycle ended, fault on the display and on record. */
   #failSecure(error: Error): void {
     this.#faulted = true;
+    // Whatever the failed unit of work changed in memory is dropped: no release, no relock
+    // timer, and the bolt command the sensor is checked against is "thrown".
+    this.#clearCycleTimers();
+    this.#relockAt = undefined;
+    this.#entry = "";
+    this.#entryDeadline = undefined;
+    this.#mode = { kind: "code" };
+    this.#message = undefined;
+    this.#boltCommand = {
+      position: "thrown",
+      by: this.#clock.monotonic() + this.#options.boltSensorTimeoutMs,
+    };
     try {
       this.#outputs.driveBolt("thrown");
+      this.#lastDisplay = DISPLAY.fault();
       this.#outputs.display(DISPLAY.fault());
       this.#outputs.buzzer("alarm");
     } catch {
       // The hardware itself failing is reported below with the original error.
     }
-    this.#clearCycleTimers();
+    let faultRecords: AuditRecord[] = [];
     try {
       this.#s = this.#loadSections();
+      this.#evaluator = new TimeLockEvaluator(this.#s.timeLock.schedule);
       this.#s.cycle = undefined as unknown as CycleSection;
-      this.#store.commit({
+      faultRecords = this.#store.commit({
         sections: { cycle: null },
         events: [
           {
@@ -380,6 +472,7 @@ export class LockCore {
     } catch {
       // Storage is what failed; the fault event below still reaches the runtime.
     }
+    if (faultRecords.length > 0) this.#emit("audit", faultRecords);
     this.#emit("fault", error);
   }
 
@@ -429,8 +522,16 @@ export class LockCore {
     this.#output(() => this.#outputs.buzzer(sound));
   }
 
-  #show(lines: DisplayLines): void {
-    this.#message = lines;
+  #show(lines: DisplayLines, sticky = false): void {
+    this.#message = {
+      lines,
+      phase: this.#phase(),
+      until: sticky ? undefined : this.#mono() + MESSAGE_MS,
+    };
+  }
+
+  #phase(): string {
+    return this.#s.cycle ? this.#s.cycle.phase : "idle";
   }
 
   // ---------------------------------------------------------------- time
@@ -488,12 +589,16 @@ export class LockCore {
             { ...cycle, phase: "delay", round: 1, authorisations: cycle.opening },
             true,
           );
+        } else if (cycle.phase === "released" || cycle.phase === "open") {
+          // An opening the power loss cut off was authorised and stays on record as such: the
+          // bolt is thrown now (fail-secure), a door found open continues that opening, and
+          // the close seal follows once the bolt is confirmed thrown with the door closed.
+          this.#set("cycle", { ...cycle, afterRestart: true });
         } else {
           this.#endCycle("cycle.expired", { reason: "restart" });
         }
       }
       this.#driveBolt("thrown");
-      this.#show(DISPLAY.idle());
     });
   }
 
@@ -513,7 +618,6 @@ export class LockCore {
       this.#message = undefined;
       if (this.#penaltyUntil !== undefined) {
         // Not evaluated during a lockout, so it cannot restart or extend it.
-        this.#show(DISPLAY.penalty(this.#penaltyUntil - this.#mono()));
         return;
       }
       if (/\d/.test(key)) {
@@ -524,11 +628,11 @@ export class LockCore {
       const entered = this.#entry;
       this.#entry = "";
       this.#entryDeadline = undefined;
-      if (key === "*") {
-        this.#star(entered);
-        return;
+      if (key === "*") this.#star(entered);
+      else if (entered.length > 0) this.#enter(entered); // a lone '#' is no attempt at a code
+      if (this.#mode.kind !== "code") {
+        this.#entryDeadline = this.#mono() + this.#s.policy.keyTimeoutSec * SECOND;
       }
-      this.#enter(entered);
     });
   }
 
@@ -549,7 +653,7 @@ export class LockCore {
     }
     if (!cycle) {
       this.#mode = { kind: "changeCode", stage: "identify" };
-      this.#show(DISPLAY.changeCode());
+      this.#show(DISPLAY.changeCode(), true);
     }
   }
 
@@ -561,6 +665,10 @@ export class LockCore {
     }
     if (mode.kind === "changeCode" && mode.stage !== "identify") {
       this.#enterNewCode(mode, entered);
+      return;
+    }
+    if (mode.kind === "program") {
+      this.#enterProgramming(mode.user, entered);
       return;
     }
     const policy = this.#s.policy;
@@ -576,7 +684,15 @@ export class LockCore {
       this.#wrongCode(entered.slice(0, 2), "wrongCode");
       return;
     }
-    this.#correctCode();
+    const awaitingOneTimeCode =
+      mode.kind === "code" &&
+      !user.mustChangeCode &&
+      (user.role === "courier" || user.role === "service") &&
+      this.#activeGrantFor(user) === undefined &&
+      this.#otpOfFirstRound(user) === undefined;
+    // A code that only leads to the one-time-code prompt ends no series of wrong codes: else
+    // one known code would let a person guess one-time codes without ever reaching a lockout.
+    if (!awaitingOneTimeCode) this.#correctCode();
     if (match === "duress") this.#duress(user);
     if (mode.kind === "changeCode" || user.mustChangeCode) {
       this.#mode = { kind: "changeCode", stage: "new", user };
@@ -585,23 +701,59 @@ export class LockCore {
         purpose: "codeChange",
         forced: user.mustChangeCode,
       });
-      this.#show(DISPLAY.newCode());
+      this.#show(DISPLAY.newCode(), true);
+      this.#buzz("accept");
+      return;
+    }
+    if (
+      user.role === "master" &&
+      match === "normal" &&
+      this.#s.cycle?.phase === "open" &&
+      !this.#faulted
+    ) {
+      // Only with the container open may a master programme the lock (SPEC §3).
+      this.#mode = { kind: "program", user };
+      this.#audit("code.accepted", user.personId, { slot, purpose: "programming" });
       this.#buzz("accept");
       return;
     }
     const refusal = this.#refusal(user);
     if (refusal !== undefined) {
       this.#audit("code.rejected", user.personId, { slot, reason: refusal.reason });
-      this.#show(refusal.display);
+      if (refusal.display !== undefined) this.#show(refusal.display);
       this.#buzz("reject");
       return;
     }
     const grant = this.#activeGrantFor(user);
+    const confirmingOtp = this.#otpOfFirstRound(user);
+    if (grant === undefined && confirmingOtp !== undefined) {
+      // The confirmation after the delay belongs to the same cycle: the one-time code accepted
+      // in the first round still counts, inside its window, and is not asked for again.
+      this.#authorise({
+        personId: user.personId,
+        slot,
+        party: user.tenantId === undefined ? "bank" : "cit",
+        via: "otp",
+        duress: match === "duress",
+        otp: confirmingOtp,
+      });
+      return;
+    }
     if (grant === undefined && (user.role === "courier" || user.role === "service")) {
       // Couriers and service staff hold something besides their code: a grant or a one-time code.
+      // A person the cycle would refuse anyway is refused before the one-time code is asked
+      // for, so that no code is keyed in (and spent) for nothing.
+      const prospect = this.#prospect({
+        personId: user.personId,
+        party: user.tenantId === undefined ? "bank" : "cit",
+      });
+      if (prospect.refusal !== undefined) {
+        this.#refuseInCycle({ personId: user.personId, slot }, prospect.refusal);
+        return;
+      }
       this.#mode = { kind: "oneTimeCode", user, duress: match === "duress" };
       this.#audit("code.accepted", user.personId, { slot, awaiting: "oneTimeCode" });
-      this.#show(DISPLAY.oneTimeCode());
+      this.#show(DISPLAY.oneTimeCode(), true);
       this.#buzz("accept");
       return;
     }
@@ -658,7 +810,6 @@ export class LockCore {
         lockout: state.lockouts,
       });
       this.#raise("wrongCodeEntryLimit", null, { minutes: lockoutMs / MINUTE });
-      this.#show(DISPLAY.penalty(lockoutMs));
     }
   }
 
@@ -669,53 +820,34 @@ export class LockCore {
   }
 
   /** Why this user may not take part in an opening now, if they may not. */
-  #refusal(user: StoredUser): { reason: string; display: DisplayLines } | undefined {
+  #refusal(user: StoredUser): { reason: string; display?: DisplayLines } | undefined {
     const now = this.lockTime();
     const cycle = this.#s.cycle;
+    // After an internal error the lock opens no more until it has restarted.
+    if (this.#faulted) return { reason: "fault" };
     if (cycle && (cycle.phase === "released" || cycle.phase === "open")) {
-      return { reason: "alreadyOpen", display: DISPLAY.open() };
+      return { reason: "alreadyOpen" }; // the screen already says OPEN DOOR / DOOR OPEN
     }
-    if (cycle?.phase === "delay")
-      return { reason: "delayRunning", display: DISPLAY.delay(this.#remaining(this.#delayEndsAt)) };
+    if (cycle?.phase === "delay") return { reason: "delayRunning" }; // the countdown stays on the screen
     if (this.#s.remote.blocked) return { reason: "blocked", display: DISPLAY.blocked() };
     if (this.isTimeLocked()) return { reason: "timeLocked", display: DISPLAY.timeLocked() };
-    if (!user.enabled) return { reason: "disabled", display: DISPLAY.notPermitted() };
-    if (user.validFrom !== undefined && now < parseInstant(user.validFrom)) {
-      return { reason: "notYetValid", display: DISPLAY.notPermitted() };
-    }
-    if (user.validUntil !== undefined && now >= parseInstant(user.validUntil)) {
-      return { reason: "expired", display: DISPLAY.notPermitted() };
-    }
-    if (user.role === "master" && !this.#s.policy.masterMayOpen) {
-      return { reason: "masterMayNotOpen", display: DISPLAY.notPermitted() };
-    }
-    if (user.timeProfile !== undefined && user.timeProfile.length > 0) {
-      // A time profile lists when the user may open; the evaluator answers "inside a period".
-      const profile = new TimeLockEvaluator({
-        timeZone: this.#s.timeLock.schedule.timeZone,
-        weekly: user.timeProfile,
-        holidays: [],
-      });
-      if (!profile.isLocked(now))
-        return { reason: "outsideTimeProfile", display: DISPLAY.notPermitted() };
-    }
-    return undefined;
+    const refusal = userRefusal(user, now, this.#s.policy, this.#s.timeLock.schedule.timeZone);
+    return refusal === undefined ? undefined : { reason: refusal, display: DISPLAY.notPermitted() };
+  }
+
+  /** In the confirmation window: the one-time code this user gave in the first round, if still in its window. */
+  #otpOfFirstRound(user: StoredUser): Authorisation["otp"] {
+    const cycle = this.#s.cycle;
+    if (cycle?.phase !== "window") return undefined;
+    const given = cycle.opening.find((a) => a.personId === user.personId && a.otp !== undefined);
+    const now = this.lockTime();
+    return given?.otp !== undefined && given.otp.notBefore <= now && now < given.otp.notAfter
+      ? given.otp
+      : undefined;
   }
 
   #activeGrantFor(user: StoredUser): StoredGrant | undefined {
-    const now = this.lockTime();
-    return Object.values(this.#s.grants).find(
-      ({ grant, openings, revoked }) =>
-        !revoked &&
-        openings < grant.maxOpenings &&
-        parseInstant(grant.notBefore) <= now &&
-        now < parseInstant(grant.notAfter) &&
-        grant.locks.includes(this.deviceId) &&
-        ((grant.persons?.includes(user.personId) ?? false) ||
-          (grant.tenantRole !== undefined &&
-            grant.tenantRole.tenantId === user.tenantId &&
-            grant.tenantRole.role === user.role)),
-    );
+    return activeGrantFor(this.#s.grants, user, this.deviceId, this.lockTime());
   }
 
   #enterOneTimeCode(user: StoredUser, duress: boolean, entered: string): void {
@@ -731,33 +863,38 @@ export class LockCore {
       this.#wrongCode(String(user.slot).padStart(2, "0"), "oneTimeCode");
       return;
     }
-    const secret = openSealedSecret(otp.sealed, this.#identity.encryptionSecretKey);
-    const counters: number[] = [];
-    for (
-      let counter = Math.max(1, otp.highest - OTP_COUNTER_LOOKAHEAD + 1);
-      counter <= otp.highest + OTP_COUNTER_LOOKAHEAD;
-      counter++
-    ) {
-      if (!otp.used.includes(counter)) counters.push(counter);
-    }
-    const match = findOneTimeCode(secret, {
+    const accepted = acceptOneTimeCode(otp, this.#identity.encryptionSecretKey, {
       lockId: this.deviceId,
       personId: user.personId,
       code: entered,
       at: this.lockTime(),
-      counters,
     });
-    secret.fill(0);
-    if (match === undefined) {
+    if (accepted === undefined) {
       this.#audit("otp.rejected", user.personId, { reason: "noMatch" });
       this.#wrongCode(String(user.slot).padStart(2, "0"), "oneTimeCode");
       return;
     }
-    const highest = Math.max(otp.highest, match.counter);
-    const used = [...otp.used, match.counter].filter(
-      (counter) => counter > highest - OTP_COUNTER_LOOKAHEAD,
-    );
-    this.#set("otp", { ...otp, highest, used });
+    const { match } = accepted;
+    this.#correctCode();
+    // The counter is spent whatever follows: a code that has been keyed in may have been seen,
+    // and each code is accepted once (SPEC §3).
+    this.#set("otp", accepted.next);
+    const party = user.tenantId === undefined ? "bank" : "cit";
+    const prospect = this.#prospect({ personId: user.personId, party });
+    if (prospect.refusal !== undefined) {
+      // The rules changed while the code was being keyed in (a policy change, say): the code
+      // opens nothing, and the record says that its counter is spent all the same.
+      this.#audit("otp.rejected", user.personId, {
+        reason: prospect.refusal,
+        counter: match.counter,
+        notBefore: formatInstant(match.notBefore),
+        notAfter: formatInstant(match.notAfter),
+        counterSpent: true,
+      });
+      if (prospect.refusal === "mixedPartiesRequired") this.#show(DISPLAY.notPermitted());
+      this.#buzz("reject");
+      return;
+    }
     this.#audit("otp.accepted", user.personId, {
       counter: match.counter,
       notBefore: formatInstant(match.notBefore),
@@ -766,11 +903,42 @@ export class LockCore {
     this.#authorise({
       personId: user.personId,
       slot: user.slot,
-      party: user.tenantId === undefined ? "bank" : "cit",
+      party,
       via: "otp",
       duress,
       otp: { counter: match.counter, notBefore: match.notBefore, notAfter: match.notAfter },
     });
+  }
+
+  #enterProgramming(user: StoredUser, entered: string): void {
+    if (this.#s.cycle?.phase !== "open") {
+      this.#mode = { kind: "code" };
+      this.#audit("code.rejected", user.personId, { slot: user.slot, reason: "containerClosed" });
+      this.#show(DISPLAY.notPermitted());
+      this.#buzz("reject");
+      return;
+    }
+    const result = programPolicy(this.#s.policy, entered);
+    if (!result.ok) {
+      this.#audit("code.rejected", user.personId, {
+        slot: user.slot,
+        purpose: "programming",
+        reason: result.reason,
+      });
+      this.#show(DISPLAY.codeRefused());
+      this.#buzz("reject");
+      return;
+    }
+    const weakenings = policyWeakenings(this.#s.policy, result.policy);
+    this.#set("policy", result.policy);
+    this.#audit("policy.changed", user.personId, {
+      via: "keypad",
+      changed: result.changed,
+      policy: result.policy,
+      weakenings,
+    });
+    this.#show(DISPLAY.programmed());
+    this.#buzz("accept");
   }
 
   #enterNewCode(
@@ -785,7 +953,8 @@ export class LockCore {
         !isDigits(entered, policy.codeLength) ||
         isTrivialCode(entered) ||
         codeMatches(key, user.slot, entered, user.codeHash) ||
-        (policy.duressMode === "lastDigitPlusOne" && isTrivialCode(entered));
+        // A code equal to the person's own duress code would make every opening a duress one.
+        codeMatches(key, user.slot, entered, user.duressCodeHash);
       if (refused) {
         this.#mode = { kind: "code" };
         this.#audit("code.rejected", user.personId, { slot: user.slot, reason: "newCodeRefused" });
@@ -794,7 +963,7 @@ export class LockCore {
         return;
       }
       this.#mode = { ...mode, stage: "repeat", newCodeHash: hashCode(key, user.slot, entered) };
-      this.#show(DISPLAY.repeatCode());
+      this.#show(DISPLAY.repeatCode(), true);
       return;
     }
     this.#mode = { kind: "code" };
@@ -820,13 +989,16 @@ export class LockCore {
   // ---------------------------------------------------------------- the opening cycle
 
   #codesRequired(authorisations: readonly Authorisation[]): number {
-    if (authorisations.some((authorisation) => authorisation.single)) return 1;
-    return { single: 1, dual: 2, triple: 3 }[this.#s.policy.dualControl];
+    return codesRequired(this.#s.policy, authorisations);
   }
 
-  #authorise(authorisation: Authorisation): void {
-    const existing = this.#s.cycle;
-    const cycle: CycleSection = existing ?? {
+  /**
+   * What the round would hold with `authorisation` added, or why the cycle refuses this person:
+   * the same person never counts twice, and with mixed parties required there must remain room
+   * for the missing party.
+   */
+  #prospect(authorisation: CandidateAuthorisation): Prospect {
+    const cycle: CycleSection = this.#s.cycle ?? {
       phase: "collecting",
       round: 1,
       authorisations: [],
@@ -834,18 +1006,13 @@ export class LockCore {
       duress: false,
       openingNumber: 0,
     };
-    if (cycle.authorisations.some((given) => given.personId === authorisation.personId)) {
-      this.#audit("code.rejected", authorisation.personId, {
-        slot: authorisation.slot,
-        reason: "samePerson",
-      });
-      this.#show(
-        DISPLAY.nextCode(cycle.authorisations.length, this.#codesRequired(cycle.authorisations)),
-      );
-      this.#buzz("reject");
-      return;
+    if (alreadyCounted(cycle.authorisations, authorisation.personId)) {
+      return { refusal: "samePerson" };
     }
-    let authorisations = [...cycle.authorisations, authorisation];
+    const authorisations: Authorisation[] = [
+      ...cycle.authorisations,
+      { slot: null, via: "code", duress: false, ...authorisation },
+    ];
     const central = this.#s.remote.centralRelease;
     if (
       central !== undefined &&
@@ -861,20 +1028,34 @@ export class LockCore {
       });
     }
     const required = this.#codesRequired(authorisations);
-    if (this.#s.policy.mixedParties && required >= 2) {
-      const parties = new Set(authorisations.map((a) => a.party));
-      const missing = (parties.has("bank") ? 0 : 1) + (parties.has("cit") ? 0 : 1);
-      if (missing > required - authorisations.length) {
-        this.#audit("code.rejected", authorisation.personId, {
-          slot: authorisation.slot,
-          reason: "mixedPartiesRequired",
-        });
-        this.#show(DISPLAY.notPermitted());
-        this.#buzz("reject");
-        return;
-      }
+    if (!mixedPartiesPossible(this.#s.policy, authorisations, required)) {
+      return { refusal: "mixedPartiesRequired" };
     }
-    authorisations = authorisations.slice(0, Math.max(required, authorisations.length));
+    return { refusal: undefined, cycle, authorisations, required };
+  }
+
+  /** The cycle refuses a person (same person twice, mixed parties): on record, on the display. */
+  #refuseInCycle(
+    user: Pick<Authorisation, "personId" | "slot">,
+    reason: "samePerson" | "mixedPartiesRequired",
+  ): void {
+    this.#audit("code.rejected", user.personId, { slot: user.slot, reason });
+    if (reason === "mixedPartiesRequired") this.#show(DISPLAY.notPermitted());
+    this.#buzz("reject");
+  }
+
+  #authorise(authorisation: Authorisation): void {
+    const existing = this.#s.cycle;
+    const prospect = this.#prospect(authorisation);
+    if (prospect.refusal !== undefined) {
+      this.#refuseInCycle(authorisation, prospect.refusal);
+      return;
+    }
+    const { cycle, required } = prospect;
+    const authorisations = prospect.authorisations.slice(
+      0,
+      Math.max(required, prospect.authorisations.length),
+    );
     const next: CycleSection = {
       ...cycle,
       authorisations,
@@ -904,20 +1085,20 @@ export class LockCore {
       }
       this.#startDelay({ ...next, opening: authorisations }, false);
     } else {
-      this.#audit("cycle.confirmed", authorisation.personId, {
-        persons: authorisations.map((a) => a.personId),
-      });
-      this.#release(next);
+      this.#release(next, authorisations);
     }
   }
 
   #startDelay(cycle: CycleSection, afterRestart: boolean): void {
     const policy = this.#s.policy;
-    const minutes = cycle.duress
-      ? Math.max(policy.duressDelayMin, policy.timeDelayMin)
-      : policy.timeDelayMin;
-    if (minutes === 0) {
+    const minutes = delayMinutes(policy, cycle.duress);
+    if (minutes === 0 && !afterRestart) {
       this.#release(cycle);
+      return;
+    }
+    if (minutes === 0) {
+      // After a restart the codes are always asked for again, even without a delay.
+      this.#openWindow({ ...cycle, phase: "delay", round: 1 });
       return;
     }
     this.#set("cycle", { ...cycle, phase: "delay", round: 1 });
@@ -930,7 +1111,16 @@ export class LockCore {
     });
   }
 
-  #release(cycle: CycleSection): void {
+  /** `confirmedBy`: who confirmed in the window (absent when the delay is zero). */
+  #openWindow(cycle: CycleSection): void {
+    this.#delayEndsAt = undefined;
+    this.#windowEndsAt = this.#mono() + this.#s.policy.confirmationWindowMin * MINUTE;
+    this.#set("cycle", { ...cycle, phase: "window", round: 2, authorisations: [] });
+    this.#audit("cycle.windowOpened", null, { minutes: this.#s.policy.confirmationWindowMin });
+    this.#buzz("accept");
+  }
+
+  #release(cycle: CycleSection, confirmedBy?: readonly Authorisation[]): void {
     if (this.isTimeLocked() || this.#s.remote.blocked) {
       this.#endCycle("cycle.cancelled", {
         reason: this.#s.remote.blocked ? "blocked" : "timeLocked",
@@ -961,9 +1151,10 @@ export class LockCore {
     this.#delayEndsAt = undefined;
     this.#windowEndsAt = undefined;
     this.#relockAt = this.#mono() + this.#s.policy.autoRelockSec * SECOND;
-    this.#audit("cycle.confirmed", null, {
+    this.#audit("cycle.confirmed", confirmedBy?.at(-1)?.personId ?? null, {
       openingNumber,
       persons: cycle.opening.map((a) => a.personId),
+      ...(confirmedBy === undefined ? {} : { confirmedBy: confirmedBy.map((a) => a.personId) }),
     });
     this.#driveBolt("retracted");
     this.#buzz("release");
@@ -986,40 +1177,35 @@ export class LockCore {
 
   #relocked(): void {
     const cycle = this.#s.cycle;
+    // Only an opening ends here: the bolt confirming "thrown" at boot must not end a delay
+    // that restarted after a power loss.
+    const opening =
+      cycle && (cycle.phase === "released" || cycle.phase === "open") ? cycle : undefined;
+    // A bolt thrown while the door still stands open (at start-up, after a power loss during
+    // the opening) ends nothing yet: the opening ends, and its seal is shown, after the close.
+    if (opening !== undefined && this.#doorOpen) return;
     this.#relockAt = undefined;
     this.#ajarAt = undefined;
-    if (cycle === undefined || cycle === null) return;
-    const seal = this.#closeSeal(cycle);
+    if (this.#mode.kind === "program") this.#mode = { kind: "code" };
+    if (opening === undefined) return;
+    const seal = this.#closeSeal(opening);
     this.#set("cycle", undefined);
-    this.#audit("lock.relocked", null, { openingNumber: cycle.openingNumber, closeSeal: seal });
-    this.#show(DISPLAY.closeSeal(seal));
+    this.#audit("lock.relocked", null, {
+      openingNumber: opening.openingNumber,
+      closeSeal: seal,
+      ...(opening.afterRestart === true ? { afterRestart: true } : {}),
+    });
+    this.#show(DISPLAY.closeSeal(seal), true);
   }
 
-  /**
-   * Proof that this opening ended locked. A one-time-code opening answers with the seal of its
-   * code (the fleet closes the window with it); others with a seal over the opening number and
-   * closing time, keyed by the one-time-code secret when the fleet has installed one.
-   */
+  /** Proof that this opening ended locked (close-seal.ts). */
   #closeSeal(cycle: CycleSection): string {
-    const otpOpening = cycle.opening.find((a) => a.otp !== undefined);
     const otp = this.#s.otp;
     const secret = otp
       ? openSealedSecret(otp.sealed, this.#identity.encryptionSecretKey)
       : this.#identity.codeHashKey;
     try {
-      if (otpOpening?.otp !== undefined) {
-        return closeSeal(secret, {
-          lockId: this.deviceId,
-          personId: otpOpening.personId,
-          ...otpOpening.otp,
-        });
-      }
-      const message = canonicalJson({
-        purpose: "lockfleet/opening-seal/v1",
-        lockId: this.deviceId,
-        openingNumber: cycle.openingNumber,
-      });
-      return dynamicTruncate(createHmac("sha256", secret).update(message).digest(), 8);
+      return openingCloseSeal(secret, this.deviceId, cycle.openingNumber, cycle.opening);
     } finally {
       if (otp) secret.fill(0);
     }
@@ -1031,25 +1217,30 @@ export class LockCore {
     this.#run(() => {
       if (open === this.#doorOpen) return;
       this.#doorOpen = open;
+      this.#message = undefined;
       const cycle = this.#s.cycle;
       if (open) {
-        this.#audit("door.opened", null, {});
-        const authorised =
-          cycle &&
-          (cycle.phase === "released" || cycle.phase === "open") &&
-          this.#bolt !== "thrown";
+        const opening = cycle && (cycle.phase === "released" || cycle.phase === "open");
+        // An opening that a power loss cut off continues: the bolt was thrown at start-up
+        // while the door, opened under the authorised cycle, stood open (SPEC §3: forced is
+        // open while thrown, or without an authorised cycle — neither is the case).
+        const continued = opening && cycle.afterRestart === true;
+        this.#audit(
+          "door.opened",
+          null,
+          continued ? { openingNumber: cycle.openingNumber, continuesOpening: true } : {},
+        );
+        const authorised = opening && (this.#bolt !== "thrown" || continued);
         if (!authorised) {
           this.#doorForced = true;
           this.#raise("doorForcedOpen", null, { bolt: this.#bolt });
           this.#buzz("alarm");
           return;
         }
-        if (cycle.phase === "released") {
-          this.#set("cycle", { ...cycle, phase: "open" });
-          this.#ajarAt = this.#mono() + this.#s.policy.maxOpenSec * SECOND;
-        }
+        if (cycle.phase === "released") this.#set("cycle", { ...cycle, phase: "open" });
+        // Every time the door opens, also again before the relock after a close.
+        this.#ajarAt = this.#mono() + this.#s.policy.maxOpenSec * SECOND;
         this.#relockAt = undefined;
-        this.#show(DISPLAY.open());
         return;
       }
       this.#audit("door.closed", null, {});
@@ -1112,6 +1303,7 @@ export class LockCore {
       this.#ajarAt,
       this.#penaltyUntil,
       this.#boltCommand?.by,
+      this.#message?.until,
     ].filter((deadline): deadline is number => deadline !== undefined);
     // A running countdown refreshes the display once a second.
     if (
@@ -1129,10 +1321,15 @@ export class LockCore {
       const now = this.#mono();
       const due = (deadline: number | undefined): boolean =>
         deadline !== undefined && deadline <= now;
+      if (due(this.#message?.until)) this.#message = undefined;
       if (due(this.#entryDeadline)) {
         this.#entry = "";
         this.#entryDeadline = undefined;
-        this.#mode = { kind: "code" };
+        if (this.#mode.kind !== "code") {
+          // An abandoned code change or one-time-code prompt ends like a half-typed code.
+          this.#mode = { kind: "code" };
+          this.#message = undefined;
+        }
       }
       if (due(this.#penaltyUntil)) {
         this.#penaltyUntil = undefined;
@@ -1150,13 +1347,7 @@ export class LockCore {
         this.#secondCodeBy = undefined;
         this.#set("cycle", { ...cycle, authorisations: [] });
       }
-      if (cycle && cycle.phase === "delay" && due(this.#delayEndsAt)) {
-        this.#delayEndsAt = undefined;
-        this.#windowEndsAt = now + this.#s.policy.confirmationWindowMin * MINUTE;
-        this.#set("cycle", { ...cycle, phase: "window", round: 2, authorisations: [] });
-        this.#audit("cycle.windowOpened", null, { minutes: this.#s.policy.confirmationWindowMin });
-        this.#buzz("accept");
-      }
+      if (cycle && cycle.phase === "delay" && due(this.#delayEndsAt)) this.#openWindow(cycle);
       if (this.#s.cycle?.phase === "window" && due(this.#windowEndsAt)) {
         this.#endCycle("cycle.expired", { reason: "confirmationWindowElapsed" });
       }
@@ -1164,7 +1355,10 @@ export class LockCore {
         this.#relockAt = undefined;
         if (this.#s.cycle?.phase === "released")
           this.#audit("cycle.expired", null, { reason: "doorNotOpened" });
-        this.#driveBolt("thrown");
+        // A continued opening's bolt was thrown at start-up and is confirmed there: driving it
+        // again would get no answer from the sensor, so the relock is complete now.
+        if (this.#bolt === "thrown" && this.#boltCommand === undefined) this.#relocked();
+        else this.#driveBolt("thrown");
       }
       if (due(this.#ajarAt)) {
         this.#ajarAt = undefined;
@@ -1172,18 +1366,101 @@ export class LockCore {
         this.#buzz("alarm");
       }
       if (this.#boltCommand !== undefined && due(this.#boltCommand.by)) {
-        const command = this.#boltCommand;
-        this.#boltCommand = undefined;
-        this.#bolt = "jammed";
-        this.#raise("lockJammed", null, { driving: command.position });
-        if (command.position === "retracted")
-          this.#endCycle("cycle.cancelled", { reason: "boltJammed" });
+        this.#jammed("boltSensorTimeout");
       }
       const central = this.#s.remote.centralRelease;
       if (central !== undefined && central.expiresAt <= this.lockTime() && !this.#s.cycle) {
         this.#set("remote", { ...this.#s.remote, centralRelease: undefined });
       }
     });
+  }
+
+  /** The bolt did not reach the position it was driven to. */
+  #jammed(detectedBy: "boltSensorTimeout" | "actuator"): void {
+    const command = this.#boltCommand;
+    if (command === undefined) return;
+    this.#boltCommand = undefined;
+    this.#bolt = "jammed";
+    this.#raise("lockJammed", null, { driving: command.position, detectedBy });
+    if (command.position === "retracted")
+      this.#endCycle("cycle.cancelled", { reason: "boltJammed" });
+  }
+
+  // ---------------------------------------------------------------- hardware reports
+
+  /**
+   * A report of the lock hardware other than its inputs (see HardwareEvent); each goes on
+   * record through the core's single write path, so the hash chain and checkpoints stay the
+   * core's.
+   */
+  recordHardwareEvent(event: HardwareEvent): void {
+    this.#run(() => {
+      switch (event.kind) {
+        case "powerFail":
+          return this.#powerFail(event.failing);
+        case "partFault":
+          return this.#partFault(event.part, event.error);
+        case "boltJam":
+          // The actuator's timeout agrees with the core's own: the first one puts it on record.
+          if (this.#boltCommand?.position === event.expected) this.#jammed("actuator");
+          return;
+        case "selfTest":
+          return this.#selfTestCompleted(event.report);
+      }
+    });
+  }
+
+  /**
+   * The power-fail input: `power.failed` / `power.restored` (never `power.lost`, which is an
+   * unclean restart), with the powerLoss alarm raised and cleared through the usual records.
+   */
+  #powerFail(failing: boolean): void {
+    const detail = { source: "powerFailInput" };
+    if (failing) {
+      this.#audit("power.failed", null, detail);
+      this.#raise("powerLoss", null, { ...detail, mains: "failed" });
+      return;
+    }
+    this.#audit("power.restored", null, detail);
+    // Cleared even when this run of the lock did not raise it: the alarm may date from before
+    // a restart and still be open at the fleet.
+    this.#activeAlarms.delete("powerLoss");
+    this.#audit("alarm.cleared", null, { alarm: "powerLoss", ...detail, mains: "restored" });
+  }
+
+  #partFault(part: string, error: Error): void {
+    if (this.#faultedParts.has(part)) return;
+    this.#faultedParts.add(part);
+    const code = /^(E_[A-Z0-9_]+)/.exec(error.message)?.[1] ?? "E_HARDWARE_PART";
+    const alarm = LOCK_FAULT_PARTS[part];
+    const detail = { part, code, error: error.message.slice(0, 300) };
+    if (alarm === undefined) {
+      // The lock still decides and drives the bolt without it: recorded, the lock works on.
+      this.#audit("hardware.partFault", null, detail);
+      return;
+    }
+    this.#raise(alarm, null, detail);
+    // A duress opening must look exactly like a normal one: a failed silent-alarm output
+    // (its alarm reaches the fleet with the record above) locks the lock once the cycle is over.
+    this.#pendingFault = {
+      error: new Error(`E_HARDWARE_PART: ${part} failed: ${error.message}`.slice(0, 300)),
+      afterCycle: part === "silentAlarmRelay",
+    };
+  }
+
+  #selfTestCompleted(report: SelfTestReport): void {
+    this.#audit("selfTest.completed", null, {
+      hardwareProfile: report.hardwareProfile,
+      parts: report.parts,
+    });
+    const faults = report.parts.filter((part) => part.result === "fault").map((p) => p.part);
+    for (const part of report.parts) {
+      // A part that had failed while driven and now tests ok is on record as working again.
+      if (part.result === "ok" && this.#faultedParts.delete(part.part))
+        this.#audit("hardware.partRestored", null, { part: part.part });
+    }
+    if (faults.length > 0) this.#raise("selfTestFault", null, { parts: faults });
+    else this.#clear("selfTestFault");
   }
 
   #remaining(deadline: number | undefined): number {
@@ -1197,10 +1474,18 @@ export class LockCore {
     if (this.#faulted) return DISPLAY.fault();
     if (this.#penaltyUntil !== undefined)
       return DISPLAY.penalty(this.#remaining(this.#penaltyUntil));
-    if (this.#message !== undefined) return this.#message;
+    if (this.#activeAlarms.has("doorAjar")) return DISPLAY.doorAjar();
+    const message = this.#message;
+    if (
+      message !== undefined &&
+      message.phase === this.#phase() &&
+      (message.until === undefined || this.#mono() < message.until)
+    ) {
+      return message.lines;
+    }
     if (this.#entry.length > 0) return DISPLAY.typing(this.#entry.length);
     const cycle = this.#s.cycle;
-    if (this.#activeAlarms.has("doorAjar")) return DISPLAY.doorAjar();
+    if (this.#mode.kind === "program" && cycle?.phase === "open") return DISPLAY.program();
     if (cycle) {
       const required = this.#codesRequired(cycle.authorisations);
       switch (cycle.phase) {
@@ -1263,9 +1548,9 @@ export class LockCore {
       const key = this.#s.trust.fleetKeys[keyId];
       return key === undefined ? undefined : fromBase64url(key);
     };
-    const now = this.#trustedTime
-      ? this.lockTime()
-      : (this.#claimedTimeOfTimeSync(received) ?? this.lockTime());
+    // A time sync is checked against the time it carries: a lock whose clock runs behind must
+    // still accept the correction. Its signature, seq and the backward bound still hold.
+    const now = this.#claimedTimeOfTimeSync(received) ?? this.lockTime();
     const opened = openCommand(received, {
       deviceId: this.deviceId,
       now,
@@ -1284,11 +1569,15 @@ export class LockCore {
     const command = opened.value;
     try {
       const data = applyCommand(command, this.#commandEffects(command));
-      this.#audit("command.accepted", "fleet", {
-        id: command.id,
-        type: command.type,
-        seq: command.seq,
-      });
+      if (command.type === "audit.ack" || command.type === "audit.gapRequest") {
+        this.#noteAcknowledgement(command);
+      } else {
+        this.#audit("command.accepted", "fleet", {
+          id: command.id,
+          type: command.type,
+          seq: command.seq,
+        });
+      }
       return {
         id: command.id,
         deviceId: this.deviceId,
@@ -1315,9 +1604,46 @@ export class LockCore {
   }
 
   /**
-   * Before the first trusted time the real-time clock may be far off, so a time.sync is
-   * checked for validity against the time it carries itself; its signature and seq still hold.
+   * An accepted audit acknowledgement or gap request: kept in the `acks` section (committed
+   * with this command) and recorded as one `audit.acknowledged` record ahead of the next
+   * record written for any other reason (see AckSection).
    */
+  #noteAcknowledgement(command: OpenedCommand): void {
+    const at = this.lockTime();
+    const previous = this.#s.acks;
+    const next: AckSection = previous
+      ? { ...previous, ranges: [...previous.ranges] }
+      : {
+          commands: 0,
+          firstId: command.id,
+          lastId: command.id,
+          firstSeq: command.seq,
+          lastSeq: command.seq,
+          since: at,
+          at,
+          acks: 0,
+          gapRequests: 0,
+          ranges: [],
+        };
+    next.commands += 1;
+    next.lastId = command.id;
+    next.firstSeq = Math.min(next.firstSeq, command.seq);
+    next.lastSeq = Math.max(next.lastSeq, command.seq);
+    next.at = at;
+    if (command.type === "audit.ack") {
+      const body = command.body as { upToSeq: number };
+      next.acks += 1;
+      next.upToSeq = Math.max(next.upToSeq ?? 0, body.upToSeq);
+    } else {
+      const body = command.body as { fromSeq: number; toSeq: number };
+      next.gapRequests += 1;
+      if (next.ranges.length < GAP_RANGES_KEPT)
+        next.ranges.push({ fromSeq: body.fromSeq, toSeq: body.toSeq });
+    }
+    this.#set("acks", next);
+  }
+
+  /** The instant a time.sync claims (read before verification only to check its validity period). */
   #claimedTimeOfTimeSync(received: Uint8Array | string): number | undefined {
     try {
       const text = typeof received === "string" ? received : new TextDecoder().decode(received);
@@ -1347,10 +1673,18 @@ export class LockCore {
       },
       setTrustedTime: (offsetMs) => {
         this.#set("time", { offsetMs });
-        this.#trustedTime = true;
+        // Trusted only once the new offset is on record.
+        this.#required().after.push(() => {
+          this.#trustedTime = true;
+        });
       },
       maxBackwardTimeJumpMs: this.#options.maxBackwardTimeJumpMs,
-      endCycle: (reason) => this.#endCycle("cycle.cancelled", { reason }),
+      endCycle: (reason) => {
+        // An opening in progress (bolt retracted, door maybe open) ends with its relock and
+        // close seal; only a cycle that has not opened yet is cancelled.
+        const phase = this.#s.cycle?.phase;
+        if (phase !== "released" && phase !== "open") this.#endCycle("cycle.cancelled", { reason });
+      },
       envelopeExpiresAt: command.expiresAt,
       after: (action) => this.#required().after.push(action),
       emitAuditResend: (fromSeq, toSeq) => this.#emit("auditResend", fromSeq, toSeq),

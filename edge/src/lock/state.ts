@@ -42,8 +42,9 @@ export interface StoredGrant {
 export interface OtpSection {
   /** The per-lock one-time-code secret, still sealed to this lock's X25519 key. */
   sealed: SealedSecret;
-  /** Highest counter accepted so far, and the accepted ones close below it (each used once). */
+  /** Highest counter accepted so far; it never goes back. */
   highest: number;
+  /** Counters accepted within the lookahead below `highest` (each is accepted once). */
   used: number[];
 }
 
@@ -76,7 +77,40 @@ export interface CycleSection {
   opening: Authorisation[];
   duress: boolean;
   openingNumber: number;
+  /**
+   * An opening (released or open) that a power loss cut off: it stays authorised after the
+   * restart, so a door found open continues it instead of raising a forced-open alarm.
+   */
+  afterRestart?: true;
 }
+
+/**
+ * Audit acknowledgements and gap requests received since the last audit record. Each one is
+ * kept here (committed with the command, so it survives a restart) and goes into the chain as
+ * one `audit.acknowledged` record with the next record the lock writes for any other reason:
+ * an acknowledgement never creates a record of its own, which the fleet would acknowledge in
+ * turn, and so on forever.
+ */
+export interface AckSection {
+  /** Commands received (acks and gap requests) and their envelope ids, first and last. */
+  commands: number;
+  firstId: string;
+  lastId: string;
+  /** Their command seqs, lowest and highest. */
+  firstSeq: number;
+  lastSeq: number;
+  /** Lock time of the first and the last. */
+  since: number;
+  at: number;
+  /** Highest audit seq the fleet acknowledged among them. */
+  upToSeq?: number;
+  acks: number;
+  gapRequests: number;
+  /** The re-sent ranges (the first GAP_RANGES_KEPT of them). */
+  ranges: Array<{ fromSeq: number; toSeq: number }>;
+}
+
+export const GAP_RANGES_KEPT = 20;
 
 export interface SectionMap {
   policy: LockPolicy;
@@ -90,6 +124,7 @@ export interface SectionMap {
   time: { offsetMs: number };
   cycle: CycleSection;
   openings: { counter: number };
+  acks: AckSection;
 }
 
 export type SectionName = keyof SectionMap;

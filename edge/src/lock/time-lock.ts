@@ -19,6 +19,8 @@
  *   for the repeated readings it covers.
  */
 
+import { WallClock } from "@lockfleet/protocol";
+
 /** ISO weekday: 1 = Monday … 7 = Sunday. Times are local wall-clock "HH:MM" (00:00–23:59; an end of "24:00" is allowed). */
 export interface WeeklyLockPeriod {
   startDay: number;
@@ -519,49 +521,10 @@ function later(a: number | undefined, b: number): number {
 // ---------------------------------------------------------------------------------------------
 // Local wall time ↔ instants, from the platform's IANA data
 
-/**
- * One time zone's wall clock, with its Intl.DateTimeFormat built once (building one is far
- * slower than using it).
- */
-class ZoneClock {
-  readonly #format: Intl.DateTimeFormat;
-
-  constructor(readonly timeZone: string) {
-    this.#format = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-  }
-
-  /** The wall-clock reading at `at`, as milliseconds on the wall clock's own 1970 epoch. */
-  wallTimeAt(at: number): number {
-    const reading = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-    for (const part of this.#format.formatToParts(at)) {
-      if (part.type in reading) reading[part.type as keyof typeof reading] = Number(part.value);
-    }
-    return Date.UTC(
-      reading.year,
-      reading.month - 1,
-      reading.day,
-      reading.hour,
-      reading.minute,
-      reading.second,
-    );
-  }
-
+/** One time zone's wall clock, read in whole minutes, with the transitions a time lock must place. */
+class ZoneClock extends WallClock {
   wallMinuteAt(at: number): WallMinute {
     return Math.floor(this.wallTimeAt(at) / MINUTE_MS);
-  }
-
-  /** UTC offset at `at` in milliseconds (wall time minus instant). */
-  offsetAt(at: number): number {
-    return this.wallTimeAt(at) - Math.floor(at / 1000) * 1000;
   }
 
   /** The instants at which the wall clock reads `wallMinute`: none (skipped), one, or two (repeated). */

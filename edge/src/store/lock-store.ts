@@ -5,6 +5,43 @@
  */
 import type { AuditEventKind, AuditRecord, Checkpoint } from "@lockfleet/protocol";
 
+/** How many audit records a store keeps at least before it may prune acknowledged ones (SPEC §3). */
+export const DEFAULT_AUDIT_RETENTION = 1_000_000;
+
+export type LockStoreErrorCode =
+  | "E_STORAGE"
+  | "E_STORE_DEVICE_MISMATCH"
+  | "E_STORE_VERSION"
+  | "E_AUDIT_CHAIN_BROKEN"
+  | "E_ACK_MISMATCH"
+  | "E_STORE_CLOSED";
+
+/** A store refusing or failing: stable code, sentence for a person (never swallowed: fail-secure). */
+export class LockStoreError extends Error {
+  constructor(
+    readonly code: LockStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+    this.name = "LockStoreError";
+  }
+}
+
+export interface LockStoreOptions {
+  /**
+   * Acknowledged audit records are pruned only while the log holds more than this many
+   * records; unacknowledged ones are never pruned. Default DEFAULT_AUDIT_RETENTION.
+   */
+  retention?: number;
+  /**
+   * The device's Ed25519 public key. When given, an open after an unclean shutdown also checks
+   * that the latest checkpoint carries the device's signature (a log rewritten on disk together
+   * with its checkpoint is then detected, not only a log that no longer matches its checkpoint).
+   */
+  checkpointPublicKey?: Uint8Array;
+}
+
 export interface AuditAppend {
   /** Lock time, epoch milliseconds. */
   at: number;
@@ -33,6 +70,11 @@ export interface LockStore {
   /** Writes sections and appends events (hash-chained, next seq) atomically; returns the new records. */
   commit(change: StoreCommit): AuditRecord[];
   auditHead(): AuditHead;
+  /**
+   * The record just before the oldest one still stored (seq 0 and GENESIS_HASH until records
+   * were pruned): the starting point for verifying what is left of the chain.
+   */
+  auditBase(): AuditHead;
   /** Records fromSeq..toSeq inclusive that are still stored, ascending, at most `limit`. */
   auditRange(fromSeq: number, toSeq: number, limit?: number): AuditRecord[];
   /** Highest seq the fleet has acknowledged. */

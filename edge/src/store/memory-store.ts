@@ -1,6 +1,7 @@
 /**
- * An in-memory LockStore for unit tests of the lock core: the same chaining and the same
- * all-or-nothing commit as the SQLite store, nothing on disk.
+ * An in-memory LockStore for unit tests of the lock core: the same chaining, the same
+ * all-or-nothing commit, the same acknowledgement and pruning rules as the SQLite store
+ * (one contract test suite runs against both), nothing on disk.
  */
 import {
   type AuditRecord,
@@ -9,17 +10,34 @@ import {
   formatInstant,
   GENESIS_HASH,
 } from "@lockfleet/protocol";
-import type { AuditHead, LockStore, StoreCommit } from "./lock-store.js";
+import {
+  type AuditHead,
+  DEFAULT_AUDIT_RETENTION,
+  type LockStore,
+  LockStoreError,
+  type LockStoreOptions,
+  type StoreCommit,
+} from "./lock-store.js";
+import { checkRetention, prunableUpTo } from "./retention.js";
 
 export class MemoryLockStore implements LockStore {
   readonly #sections = new Map<string, string>();
-  readonly #audit: AuditRecord[] = [];
+  /** Kept records, ascending and contiguous: #audit[i].seq === #base.seq + 1 + i. */
+  #audit: AuditRecord[] = [];
+  /** The last pruned record (seq 0 and GENESIS_HASH while nothing was pruned). */
+  #base: AuditHead = { seq: 0, hash: GENESIS_HASH };
   readonly #checkpoints: Checkpoint[] = [];
+  readonly #retention: number;
   #acknowledged = 0;
   previousShutdownWasClean = true;
   closed = false;
 
-  constructor(readonly deviceId: string) {}
+  constructor(
+    readonly deviceId: string,
+    options: LockStoreOptions = {},
+  ) {
+    this.#retention = checkRetention(options.retention ?? DEFAULT_AUDIT_RETENTION);
+  }
 
   readSection<T>(name: string): T | undefined {
     const text = this.#sections.get(name);
@@ -27,6 +45,8 @@ export class MemoryLockStore implements LockStore {
   }
 
   commit(change: StoreCommit): AuditRecord[] {
+    this.#writable();
+    // Everything is computed before anything changes, so a failure leaves the store as it was.
     const sections = Object.entries(change.sections ?? {}).map(
       ([name, value]) => [name, value === null ? undefined : JSON.stringify(value)] as const,
     );
@@ -50,19 +70,28 @@ export class MemoryLockStore implements LockStore {
       if (text === undefined) this.#sections.delete(name);
       else this.#sections.set(name, text);
     }
-    this.#audit.push(...records);
+    // The caller gets its own copies: changing them must not change the stored log.
+    this.#audit.push(...records.map((record) => structuredClone(record)));
+    this.#prune();
     return records;
   }
 
   auditHead(): AuditHead {
     const last = this.#audit.at(-1);
-    return last === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: last.seq, hash: last.hash };
+    return last === undefined ? { ...this.#base } : { seq: last.seq, hash: last.hash };
+  }
+
+  auditBase(): AuditHead {
+    return { ...this.#base };
   }
 
   auditRange(fromSeq: number, toSeq: number, limit = 500): AuditRecord[] {
+    const start = Math.max(0, Math.ceil(fromSeq) - this.#base.seq - 1);
+    const end = Math.min(this.#audit.length, Math.floor(toSeq) - this.#base.seq);
+    if (end <= start || !(limit > 0)) return [];
     return this.#audit
-      .filter((record) => record.seq >= fromSeq && record.seq <= toSeq)
-      .slice(0, limit);
+      .slice(start, Math.min(end, start + limit))
+      .map((record) => structuredClone(record));
   }
 
   acknowledgedSeq(): number {
@@ -70,10 +99,22 @@ export class MemoryLockStore implements LockStore {
   }
 
   acknowledge(upToSeq: number, headHash: string): void {
-    const record = this.#audit.find((candidate) => candidate.seq === upToSeq);
-    if (record === undefined || record.hash !== headHash)
-      throw new Error(`E_ACK_MISMATCH: no record ${upToSeq} with that hash`);
+    this.#writable();
+    const known =
+      upToSeq === this.#base.seq
+        ? this.#base.hash
+        : this.#audit[upToSeq - this.#base.seq - 1]?.hash;
+    if (known === undefined && upToSeq < this.#base.seq && upToSeq <= this.#acknowledged) {
+      return; // a repeated acknowledgement of records already pruned: nothing to change
+    }
+    if (known === undefined || known !== headHash) {
+      throw new LockStoreError(
+        "E_ACK_MISMATCH",
+        `no audit record ${upToSeq} with hash ${headHash.slice(0, 16)}… in this log`,
+      );
+    }
     this.#acknowledged = Math.max(this.#acknowledged, upToSeq);
+    this.#prune();
   }
 
   auditCount(): number {
@@ -81,11 +122,13 @@ export class MemoryLockStore implements LockStore {
   }
 
   saveCheckpoint(checkpoint: Checkpoint): void {
-    this.#checkpoints.push(checkpoint);
+    this.#writable();
+    this.#checkpoints.push(structuredClone(checkpoint));
   }
 
   latestCheckpoint(): Checkpoint | undefined {
-    return this.#checkpoints.at(-1);
+    const latest = this.#checkpoints.at(-1);
+    return latest === undefined ? undefined : structuredClone(latest);
   }
 
   close(): void {
@@ -94,11 +137,31 @@ export class MemoryLockStore implements LockStore {
 
   /** A copy that behaves like the same store reopened after a crash (or a clean stop). */
   reopen(clean: boolean): MemoryLockStore {
-    const copy = new MemoryLockStore(this.deviceId);
+    const copy = new MemoryLockStore(this.deviceId, { retention: this.#retention });
     for (const [name, text] of this.#sections) copy.#sections.set(name, text);
-    copy.#audit.push(...this.#audit);
+    copy.#audit = [...this.#audit];
+    copy.#base = { ...this.#base };
+    copy.#checkpoints.push(...this.#checkpoints);
     copy.#acknowledged = this.#acknowledged;
     copy.previousShutdownWasClean = clean;
     return copy;
+  }
+
+  #writable(): void {
+    if (this.closed) throw new LockStoreError("E_STORE_CLOSED", "the lock store is closed");
+  }
+
+  /** Drops the oldest records that are acknowledged and beyond the retention capacity. */
+  #prune(): void {
+    const upTo = prunableUpTo({
+      oldestSeq: this.#base.seq + 1,
+      headSeq: this.auditHead().seq,
+      acknowledgedSeq: this.#acknowledged,
+      retention: this.#retention,
+    });
+    if (upTo === undefined) return;
+    const dropped = this.#audit.splice(0, upTo - this.#base.seq);
+    const last = dropped.at(-1);
+    if (last !== undefined) this.#base = { seq: last.seq, hash: last.hash };
   }
 }

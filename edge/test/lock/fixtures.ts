@@ -6,16 +6,25 @@ import {
   ed25519,
   encodeEnvelope,
   type LockPolicy,
+  sealSecret,
   signEnvelope,
   toBase64url,
+  x25519,
 } from "@lockfleet/protocol";
 import type { FactorySetup } from "../../src/index.js";
-import { generateDeviceIdentity, LockHarness, ManualClock } from "../../src/lock/harness.js";
+import {
+  generateDeviceIdentity,
+  LockHarness,
+  ManualClock,
+  type VirtualOutputs,
+} from "../../src/lock/harness.js";
 import { MemoryLockStore } from "../../src/store/memory-store.js";
 
 export const START = Date.parse("2026-11-23T08:00:00.000Z"); // a Monday, 09:00 in Berlin
 export const DEVICE = "safe-1";
 export const ORG = "bank-a";
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
 
 export const USERS = {
   anna: { slot: 1, personId: "p-anna", role: "user", enabled: true, code: "11223344" },
@@ -37,16 +46,17 @@ export function entry(user: { slot: number; code: string }, code = user.code): s
 
 export const fleetKeys = ed25519.generateKeyPair();
 
-export function setup(
-  options: {
-    policy?: Partial<LockPolicy>;
-    factory?: Partial<FactorySetup>;
-    trusted?: boolean;
-  } = {},
-) {
+export interface SetupOptions {
+  policy?: Partial<LockPolicy>;
+  factory?: Partial<FactorySetup>;
+  trusted?: boolean;
+  store?: MemoryLockStore;
+}
+
+export function setup(options: SetupOptions = {}) {
   const clock = new ManualClock(START);
   const identity = generateDeviceIdentity(DEVICE, ORG);
-  const store = new MemoryLockStore(DEVICE);
+  let store = options.store ?? new MemoryLockStore(DEVICE);
   const factory: FactorySetup = {
     timeZone: "Europe/Berlin",
     policy: { timeDelayMin: 0, ...options.policy },
@@ -54,13 +64,20 @@ export function setup(
     users: Object.values(USERS).map((user) => ({ ...user })),
     ...options.factory,
   };
-  const lock = new LockHarness({ store, identity, clock, factory });
+  let lock = new LockHarness({ store, identity, clock, factory });
   lock.advance(1000);
   let seq = 0;
   const sign = <T extends CommandType>(
     type: T,
     body: CommandBody<T>,
-    overrides: { seq?: number; expiresInMs?: number; deviceId?: string; issuedAt?: number } = {},
+    overrides: {
+      seq?: number;
+      expiresInMs?: number;
+      deviceId?: string;
+      issuedAt?: number;
+      keyId?: string;
+      secretKey?: Uint8Array;
+    } = {},
   ) => {
     seq = overrides.seq ?? seq + 1;
     const issuedAt = overrides.issuedAt ?? lock.core.lockTime();
@@ -73,26 +90,64 @@ export function setup(
           seq,
           issuedAt,
           expiresAt: issuedAt + (overrides.expiresInMs ?? 10 * 60_000),
-          keyId: "fleet-1",
+          keyId: overrides.keyId ?? "fleet-1",
           body,
         },
-        fleetKeys.secretKey,
+        overrides.secretKey ?? fleetKeys.secretKey,
       ),
     );
   };
-  if (options.trusted !== false) {
+  const syncTime = () => {
     const result = lock.command(
       sign("time.sync", { time: new Date(lock.core.lockTime()).toISOString() }),
     );
     if (result.status !== "ok") throw new Error(`time sync failed: ${JSON.stringify(result)}`);
-  }
+  };
+  if (options.trusted !== false) syncTime();
+  const lockPublicKey = x25519.keyPairFromSecretKey(identity.encryptionSecretKey).publicKey;
   return {
-    lock,
+    get lock() {
+      return lock;
+    },
+    get store() {
+      return store;
+    },
+    get outputs(): VirtualOutputs {
+      return lock.outputs;
+    },
     clock,
     identity,
-    store,
+    factory,
     sign,
+    syncTime,
+    /** Seals a secret (a code as text, or bytes) to this lock's X25519 key, as the fleet does. */
+    seal: (secret: string | Uint8Array) =>
+      sealSecret(
+        typeof secret === "string" ? new TextEncoder().encode(secret) : secret,
+        lockPublicKey,
+      ),
+    /**
+     * Power cycle: the same store reopened (after a crash unless `clean`), a new core booted
+     * on it, with fresh virtual outputs. Trusted time is lost with the boot.
+     */
+    restart(clean = false) {
+      if (clean) lock.core.shutdown();
+      store = store.reopen(clean);
+      lock = new LockHarness({ store, identity, clock });
+      return lock;
+    },
     kinds: () => store.auditRange(1, 1e9, 1e9).map((r) => r.kind),
     records: () => store.auditRange(1, 1e9, 1e9),
+    /** Records appended after `seq`. */
+    since: (seq: number) => store.auditRange(seq + 1, 1e9, 1e9),
+    head: () => store.auditHead().seq,
+    display: () => lock.core.display.join(" | "),
   };
+}
+
+export type Setup = ReturnType<typeof setup>;
+
+/** Alarms raised (alarm.raised records) as their kinds. */
+export function alarmsOf(records: readonly { kind: string; data: Record<string, unknown> }[]) {
+  return records.filter((r) => r.kind === "alarm.raised").map((r) => r.data.alarm);
 }

@@ -1,0 +1,302 @@
+/**
+ * lockfleet-edge: the lock controller's command line on the device.
+ *
+ *   lockfleet-edge provision --fleet URL --token TOKEN --profile ID [--data DIR]
+ *   lockfleet-edge run [--profile ID] [--data DIR]
+ *   lockfleet-edge status [--data DIR] [--json]
+ *   lockfleet-edge selftest [--data DIR] [--profile ID] [--json]
+ *   lockfleet-edge factory-reset --master-code CODE|- [--data DIR] [--discard-audit]
+ *
+ * Every failure prints `E_CODE: sentence` on stderr and exits non-zero (2 for usage errors).
+ */
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { SelfTestReport } from "@lockfleet/protocol";
+import { DEFAULT_DATA_DIR, dataPaths } from "./runtime/device-files.js";
+import { DeviceRuntime, type HardwareOpener, recordSelfTest } from "./runtime/device-runtime.js";
+import { errorCode, RuntimeError } from "./runtime/errors.js";
+import { jsonLog, type LogLevel } from "./runtime/log.js";
+import { resolveProfile } from "./runtime/profile.js";
+import { deviceStatus, factoryReset, provision } from "./runtime/provision.js";
+import { SqliteLockStore } from "./store/sqlite-store.js";
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Reads one line (a token or a master code given as "-"). */
+  readLine: () => Promise<string>;
+  env: NodeJS.ProcessEnv;
+  /** Opens the lock hardware for a profile (default: the edge hardware layer). */
+  openHardware?: HardwareOpener;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); default: those signals. */
+  stopSignal?: Promise<void>;
+}
+
+const USAGE = `usage: lockfleet-edge <command> [options]
+
+commands:
+  provision --fleet URL --token TOKEN|- --profile ID   enrol this device with the fleet
+            [--broker-ca FILE]                         CA of an mqtts:// broker (private CA)
+  run [--profile ID]                                   run the lock controller
+  status [--json]                                      what is provisioned here
+  selftest [--profile ID] [--json]                     exercise each hardware part
+  factory-reset --master-code CODE|- [--discard-audit] erase identity, configuration and store
+
+common options:
+  --data DIR        data directory (default $LOCKFLEET_DATA_DIR or ${DEFAULT_DATA_DIR})
+  --kek-file FILE   key-encryption key (default: systemd credential lockfleet-kek, /etc/lockfleet/kek)
+  --log-level L     debug | info | warn | error (run)
+`;
+
+const OPTIONS = {
+  fleet: { type: "string" },
+  token: { type: "string" },
+  profile: { type: "string" },
+  data: { type: "string" },
+  "kek-file": { type: "string" },
+  "broker-ca": { type: "string" },
+  "master-code": { type: "string" },
+  "discard-audit": { type: "boolean" },
+  "log-level": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The edge hardware layer, loaded only by the commands that drive hardware (Johnny-Five is large). */
+const defaultOpenHardware: HardwareOpener = async (profile) => {
+  const { openHardware } = await import("./hardware/open-hardware.js");
+  return openHardware(profile);
+};
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr(`E_USAGE: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help === true || command === undefined || command === "help") {
+    io.stdout(USAGE);
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  const dataDir = values.data ?? io.env.LOCKFLEET_DATA_DIR ?? DEFAULT_DATA_DIR;
+  const kekFile = values["kek-file"];
+  const secretArgument = async (value: string | undefined, envName: string) =>
+    value === "-" ? (await io.readLine()).trim() : (value ?? io.env[envName]);
+  try {
+    switch (command) {
+      case "provision": {
+        const fleetUrl = values.fleet;
+        const token = await secretArgument(values.token, "LOCKFLEET_ENROLMENT_TOKEN");
+        if (fleetUrl === undefined || token === undefined || values.profile === undefined) {
+          throw new RuntimeError(
+            "E_USAGE",
+            "provision needs --fleet URL --token TOKEN --profile ID",
+          );
+        }
+        const result = await provision({
+          fleetUrl,
+          token,
+          profile: values.profile,
+          dataDir,
+          ...(kekFile === undefined ? {} : { kekFile }),
+          ...(values["broker-ca"] === undefined ? {} : { brokerTls: { ca: values["broker-ca"] } }),
+        });
+        io.stdout(
+          `provisioned ${result.deviceId} (org ${result.org}, container ${result.containerId}, profile ${result.profile})\n` +
+            `broker ${result.brokerUrl}\ndevice signing key ${result.signingPublicKey}\n` +
+            `next: lockfleet-edge selftest, then start the service (systemctl enable --now lockfleet-edge)\n`,
+        );
+        return 0;
+      }
+      case "run":
+        return await run(values, dataDir, kekFile, io);
+      case "status": {
+        const status = deviceStatus(dataDir, kekFile);
+        if (values.json === true) io.stdout(`${JSON.stringify(status, null, 2)}\n`);
+        else io.stdout(formatStatus(status));
+        return 0;
+      }
+      case "selftest":
+        return await selfTest(values, dataDir, kekFile, io);
+      case "factory-reset": {
+        const masterCode = await secretArgument(values["master-code"], "LOCKFLEET_MASTER_CODE");
+        if (masterCode === undefined || masterCode.length === 0) {
+          throw new RuntimeError(
+            "E_USAGE",
+            "factory-reset needs --master-code CODE (or - to read it from stdin)",
+          );
+        }
+        const result = factoryReset({
+          dataDir,
+          masterCode,
+          ...(kekFile === undefined ? {} : { kekFile }),
+          discardUnacknowledgedAudit: values["discard-audit"] === true,
+        });
+        io.stdout(
+          `factory reset: ${result.deviceId} erased from ${dataDir}; provision again to use this lock\n`,
+        );
+        return 0;
+      }
+      default:
+        throw new RuntimeError("E_USAGE", `unknown command "${command}"`);
+    }
+  } catch (error) {
+    const code = errorCode(error);
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(
+      `${code !== undefined && message.startsWith(code) ? message : `${code ?? "E_INTERNAL"}: ${message}`}\n`,
+    );
+    if (code === "E_USAGE") io.stderr(USAGE);
+    return code === "E_USAGE" ? 2 : 1;
+  }
+}
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>["values"];
+
+async function run(
+  values: Values,
+  dataDir: string,
+  kekFile: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const level = (values["log-level"] ?? io.env.LOCKFLEET_LOG_LEVEL ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(level)) {
+    throw new RuntimeError(
+      "E_USAGE",
+      `--log-level ${level} is not one of debug, info, warn, error`,
+    );
+  }
+  const log = jsonLog({ level, write: io.stdout });
+  const runtime = await DeviceRuntime.start({
+    dataDir,
+    ...(kekFile === undefined ? {} : { kekFile }),
+    ...(values.profile === undefined ? {} : { profile: values.profile }),
+    hardware: io.openHardware ?? defaultOpenHardware,
+    log,
+  });
+  await (io.stopSignal ?? stopSignal());
+  await runtime.stop();
+  return 0;
+}
+
+async function selfTest(
+  values: Values,
+  dataDir: string,
+  kekFile: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const status = deviceStatus(dataDir, kekFile);
+  const profileId = values.profile ?? status.profile;
+  if (status.profile !== undefined && profileId !== status.profile) {
+    resolveProfile(profileId);
+    throw new RuntimeError(
+      "E_PROFILE_MISMATCH",
+      `this device was provisioned with hardware profile "${status.profile}", not "${profileId}"`,
+    );
+  }
+  const profile = resolveProfile(profileId);
+  const hardware = await (io.openHardware ?? defaultOpenHardware)(profile);
+  let report: SelfTestReport;
+  try {
+    report = await hardware.selfTest(status.deviceId ?? "unprovisioned");
+  } finally {
+    await hardware.close();
+  }
+  const faults = report.parts.filter((part) => part.result === "fault");
+  if (values.json === true) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else io.stdout(formatSelfTest(report));
+  if (status.provisioned && status.deviceId !== undefined) {
+    // The service is stopped while the hardware is tested here; the record reaches the fleet
+    // with the audit sync when the lock runs again.
+    const store = SqliteLockStore.open(dataPaths(dataDir).store, status.deviceId);
+    try {
+      const offsetMs = store.readSection<{ offsetMs?: number }>("time")?.offsetMs ?? 0;
+      recordSelfTest(store, report, Date.now() + offsetMs);
+    } finally {
+      store.close();
+    }
+    io.stdout("recorded in the audit trail; the fleet receives it with the next audit sync\n");
+  }
+  return faults.length === 0 ? 0 : 1;
+}
+
+function formatSelfTest(report: SelfTestReport): string {
+  const width = Math.max(4, ...report.parts.map((part) => part.part.length));
+  const lines = report.parts.map((part) =>
+    `  ${part.part.padEnd(width)}  ${part.result.padEnd(9)}  ${part.detail ?? ""}`.trimEnd(),
+  );
+  return `self-test ${report.hardwareProfile} (${report.at})\n${lines.join("\n")}\n`;
+}
+
+function formatStatus(status: ReturnType<typeof deviceStatus>): string {
+  if (!status.provisioned) {
+    return `not provisioned (data directory ${status.dataDir}); key-encryption key ${status.kek.path} ${status.kek.present ? "present" : "absent"}\n`;
+  }
+  return [
+    `device      ${status.deviceId}`,
+    `org         ${status.org}`,
+    `container   ${status.containerId}`,
+    `profile     ${status.profile}`,
+    `time zone   ${status.timeZone}`,
+    `fleet       ${status.fleetUrl}`,
+    `broker      ${status.brokerUrl}`,
+    `provisioned ${status.provisionedAt}`,
+    `fleet keys  ${status.fleetKeyIds?.join(", ")}`,
+    `store       ${status.storeBytes === undefined ? "not created yet (first run creates it)" : `${status.storeBytes} bytes`}`,
+    `kek         ${status.kek.path} (${status.kek.source}${status.kek.present ? "" : ", MISSING"})`,
+    "",
+  ].join("\n");
+}
+
+function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      resolve();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}
+
+function readLineFromStdin(): Promise<string> {
+  return new Promise((resolve) => {
+    const reader = createInterface({ input: process.stdin, terminal: false });
+    let done = false;
+    reader.once("line", (line) => {
+      done = true;
+      reader.close();
+      resolve(line);
+    });
+    reader.once("close", () => {
+      if (!done) resolve("");
+    });
+  });
+}
+
+/** Runs the command line in this process (the `lockfleet-edge` bin calls this). */
+export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  try {
+    process.exitCode = await main(argv, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      readLine: readLineFromStdin,
+      env: process.env,
+    });
+  } catch (error) {
+    process.stderr.write(`E_INTERNAL: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void runCli();
+}

@@ -1,0 +1,44 @@
+/**
+ * Programming at the keypad (SPEC §3): policy changes, weakening ones included, may come from
+ * a master user while the container is open — never from a single user at a closed lock. The
+ * master keys a function digit and its value, then `#`:
+ *
+ *   1 + minutes  time delay (0–99)          e.g. 1 5 #  → 5 min
+ *   2 + 1|2|3    single, dual, triple       e.g. 2 2 #  → dual control
+ *   3 + minutes  confirmation window (1–19) e.g. 3 3 #  → 3 min
+ */
+import { isValid, LockPolicy } from "@lockfleet/protocol";
+
+export const PROGRAM_FUNCTIONS = {
+  "1": "timeDelayMin",
+  "2": "dualControl",
+  "3": "confirmationWindowMin",
+} as const;
+
+const EYES_BY_DIGIT = { "1": "single", "2": "dual", "3": "triple" } as const;
+
+export type ProgrammingResult =
+  | {
+      ok: true;
+      policy: LockPolicy;
+      changed: (typeof PROGRAM_FUNCTIONS)[keyof typeof PROGRAM_FUNCTIONS];
+    }
+  | { ok: false; reason: "format" | "unknownFunction" | "outOfRange" };
+
+export function programPolicy(policy: LockPolicy, entered: string): ProgrammingResult {
+  if (!/^\d{2,3}$/.test(entered)) return { ok: false, reason: "format" };
+  const digit = entered.slice(0, 1);
+  const value = entered.slice(1);
+  if (!(digit in PROGRAM_FUNCTIONS)) return { ok: false, reason: "unknownFunction" };
+  const changed = PROGRAM_FUNCTIONS[digit as keyof typeof PROGRAM_FUNCTIONS];
+  let next: LockPolicy;
+  if (changed === "dualControl") {
+    const eyes = EYES_BY_DIGIT[value as keyof typeof EYES_BY_DIGIT];
+    if (eyes === undefined) return { ok: false, reason: "outOfRange" };
+    next = { ...policy, dualControl: eyes };
+  } else {
+    next = { ...policy, [changed]: Number(value) };
+  }
+  if (!isValid(LockPolicy, next)) return { ok: false, reason: "outOfRange" };
+  return { ok: true, policy: next, changed };
+}
