@@ -1,1 +1,10 @@
-export {};
+export { AdminLog, type AdminLogEntry, type AdminLogInput, GENESIS_HASH } from "./admin-log.js";
+export { buildApp, type CoreRepositories, type FleetOptions } from "./app.js";
+export { assertContainerScope, assertOrgScope, principalOf, Scope } from "./auth/authorize.js";
+export * from "./auth/principal.js";
+export { FleetError } from "./errors.js";
+export { newDeviceId, newId } from "./ids.js";
+export { MetricsRegistry, metrics } from "./metrics.js";
+export { API_PREFIX, ROUTES, type RouteEntry } from "./routes/index.js";
+export { CoreEvents, type PersonChange, sweepExpiredPeople } from "./routes/people.js";
+export { type Database, openDatabase } from "./storage/db.js";

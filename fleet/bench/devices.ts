@@ -1,0 +1,448 @@
+/**
+ * Fleet device benchmarks (SPEC §5 "Reconnect storms"; issue 5 `npm run bench`): locks
+ * connected to one fleet process and the time for all of them to come back after an outage,
+ * embedded broker side by side with Mosquitto; command round trip p50/p99; audit records
+ * ingested per second. Figures are printed, never asserted.
+ *
+ * LOCKFLEET_BENCH_LOCKS sets the number of locks (default 5000; 10000 is the SPEC figure).
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type AuditRecord,
+  chainAuditRecord,
+  DEFAULT_LOCK_POLICY,
+  formatInstant,
+  GENESIS_HASH,
+  topics,
+} from "@lockfleet/protocol";
+import type Database from "better-sqlite3";
+import Fastify from "fastify";
+import { connectAsync } from "mqtt";
+import { DeviceRepository } from "../src/devices/device-repository.js";
+import { DeviceHub, type DeviceHubOptions } from "../src/devices/hub.js";
+import { SecretBox } from "../src/secrets.js";
+import { openDatabase } from "../src/storage/db.js";
+import type { SwarmLock, SwarmReply, SwarmRequest } from "./lock-swarm.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const log = Fastify({ logger: false }).log;
+const MOSQUITTO_URL = process.env.LOCKFLEET_BENCH_MOSQUITTO ?? "mqtt://127.0.0.1:1883";
+
+interface Fleet {
+  dir: string;
+  db: Database.Database;
+  secrets: SecretBox;
+  orgId: string;
+  locks: SwarmLock[];
+  hubOptions: Omit<DeviceHubOptions, "mqtt">;
+}
+
+/** A database with `count` enrolled locks (written directly: enrolment is not measured here). */
+async function provision(count: number): Promise<Fleet> {
+  const dir = mkdtempSync(join(tmpdir(), "lockfleet-bench-"));
+  const db = openDatabase(join(dir, "fleet.db"));
+  const secrets = new SecretBox(randomBytes(32));
+  const orgId = `org_${randomBytes(8).toString("hex")}`;
+  const now = formatInstant(Date.now());
+  const branchId = `br_${randomBytes(8).toString("hex")}`;
+  const containerId = `ct_${randomBytes(8).toString("hex")}`;
+  db.prepare("INSERT INTO orgs (id, kind, name, created_at) VALUES (?, 'bank', 'Bench', ?)").run(
+    orgId,
+    now,
+  );
+  db.prepare(
+    "INSERT INTO branches (id, org_id, name, branch_type, time_zone, created_at) VALUES (?, ?, 'B', 'branch', 'UTC', ?)",
+  ).run(branchId, orgId, now);
+  db.prepare(
+    `INSERT INTO containers (id, org_id, branch_id, name, type, grade, lock_class, policy, created_at)
+     VALUES (?, ?, ?, 'C', 'gaa', 'III', 'B', ?, ?)`,
+  ).run(containerId, orgId, branchId, JSON.stringify(DEFAULT_LOCK_POLICY), now);
+  const hubOptions = {
+    db,
+    dataDir: dir,
+    log,
+    secrets,
+    timeSyncIntervalMs: 0,
+    offlineGraceMs: 10 * 60_000,
+  };
+  // A first start creates the fleet key the locks are provisioned with.
+  const first = await DeviceHub.start({ ...hubOptions, mqtt: { port: 0 } });
+  const keyIds = first.fleetPublicKeys().map((key) => key.keyId);
+  await first.close();
+  const repository = new DeviceRepository(db);
+  const locks: SwarmLock[] = [];
+  const run = randomBytes(3).toString("hex");
+  const signing = randomBytes(32).toString("base64url").slice(0, 43);
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      // A fresh id range per run: an external broker may still hold earlier runs' messages.
+      const deviceId = `lock-${run}${i.toString(16).padStart(6, "0")}`;
+      const password = randomBytes(24).toString("base64url");
+      repository.insertDevice({
+        deviceId,
+        orgId,
+        containerId,
+        signingPublicKey: signing,
+        encryptionPublicKey: signing,
+        mqttUsername: deviceId,
+        mqttPasswordHash: createHash("sha256").update(password).digest("hex"),
+        hardwareProfile: "bench",
+        firmware: "bench",
+        enrolledAt: now,
+        trustedKeyIds: keyIds,
+      });
+      locks.push({ deviceId, org: orgId, password });
+    }
+  })();
+  return { dir, db, secrets, orgId, locks, hubOptions };
+}
+
+class Swarm {
+  readonly #child: ChildProcess;
+  readonly #replies: Array<(reply: SwarmReply) => void> = [];
+
+  constructor() {
+    this.#child = fork(join(here, "lock-swarm.ts"), [], {
+      execArgv: process.execArgv,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.#child.on("message", (reply: SwarmReply) => this.#replies.shift()?.(reply));
+  }
+
+  request(request: SwarmRequest): Promise<SwarmReply> {
+    return new Promise((resolve) => {
+      this.#replies.push(resolve);
+      this.#child.send(request);
+    });
+  }
+
+  kill(): void {
+    if (this.#child.exitCode === null) this.#child.kill();
+  }
+}
+
+/**
+ * Milliseconds until the hub has seen every lock come online (counted from `since`), and how
+ * many it had not seen when `timeoutMs` ran out.
+ */
+function allOnline(
+  hub: DeviceHub,
+  ids: ReadonlySet<string>,
+  since: number,
+  timeoutMs: number,
+): Promise<{ ms: number; missing: number }> {
+  return new Promise((resolve) => {
+    const waiting = new Set(ids);
+    const finish = () => {
+      clearTimeout(timer);
+      hub.off("availability", listener);
+      resolve({ ms: performance.now() - since, missing: waiting.size });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    const listener = (deviceId: string, status: "online" | "offline") => {
+      if (status === "online" && waiting.delete(deviceId) && waiting.size === 0) finish();
+    };
+    hub.on("availability", listener);
+  });
+}
+
+function allOffline(hub: DeviceHub, ids: ReadonlySet<string>, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const waiting = new Set(ids);
+    const finish = () => {
+      clearTimeout(timer);
+      hub.off("availability", listener);
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    const listener = (deviceId: string, status: "online" | "offline") => {
+      if (status === "offline" && waiting.delete(deviceId) && waiting.size === 0) finish();
+    };
+    hub.on("availability", listener);
+  });
+}
+
+interface StormFigures {
+  label: string;
+  locks: number;
+  cold: { ms: number; missing: number };
+  storm: { ms: number; missing: number };
+  failed: number;
+}
+
+async function reconnectStorm(
+  label: string,
+  count: number,
+  mqtt: DeviceHubOptions["mqtt"],
+  extra: Partial<DeviceHubOptions> = {},
+  keep?: (hub: DeviceHub, fleet: Fleet) => Promise<void>,
+): Promise<StormFigures> {
+  const fleet = await provision(count);
+  const hub = await DeviceHub.start({ ...fleet.hubOptions, ...extra, mqtt });
+  const swarm = new Swarm();
+  const ids = new Set(fleet.locks.map((lock) => lock.deviceId));
+  try {
+    const url = "url" in mqtt ? mqtt.url : hub.brokerUrl;
+    await swarm.request({ op: "ping" }); // the child has started and loaded its modules
+    let since = performance.now();
+    let online = allOnline(hub, ids, since, 60_000);
+    const cold = (await swarm.request({
+      op: "start",
+      url,
+      locks: fleet.locks,
+      fleetKeys: hub.fleetPublicKeys(),
+      concurrency: 1000,
+    })) as Extract<SwarmReply, { op: "connected" }>;
+    if (cold.retried !== "") console.log(`  (first connect, retried: ${cold.retried})`);
+    const coldOnline = await online;
+    // Outage: every connection cut at once, the broker publishes each last will.
+    const offline = allOffline(hub, ids, 30_000);
+    await swarm.request({ op: "drop" });
+    await offline;
+    since = performance.now();
+    online = allOnline(hub, ids, since, 60_000);
+    const storm = (await swarm.request({ op: "reconnect" })) as Extract<
+      SwarmReply,
+      { op: "connected" }
+    >;
+    if (storm.retried !== "") console.log(`  (reconnect, retried: ${storm.retried})`);
+    const stormOnline = await online;
+    const refusals = new Map<string, number>();
+    for (const event of hub.securityEvents()) {
+      const key = `${event.kind} ${event.reason.split(":")[0]}`;
+      refusals.set(key, (refusals.get(key) ?? 0) + 1);
+    }
+    if (refusals.size > 0) {
+      console.log(`  (security events: ${[...refusals].map(([k, n]) => `${n}× ${k}`).join("; ")})`);
+      console.log(`  e.g. ${hub.securityEvents()[0]?.reason}`);
+    }
+    if (keep !== undefined) await keep(hub, fleet);
+    const stopped = await swarm.request({ op: "stop" });
+    if (stopped.op === "stopped" && stopped.refused > 0) {
+      console.log(`  ! ${stopped.refused} commands refused by the simulated locks`);
+    }
+    if ("url" in mqtt) await clearRetained(mqtt.url, fleet.locks);
+    return {
+      label,
+      locks: count,
+      cold: coldOnline,
+      storm: stormOnline,
+      failed: cold.failed + storm.failed,
+    };
+  } finally {
+    swarm.kill();
+    await hub.close();
+    fleet.db.close();
+    rmSync(fleet.dir, { recursive: true, force: true });
+  }
+}
+
+/** An external broker keeps retained messages: remove the benchmark's. */
+async function clearRetained(url: string, locks: readonly SwarmLock[]): Promise<void> {
+  const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+  await Promise.all(
+    locks.flatMap((lock) => [
+      client.publishAsync(topics.state(lock.org, lock.deviceId), "", { qos: 1, retain: true }),
+      client.publishAsync(topics.availability(lock.org, lock.deviceId), "", {
+        qos: 1,
+        retain: true,
+      }),
+    ]),
+  );
+  await client.endAsync();
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Commands to online locks, each awaited until the lock's verified answer arrives. */
+async function commandRoundTrip(hub: DeviceHub, fleet: Fleet): Promise<void> {
+  const targets = fleet.locks.slice(0, 200);
+  const total = 2_000;
+  const samples: number[] = [];
+  let next = 0;
+  let missing = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < total) {
+        const lock = targets[next++ % targets.length] as SwarmLock;
+        const t0 = performance.now();
+        const result = await hub.sendCommand(
+          lock.deviceId,
+          "selfTest.request",
+          {},
+          {
+            waitMs: 10_000,
+          },
+        );
+        if (result === undefined) missing += 1;
+        else samples.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  samples.sort((a, b) => a - b);
+  console.log(
+    `  command round trip (signed, stored, verified by the lock, result stored; 32 in flight, ${fleet.locks.length} locks online): ` +
+      `p50 ${percentile(samples, 50).toFixed(1)} ms, p99 ${percentile(samples, 99).toFixed(1)} ms, ` +
+      `${((samples.length / elapsed) * 1000).toFixed(0)} commands/s${missing > 0 ? `, ${missing} unanswered` : ""}`,
+  );
+}
+
+/** Locks publishing pre-built audit chains as fast as the fleet takes them. */
+async function auditIngest(): Promise<void> {
+  const lockCount = 20;
+  const batches = 25;
+  const perBatch = 100;
+  const fleet = await provision(lockCount);
+  const hub = await DeviceHub.start({ ...fleet.hubOptions, mqtt: { port: 0 } });
+  const clients: Awaited<ReturnType<typeof connectAsync>>[] = [];
+  try {
+    const chains = fleet.locks.map((lock) => {
+      const records: AuditRecord[] = [];
+      let prev = GENESIS_HASH;
+      for (let seq = 1; seq <= batches * perBatch; seq++) {
+        const record = chainAuditRecord(
+          {
+            deviceId: lock.deviceId,
+            seq,
+            at: formatInstant(Date.now()),
+            kind: "code.rejected",
+            actor: "person-1",
+            data: { slot: seq % 100 },
+          },
+          prev,
+        );
+        prev = record.hash;
+        records.push(record);
+      }
+      return records;
+    });
+    for (const lock of fleet.locks) {
+      clients.push(
+        await connectAsync(hub.brokerUrl, {
+          protocolVersion: 4,
+          clientId: lock.deviceId,
+          username: lock.deviceId,
+          password: lock.password,
+          reconnectPeriod: 0,
+        }),
+      );
+    }
+    const total = lockCount * batches * perBatch;
+    let stored = 0;
+    const done = new Promise<void>((resolve) => {
+      hub.on("audit", (_deviceId, records) => {
+        stored += records.length;
+        if (stored >= total) resolve();
+      });
+    });
+    const started = performance.now();
+    await Promise.all(
+      fleet.locks.map(async (lock, index) => {
+        const client = clients[index];
+        const chain = chains[index] as AuditRecord[];
+        for (let b = 0; b < batches; b++) {
+          await client?.publishAsync(
+            topics.event(lock.org, lock.deviceId),
+            JSON.stringify({
+              type: "audit",
+              records: chain.slice(b * perBatch, (b + 1) * perBatch),
+            }),
+            { qos: 1 },
+          );
+        }
+      }),
+    );
+    await done;
+    const elapsed = performance.now() - started;
+    console.log(
+      `  audit ingest (chain verified, stored with synchronous=FULL, acked; ${lockCount} locks, batches of ${perBatch}): ` +
+        `${total} records in ${(elapsed / 1000).toFixed(2)} s = ${((total / elapsed) * 1000).toFixed(0)} records/s`,
+    );
+  } finally {
+    await Promise.all(clients.map((client) => client.endAsync().catch(() => undefined)));
+    await hub.close();
+    fleet.db.close();
+    rmSync(fleet.dir, { recursive: true, force: true });
+  }
+}
+
+function printStorm(figures: StormFigures): void {
+  const seconds = (phase: { ms: number; missing: number }) =>
+    phase.missing === 0
+      ? `${(phase.ms / 1000).toFixed(2)} s`
+      : `not all within ${(phase.ms / 1000).toFixed(0)} s (${phase.missing} missing)`;
+  console.log(
+    `  ${figures.label.padEnd(50)} ${String(figures.locks).padStart(6)} locks: ` +
+      `first connect ${seconds(figures.cold)}, all back online after outage ${seconds(figures.storm)}` +
+      (figures.failed > 0 ? ` (${figures.failed} connections failed)` : ""),
+  );
+}
+
+async function mosquittoReachable(): Promise<boolean> {
+  try {
+    const client = await connectAsync(MOSQUITTO_URL, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 1_500,
+    });
+    await client.endAsync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function runDeviceBenchmarks(): Promise<void> {
+  const count = Number(process.env.LOCKFLEET_BENCH_LOCKS ?? 5_000);
+  // "embedded" | "mosquitto" | "baseline" | "audit": run one part only.
+  const only = process.env.LOCKFLEET_BENCH_ONLY;
+  const wanted = (part: string) => only === undefined || only === part;
+  console.log(
+    "reconnect storm: each lock subscribes to cmd+sync and keeps retained state and availability; " +
+      "times are counted on the fleet (every lock's availability seen)",
+  );
+  if (wanted("embedded")) {
+    printStorm(
+      await reconnectStorm(
+        "embedded aedes, indexed retained store",
+        count,
+        { port: 0 },
+        {},
+        commandRoundTrip,
+      ),
+    );
+  }
+  if (wanted("mosquitto")) {
+    if (await mosquittoReachable()) {
+      printStorm(
+        await reconnectStorm(`Mosquitto (${MOSQUITTO_URL}), external`, count, {
+          url: MOSQUITTO_URL,
+        }),
+      );
+    } else {
+      console.log(`  Mosquitto not reachable at ${MOSQUITTO_URL}: skipped`);
+    }
+  }
+  if (wanted("baseline")) {
+    // aedes' own store is quadratic in a storm: run it smaller so the suite stays short.
+    const baseline = Math.min(count, 2_000);
+    printStorm(
+      await reconnectStorm(
+        "embedded aedes, default retained store (baseline)",
+        baseline,
+        { port: 0 },
+        { unindexedRetainedStore: true },
+      ),
+    );
+  }
+  if (wanted("audit")) await auditIngest();
+}

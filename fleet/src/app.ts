@@ -1,0 +1,238 @@
+/**
+ * Builds the fleet service (SPEC §5): fastify with the database, the device hub, the admin log,
+ * the clock and `authorize` decorated once, then every part's routes from `routes/index.ts`.
+ * `buildApp` never listens; `cli.ts` (serve) and tests (`app.inject()`, `listen({port: 0})`) do.
+ * Every setting arrives in `FleetOptions`; nothing here reads the environment (`config.ts` turns
+ * flags and environment variables into these options for `lockfleet-fleet serve`).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Database } from "better-sqlite3";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { AdminLog } from "./admin-log.js";
+import type { AlarmOptions } from "./alarms/settings.js";
+import { resolvePrincipal } from "./auth/authenticate.js";
+import { type AuthorizeHook, authorizeRoles, Scope } from "./auth/authorize.js";
+import { loadOrCreateKey } from "./auth/keys.js";
+import { DEFAULT_SCRYPT, type ScryptParameters } from "./auth/passwords.js";
+import type { Principal, Role } from "./auth/principal.js";
+import {
+  DEFAULT_LOGIN_RATE_LIMIT,
+  LoginRateLimiter,
+  type RateLimitOptions,
+} from "./auth/rate-limit.js";
+import { DeviceHub, type DeviceHubOptions } from "./devices/hub.js";
+import { fleetErrorHandler, fleetNotFoundHandler } from "./errors.js";
+import { type MetricsRegistry, metrics } from "./metrics.js";
+import { OpenApiCollector } from "./openapi.js";
+import { ROUTES } from "./routes/index.js";
+import { CoreEvents, sweepExpiredPeople } from "./routes/people.js";
+import { SecretBox } from "./secrets.js";
+import { ContractsRepository } from "./storage/contracts-repository.js";
+import { openDatabase } from "./storage/db.js";
+import { OrgsRepository } from "./storage/orgs-repository.js";
+import { PeopleRepository } from "./storage/people-repository.js";
+import { UsersRepository } from "./storage/users-repository.js";
+
+export interface FleetOptions {
+  /** Holds `fleet.db` (unless `dbFile` says otherwise) and key files. Created if missing. */
+  dataDir: string;
+  dbFile?: string;
+  /** Embedded broker (`port` 0 picks a free one) or an external broker URL. Default port 0. */
+  mqtt?: DeviceHubOptions["mqtt"];
+  /** Further DeviceHub settings (offline grace, clock drift, time sync interval, …). */
+  hubOptions?: Omit<DeviceHubOptions, "db" | "dataDir" | "mqtt" | "clock" | "log">;
+  /**
+   * Key-encryption key (32 bytes) for the fleet's secrets at rest; without it the key is kept
+   * in `<dataDir>/kek` (created 0600 on first start).
+   */
+  kek?: Uint8Array;
+  /** Alarm forwarding (webhook, syslog) and escalation; default: no forwarding, default times. */
+  alarms?: AlarmOptions;
+  /** Milliseconds since the epoch; tests inject a fake clock. */
+  clock?: () => number;
+  logger?: FastifyServerOptions["logger"];
+  /** scrypt cost for new password hashes (tests may lower it; production keeps the default). */
+  passwordHashing?: ScryptParameters;
+  loginRateLimit?: RateLimitOptions;
+  sessionTtlMs?: number;
+  /** Mark the session cookie `Secure` (behind TLS). */
+  secureCookies?: boolean;
+  /** How often temporary validities are checked for expiry; 0 turns the timer off. */
+  expirySweepMs?: number;
+  /** Register only these route entries (defaults to every part's, from routes/index.ts). */
+  routes?: typeof ROUTES;
+}
+
+export interface CoreRepositories {
+  orgs: OrgsRepository;
+  people: PeopleRepository;
+  users: UsersRepository;
+  contracts: ContractsRepository;
+}
+
+export interface AuthSettings {
+  passwordHashing: ScryptParameters;
+  loginLimiter: LoginRateLimiter;
+  sessionTtlMs: number;
+  secureCookies: boolean;
+  /** HMAC key for document numbers given at identification (only the keyed hash is stored). */
+  documentKey: Buffer;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    db: Database;
+    hub: DeviceHub;
+    adminLog: AdminLog;
+    clock: () => number;
+    /** Route guard by role: `{ onRequest: app.authorize("securityAdmin", "auditor") }`. */
+    authorize: (...roles: Role[]) => AuthorizeHook;
+    /** Scope checks by organisation and contract (see auth/authorize.ts). */
+    scope: Scope;
+    repos: CoreRepositories;
+    /** Core happenings other parts follow: "person" (PersonChange). */
+    coreEvents: CoreEvents;
+    metrics: MetricsRegistry;
+    openapi: OpenApiCollector;
+    authSettings: AuthSettings;
+    dataDir: string;
+    /** `FleetOptions.alarms`, read by the alarm service (routes/alarms.ts). */
+    alarmOptions: AlarmOptions;
+  }
+  interface FastifyRequest {
+    /** Set by authentication; guaranteed on routes guarded by `app.authorize`, else may be null. */
+    principal: Principal;
+  }
+}
+
+export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60_000;
+
+const httpRequests = metrics.counter(
+  "lockfleet_http_requests_total",
+  "HTTP requests answered, by method, route and status",
+);
+
+export async function buildApp(options: FleetOptions): Promise<FastifyInstance> {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const clock = options.clock ?? Date.now;
+  const db = openDatabase(options.dbFile ?? join(options.dataDir, "fleet.db"));
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: false,
+    ajv: {
+      customOptions: {
+        // an unknown field is an error, never silently dropped
+        removeAdditional: false,
+        useDefaults: true,
+        coerceTypes: "array",
+        allErrors: false,
+        // protocol schemas carry defaults inside unions (Optional/Partial policies), where ajv
+        // ignores them; that is fine, and must not stop the app from starting
+        strictSchema: false,
+      },
+    },
+  });
+  let hub: DeviceHub | undefined;
+  let hubClosed = false;
+  try {
+    const repos: CoreRepositories = {
+      orgs: new OrgsRepository(db),
+      people: new PeopleRepository(db),
+      users: new UsersRepository(db),
+      contracts: new ContractsRepository(db),
+    };
+    const openapi = new OpenApiCollector();
+    app.addHook("onRoute", (route) => openapi.record(route));
+
+    app.decorate("db", db);
+    app.decorate("clock", clock);
+    app.decorate("dataDir", options.dataDir);
+    app.decorate("alarmOptions", options.alarms ?? {});
+    app.decorate("repos", repos);
+    app.decorate("adminLog", new AdminLog(db, clock));
+    app.decorate("scope", new Scope(repos.orgs, repos.contracts, clock));
+    app.decorate("authorize", (...roles: Role[]) => authorizeRoles(roles));
+    app.decorate("coreEvents", new CoreEvents());
+    app.decorate("metrics", metrics);
+    app.decorate("openapi", openapi);
+    app.decorate("authSettings", {
+      passwordHashing: options.passwordHashing ?? DEFAULT_SCRYPT,
+      loginLimiter: new LoginRateLimiter(options.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT, clock),
+      sessionTtlMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+      secureCookies: options.secureCookies ?? false,
+      documentKey: loadOrCreateKey(join(options.dataDir, "document-key")),
+    } satisfies AuthSettings);
+    app.decorateRequest("principal", null as unknown as Principal);
+
+    app.setErrorHandler(fleetErrorHandler);
+    app.setNotFoundHandler(fleetNotFoundHandler);
+    app.addHook("onRequest", async (request) => {
+      request.principal = resolvePrincipal(request, repos.users, clock()) as Principal;
+    });
+    app.addHook("onSend", async (request, reply, payload) => {
+      reply.header("x-content-type-options", "nosniff");
+      // answers carry tenant data: never cached by a browser or proxy
+      if (request.url.startsWith("/api/")) reply.header("cache-control", "no-store");
+      return payload;
+    });
+    app.addHook("onResponse", async (request, reply) => {
+      httpRequests.inc({
+        method: request.method,
+        route: request.routeOptions.url ?? "unmatched",
+        status: String(reply.statusCode),
+      });
+    });
+
+    hub = await DeviceHub.start({
+      ...options.hubOptions,
+      secrets:
+        options.hubOptions?.secrets ??
+        (options.kek === undefined
+          ? SecretBox.load(options.dataDir, {})
+          : new SecretBox(options.kek)),
+      db,
+      dataDir: options.dataDir,
+      mqtt: options.mqtt ?? { port: 0 },
+      clock,
+      log: app.log,
+    });
+    app.decorate("hub", hub);
+
+    const sweepEvery = options.expirySweepMs ?? 30_000;
+    const sweep = () => {
+      try {
+        sweepExpiredPeople(app);
+        repos.users.deleteExpiredSessions(clock());
+      } catch (error) {
+        app.log.error({ err: error }, "E_EXPIRY_SWEEP: temporary validity sweep failed");
+      }
+    };
+    let sweepTimer: NodeJS.Timeout | undefined;
+    if (sweepEvery > 0) {
+      sweepTimer = setInterval(sweep, sweepEvery);
+      sweepTimer.unref();
+    }
+
+    const started = hub;
+    app.addHook("onClose", async () => {
+      if (sweepTimer !== undefined) clearInterval(sweepTimer);
+      hubClosed = true;
+      await started.close();
+      if (db.open) db.close();
+    });
+
+    for (const entry of options.routes ?? ROUTES) {
+      await app.register(entry.plugin, { prefix: entry.prefix });
+    }
+    await app.ready();
+    // validities that ran out while the fleet was down are acted on at once
+    if (sweepEvery > 0) sweep();
+    return app;
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if (hub !== undefined && !hubClosed) await hub.close().catch(() => undefined);
+    if (db.open) db.close();
+    throw error;
+  }
+}

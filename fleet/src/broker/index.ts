@@ -1,0 +1,3 @@
+export * from "./acl.js";
+export * from "./broker.js";
+export * from "./retained-store.js";

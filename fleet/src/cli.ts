@@ -1,0 +1,358 @@
+/**
+ * `lockfleet-fleet`: serve, init (first admin), backup. The settings of serve are in config.ts
+ * (flags, then environment, then defaults); a port already taken is reported naming the setting
+ * to change.
+ */
+
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "better-sqlite3";
+import type { FastifyInstance } from "fastify";
+import { AdminLog } from "./admin-log.js";
+import { buildApp } from "./app.js";
+import { initFirstAdmin } from "./auth/bootstrap.js";
+import { generatePassword, MIN_PASSWORD_LENGTH } from "./auth/passwords.js";
+import {
+  ConfigError,
+  flagsByKey,
+  resolveServeConfig,
+  type ServeConfig,
+  serveArgOptions,
+  settingLabel,
+  settingsHelp,
+} from "./config.js";
+import { openDatabase } from "./storage/db.js";
+import { OrgsRepository } from "./storage/orgs-repository.js";
+import { PeopleRepository } from "./storage/people-repository.js";
+import { UsersRepository } from "./storage/users-repository.js";
+
+export type { ServeConfig } from "./config.js";
+
+export class CliError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = "CliError";
+  }
+}
+
+interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const consoleOutput: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+const SERVE_USAGE = `usage: lockfleet-fleet serve [options]
+
+Runs the fleet service: HTTP API and dashboard, MQTT broker (embedded unless --broker-url),
+SQLite database in the data directory. Each setting comes from its flag, else its environment
+variable, else the default:
+
+${settingsHelp()}`;
+
+const INIT_USAGE = `usage: lockfleet-fleet init --bank-name <name> --admin-name <name> --email <email>
+                            [--data-dir <dir>] [--password-stdin]
+
+Creates the first bank and its security admin in a new data directory (default
+$LOCKFLEET_DATA_DIR or ./fleet-data). Without --password-stdin a password is generated and
+shown once.`;
+
+const BACKUP_USAGE = `usage: lockfleet-fleet backup --out <file> [--data-dir <dir>]
+
+Consistent online copy of the database while the fleet runs, checked for integrity. Key files
+in the data directory are not in it; keep them apart from the backup.`;
+
+const USAGE = `usage: lockfleet-fleet <command> [options]
+
+commands:
+  serve    run the fleet service (HTTP API + dashboard, MQTT broker, SQLite)
+  init     create the first bank and its security admin
+  backup   consistent online copy of the database
+
+lockfleet-fleet <command> --help shows a command's options and settings.`;
+
+const COMMAND_USAGE: Record<string, string> = {
+  serve: SERVE_USAGE,
+  init: INIT_USAGE,
+  backup: BACKUP_USAGE,
+};
+
+/** The settings of `serve` from its arguments and `env`; bad values throw `E_CONFIG: <setting> …`. */
+export function serveConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const { values } = parseArgs({ args: argv, options: serveArgOptions(), strict: true });
+  return resolveServeConfig(flagsByKey(values), env);
+}
+
+function isAddressInUse(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown };
+  if (code === "EADDRINUSE") return true;
+  if (typeof message === "string" && message.includes("EADDRINUSE")) return true;
+  return cause !== undefined && isAddressInUse(cause);
+}
+
+function portInUse(port: number, host: string, setting: string): CliError {
+  return new CliError(
+    "E_PORT_IN_USE",
+    `port ${port} on ${host} is already in use; choose another with ${setting}`,
+  );
+}
+
+/** Resolves when `port` can be bound on `host`; rejects with E_PORT_IN_USE naming `setting`. */
+export function checkPortFree(port: number, host: string, setting: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolvePromise, reject) => {
+    const probe = createServer();
+    probe.once("error", (error) =>
+      reject(isAddressInUse(error) ? portInUse(port, host, setting) : error),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolvePromise()));
+  });
+}
+
+export interface RunningFleet {
+  app: FastifyInstance;
+  /** http://host:port actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serve(config: ServeConfig): Promise<RunningFleet> {
+  const mqtt = config.options.mqtt ?? { port: 0 };
+  const embedded =
+    "url" in mqtt ? undefined : { port: mqtt.port ?? 0, host: mqtt.host ?? "0.0.0.0" };
+  const httpSetting = settingLabel("httpPort");
+  const mqttSetting = settingLabel("mqttPort");
+  await checkPortFree(config.httpPort, config.httpHost, httpSetting);
+  if (embedded !== undefined) await checkPortFree(embedded.port, embedded.host, mqttSetting);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config.options);
+  } catch (error) {
+    if (embedded !== undefined && isAddressInUse(error)) {
+      throw portInUse(embedded.port, embedded.host, mqttSetting);
+    }
+    throw error;
+  }
+  try {
+    await app.listen({ port: config.httpPort, host: config.httpHost });
+  } catch (error) {
+    await app.close();
+    if (isAddressInUse(error)) throw portInUse(config.httpPort, config.httpHost, httpSetting);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.httpPort;
+  const host = config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost;
+  return { app, url: `http://${host}:${port}`, close: () => app.close() };
+}
+
+/**
+ * Locks are told the broker address at enrolment; a wildcard or loopback address there is one
+ * they cannot reach. Returns the warning to print, or undefined when the address is usable.
+ */
+export function unreachableBrokerNote(brokerUrl: string, setting: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(brokerUrl).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return undefined;
+  }
+  const wildcard = host === "0.0.0.0" || host === "::";
+  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
+  if (!wildcard && !loopback) return undefined;
+  return `note: locks enrolled now are told to connect to ${brokerUrl}, which ${
+    wildcard ? "is no address a lock can reach" : "only this machine reaches"
+  }; set ${setting} to the address locks reach it by`;
+}
+
+async function readStdinLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
+}
+
+export async function init(
+  argv: string[],
+  output: Output = consoleOutput,
+  readPassword: () => Promise<string> = readStdinLine,
+): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "data-dir": { type: "string" },
+      "bank-name": { type: "string" },
+      "admin-name": { type: "string" },
+      email: { type: "string" },
+      "password-stdin": { type: "boolean" },
+    },
+    strict: true,
+  });
+  const dataDir = resolve(values["data-dir"] ?? process.env.LOCKFLEET_DATA_DIR ?? "fleet-data");
+  const bankName = values["bank-name"];
+  const adminName = values["admin-name"];
+  const email = values.email;
+  if (bankName === undefined || adminName === undefined || email === undefined) {
+    throw new CliError("E_CONFIG", "init needs --bank-name, --admin-name and --email");
+  }
+  let password: string;
+  let generated = false;
+  if (values["password-stdin"]) {
+    password = await readPassword();
+    if (password.length < MIN_PASSWORD_LENGTH) {
+      throw new CliError(
+        "E_PASSWORD",
+        `the password needs at least ${MIN_PASSWORD_LENGTH} characters`,
+      );
+    }
+  } else {
+    password = generatePassword();
+    generated = true;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(join(dataDir, "fleet.db"));
+  try {
+    const result = await initFirstAdmin(
+      {
+        orgs: new OrgsRepository(db),
+        people: new PeopleRepository(db),
+        users: new UsersRepository(db),
+        adminLog: new AdminLog(db, Date.now),
+      },
+      { bankName, adminName, email, password, now: Date.now() },
+    ).catch((error: unknown) => {
+      if (error instanceof Error && error.message.startsWith("E_INIT_EXISTS")) {
+        throw new CliError("E_INIT_EXISTS", `an account for ${email} already exists`);
+      }
+      throw error;
+    });
+    output.out(`bank ${result.bank.name} (${result.bank.id})`);
+    output.out(`security admin ${adminName} <${result.user.email}> (${result.user.id})`);
+    if (generated) {
+      output.out(`password (shown once, note it now): ${password}`);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+export async function backup(argv: string[], output: Output = consoleOutput): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { "data-dir": { type: "string" }, out: { type: "string" } },
+    strict: true,
+  });
+  const dataDir = resolve(values["data-dir"] ?? process.env.LOCKFLEET_DATA_DIR ?? "fleet-data");
+  if (values.out === undefined) throw new CliError("E_CONFIG", "backup needs --out <file>");
+  const out = resolve(values.out);
+  const source = join(dataDir, "fleet.db");
+  if (!existsSync(source)) throw new CliError("E_NO_DATABASE", `no database at ${source}`);
+  if (existsSync(out)) throw new CliError("E_BACKUP_EXISTS", `${out} exists; choose a new file`);
+  mkdirSync(dirname(out), { recursive: true });
+  // SQLite's online backup: a consistent snapshot while the service keeps writing
+  const db = new Database(source, { fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    await db.backup(out);
+  } finally {
+    db.close();
+  }
+  const copy = new Database(out, { readonly: true });
+  try {
+    const check = copy.pragma("integrity_check", { simple: true });
+    if (check !== "ok")
+      throw new CliError("E_BACKUP_CORRUPT", `integrity check of ${out}: ${String(check)}`);
+  } finally {
+    copy.close();
+  }
+  output.out(`backup written to ${out} (${statSync(out).size} bytes, integrity ok)`);
+  const keys = readdirSync(dataDir).filter((name) => !name.startsWith("fleet.db"));
+  if (keys.length > 0) {
+    // secrets at rest are sealed under these keys; a restore needs them, kept apart from backups
+    output.out(
+      `note: the key files ${keys.join(", ")} in ${dataDir} are not in this backup; keep a copy of them apart from it (a restore needs both)`,
+    );
+  }
+}
+
+/** Runs one command; returns the process exit code. Errors print as `E_CODE: sentence`. */
+export async function runCli(argv: string[], output: Output = consoleOutput): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command !== undefined && rest.some((arg) => arg === "--help" || arg === "-h")) {
+      const usage = COMMAND_USAGE[command];
+      if (usage !== undefined) {
+        output.out(usage);
+        return 0;
+      }
+    }
+    switch (command) {
+      case "serve": {
+        const config = serveConfig(rest);
+        const running = await serve(config);
+        const chain = running.app.adminLog.verify();
+        if (!chain.ok) {
+          // keep serving (locks depend on it) but make the break impossible to miss
+          running.app.log.error({ brokenAt: chain.brokenAt }, chain.reason);
+          output.err(`${chain.reason} (admin log broken at entry ${chain.brokenAt})`);
+        }
+        output.out(`fleet listening on ${running.url} (data in ${running.app.dataDir})`);
+        output.out(`devices connect to ${running.app.hub.brokerUrl}`);
+        const unreachable = unreachableBrokerNote(
+          running.app.hub.brokerUrl,
+          settingLabel("brokerDeviceUrl"),
+        );
+        if (unreachable !== undefined) output.err(unreachable);
+        const stop = () => {
+          running.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        return 0;
+      }
+      case "init":
+        await init(rest, output);
+        return 0;
+      case "backup":
+        await backup(rest, output);
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        output.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        output.err(`E_USAGE: unknown command "${command}"\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof CliError || error instanceof ConfigError) {
+      output.err(error.message);
+      return 1;
+    }
+    if (
+      error instanceof TypeError &&
+      "code" in error &&
+      String(error.code).startsWith("ERR_PARSE_ARGS")
+    ) {
+      output.err(`E_USAGE: ${error.message}`);
+      return 2;
+    }
+    // a coded error is a sentence for the operator; anything else is a fault worth its stack
+    if (error instanceof Error && /^E_[A-Z0-9_]+: /.test(error.message)) output.err(error.message);
+    else output.err(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return 1;
+  }
+}

@@ -1,0 +1,792 @@
+// The lockfleet dashboard: bank security teams see their locks live, the alarm inbox,
+// approvals, people and rights, the audit timeline and reports; CIT dispatchers see their
+// contracts, their containers and their window requests.
+import { ApiError, allPages, api, connectLive, optional } from "./api.js";
+import { h, table, toast, when } from "./dom.js";
+import { countdown, lockStatus } from "./lock-state.js";
+
+const BANK_VIEWS = [
+  ["locks", "Locks"],
+  ["alarms", "Alarms"],
+  ["approvals", "Approvals"],
+  ["people", "People"],
+  ["audit", "Audit"],
+  ["reports", "Reports"],
+];
+const CIT_VIEWS = [
+  ["containers", "Containers"],
+  ["contracts", "Contracts"],
+  ["requests", "Requests"],
+];
+const ALARM_RANK = { forcedUser: 0, critical: 1, high: 2, medium: 3, low: 4 };
+
+const store = {
+  me: null,
+  view: null,
+  devices: new Map(),
+  containers: [],
+  branches: new Map(),
+  alarms: [],
+  ackDrafts: new Map(),
+  disconnect: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+// --- log in and out ---
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  $("login-error").textContent = "";
+  try {
+    await api("/auth/login", {
+      method: "POST",
+      body: { email: form.elements.email.value, password: form.elements.password.value },
+    });
+    form.reset();
+    await start();
+  } catch (error) {
+    $("login-error").textContent = error.message;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  await api("/auth/logout", { method: "POST" }).catch(() => undefined);
+  store.disconnect?.();
+  location.reload();
+});
+
+async function start() {
+  try {
+    store.me = await api("/auth/me");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return showLogin();
+    throw error;
+  }
+  const { principal, personName, orgName } = store.me;
+  $("login-view").hidden = true;
+  $("view").hidden = false;
+  $("logout").hidden = false;
+  $("who").textContent = `${personName} · ${orgName} · ${principal.role}`;
+  const views = principal.orgKind === "bank" ? BANK_VIEWS : CIT_VIEWS;
+  const nav = $("nav");
+  nav.replaceChildren(
+    ...views.map(([name, label]) =>
+      h(
+        "button",
+        { type: "button", dataset: { view: name }, onclick: () => show(name) },
+        label,
+        name === "alarms" ? h("span", { id: "alarm-count", class: "badge", hidden: true }) : null,
+      ),
+    ),
+  );
+  nav.hidden = false;
+  await loadLocks();
+  if (principal.orgKind === "bank") await loadAlarms();
+  store.disconnect = connectLive(
+    {
+      state: onState,
+      availability: onAvailability,
+      alarm: onAlarm,
+      window: onWindow,
+    },
+    (up) => {
+      $("live").hidden = false;
+      $("live").classList.toggle("down", !up);
+      $("live").textContent = up ? "live" : "reconnecting";
+    },
+  );
+  await show(views[0][0]);
+}
+
+function showLogin() {
+  $("login-view").hidden = false;
+  $("view").hidden = true;
+  $("nav").hidden = true;
+  $("logout").hidden = true;
+}
+
+async function show(name) {
+  store.view = name;
+  for (const button of $("nav").querySelectorAll("button")) {
+    if (button.dataset.view === name) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  try {
+    await VIEWS[name]();
+  } catch (error) {
+    $("view").replaceChildren(h("p", { class: "error" }, error.message));
+  }
+}
+
+// --- live updates ---
+
+function onState({ deviceId, containerId, state }) {
+  const lock = store.devices.get(deviceId) ?? { deviceId, containerId, availability: "online" };
+  store.devices.set(deviceId, { ...lock, containerId: lock.containerId ?? containerId, state });
+  refreshLockRow(deviceId);
+}
+
+function onAvailability({ deviceId, containerId, status }) {
+  const lock = store.devices.get(deviceId) ?? { deviceId, containerId, state: null };
+  store.devices.set(deviceId, { ...lock, availability: status });
+  refreshLockRow(deviceId);
+}
+
+async function onAlarm({ change, alarm }) {
+  if (change === "raised") toast(`Alarm ${alarm.kind} on ${alarm.deviceId}`);
+  try {
+    await loadAlarms();
+  } catch (error) {
+    toast(error.message);
+    return;
+  }
+  refreshLockRow(alarm.deviceId);
+  if (store.view === "alarms") renderAlarms();
+}
+
+function onWindow(event) {
+  if (store.view === "approvals" || store.view === "requests") show(store.view);
+  else if (event.type === "window.requested") toast("A window request is waiting for approval");
+}
+
+// --- locks ---
+
+async function loadLocks() {
+  const [containers, branches, devices] = await Promise.all([
+    allPages("/containers"),
+    optional(() => allPages("/branches")),
+    optional(() => api("/devices").then((page) => page.items)),
+  ]);
+  store.containers = containers;
+  store.branches = new Map(branches.map((branch) => [branch.id, branch]));
+  store.devices = new Map(devices.map((device) => [device.deviceId, device]));
+}
+
+function locksOf(containerId) {
+  return [...store.devices.values()].filter((lock) => lock.containerId === containerId);
+}
+
+function openAlarmsOf(deviceId) {
+  return store.alarms.filter((alarm) => alarm.deviceId === deviceId && alarm.status === "open")
+    .length;
+}
+
+function statePill(lock) {
+  const status = lockStatus(lock, lock ? openAlarmsOf(lock.deviceId) : 0);
+  return h(
+    "span",
+    { class: "lock-state", dataset: { state: status.state } },
+    status.label,
+    status.endsAt
+      ? [
+          " ",
+          h(
+            "span",
+            { class: "countdown", dataset: { endsAt: status.endsAt } },
+            countdown(status.endsAt),
+          ),
+        ]
+      : null,
+  );
+}
+
+function lockRows() {
+  const rows = [];
+  for (const container of store.containers) {
+    const locks = locksOf(container.id);
+    if (locks.length === 0) rows.push({ container, lock: null });
+    for (const lock of locks) rows.push({ container, lock });
+  }
+  return rows;
+}
+
+function renderLocks(title) {
+  const grouped = table(
+    [
+      { label: "Branch", render: (r) => store.branches.get(r.container.branchId)?.name ?? "" },
+      { label: "Container", render: (r) => `${r.container.name} (${r.container.type})` },
+      { label: "Lock", render: (r) => r.lock?.deviceId ?? "—" },
+      { label: "State", render: (r) => statePill(r.lock) },
+      { label: "Since", render: (r) => when(r.lock?.state?.at) },
+    ],
+    lockRows(),
+    (r) => ({ dataset: { containerId: r.container.id, deviceId: r.lock?.deviceId } }),
+  );
+  $("view").replaceChildren(h("section", { class: "card" }, h("h1", {}, title), grouped));
+}
+
+function refreshLockRow(deviceId) {
+  if (store.view !== "locks" && store.view !== "containers") return;
+  const row = document.querySelector(`tr[data-device-id="${CSS.escape(deviceId)}"]`);
+  if (row === null) {
+    renderLocks(store.view === "locks" ? "Branches and containers" : "My containers");
+    return;
+  }
+  const lock = store.devices.get(deviceId);
+  row.children[3].replaceChildren(statePill(lock));
+  row.children[4].textContent = when(lock?.state?.at);
+}
+
+setInterval(() => {
+  for (const element of document.querySelectorAll(".countdown[data-ends-at]")) {
+    element.textContent = countdown(element.dataset.endsAt);
+  }
+}, 1000);
+
+// --- alarms ---
+
+async function loadAlarms() {
+  // roles without alarm access (technician, CIT crew) see an empty inbox
+  const [open, acknowledged] = await Promise.all([
+    optional(() => allPages("/alarms?status=open")),
+    optional(() => allPages(`/alarms?status=acknowledged&from=${recentlyIso()}`, 500)),
+  ]);
+  store.alarms = [...open, ...acknowledged];
+  const count = $("alarm-count");
+  if (count) {
+    count.textContent = String(open.length);
+    count.hidden = open.length === 0;
+  }
+}
+
+/** A week back: the acknowledged alarms the inbox still shows. */
+function recentlyIso() {
+  return new Date(Date.now() - 7 * 24 * 3600 * 1000).toISOString();
+}
+
+function alarmRank(alarm) {
+  return alarm.kind === "forcedUser" ? 0 : (ALARM_RANK[alarm.priority] ?? 9);
+}
+
+function renderAlarms() {
+  const canAck = ["securityAdmin", "branchManager"].includes(store.me.principal.role);
+  const open = store.alarms
+    .filter((a) => a.status === "open")
+    .sort((a, b) => alarmRank(a) - alarmRank(b) || b.lastSeenAt.localeCompare(a.lastSeenAt));
+  const done = store.alarms
+    .filter((a) => a.status === "acknowledged")
+    .sort((a, b) => b.acknowledgedAt.localeCompare(a.acknowledgedAt))
+    .slice(0, 50);
+  const item = (alarm) => {
+    const container = store.containers.find((c) => c.id === alarm.containerId);
+    return h(
+      "li",
+      {
+        dataset: {
+          alarmId: alarm.id,
+          priority: alarm.priority,
+          status: alarm.status,
+          kind: alarm.kind,
+        },
+      },
+      h(
+        "div",
+        { class: "row" },
+        h("strong", {}, alarm.kind),
+        h("span", { class: "muted" }, alarm.priority),
+        alarm.occurrences > 1 ? h("span", { class: "badge" }, `×${alarm.occurrences}`) : null,
+        alarm.escalationLevel > 0
+          ? h("span", { class: "muted" }, `escalated to level ${alarm.escalationLevel}`)
+          : null,
+        alarm.clearedAt ? h("span", { class: "muted" }, "condition cleared") : null,
+      ),
+      h(
+        "div",
+        { class: "muted" },
+        `${container?.name ?? alarm.containerId ?? ""} · ${alarm.deviceId} · raised ${when(alarm.raisedAt)}`,
+      ),
+      alarm.status === "acknowledged"
+        ? h("div", {}, `Acknowledged ${when(alarm.acknowledgedAt)}: ${alarm.ackComment}`)
+        : canAck
+          ? ackForm(alarm)
+          : null,
+    );
+  };
+  $("view").replaceChildren(
+    h(
+      "section",
+      { class: "card" },
+      h("h1", {}, "Alarm inbox"),
+      h(
+        "ul",
+        { class: "alarms", id: "open-alarms" },
+        open.length === 0 ? h("li", { class: "muted" }, "No open alarms.") : open.map(item),
+      ),
+    ),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Recently acknowledged"),
+      h("ul", { class: "alarms", id: "acknowledged-alarms" }, done.map(item)),
+    ),
+  );
+}
+
+function ackForm(alarm) {
+  const comment = h("textarea", {
+    name: "comment",
+    rows: 2,
+    required: true,
+    maxlength: 2000,
+    placeholder: "What was done (required)",
+    "aria-label": "Comment",
+  });
+  comment.value = store.ackDrafts.get(alarm.id) ?? "";
+  comment.addEventListener("input", () => store.ackDrafts.set(alarm.id, comment.value));
+  return h(
+    "form",
+    {
+      class: "ack",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          await api(`/alarms/${encodeURIComponent(alarm.id)}/ack`, {
+            method: "POST",
+            body: { comment: comment.value },
+          });
+          store.ackDrafts.delete(alarm.id);
+          toast("Alarm acknowledged");
+          await loadAlarms();
+          renderAlarms();
+        } catch (error) {
+          toast(error.message);
+        }
+      },
+    },
+    comment,
+    h("button", { type: "submit" }, "Acknowledge"),
+  );
+}
+
+// --- approvals (bank) and requests (CIT) ---
+
+function windowTable(windows, actions) {
+  const container = (id) => store.containers.find((c) => c.id === id)?.name ?? id;
+  return table(
+    [
+      { label: "Container", render: (w) => container(w.containerId) },
+      { label: "From", render: (w) => when(w.notBefore) },
+      { label: "To", render: (w) => when(w.notAfter) },
+      { label: "Purpose", render: (w) => w.purpose },
+      { label: "Crew", render: (w) => (w.crew ?? []).join(", ") },
+      {
+        label: "Status",
+        render: (w) =>
+          `${w.status}${w.status === "requested" ? ` (${(w.approvedBy ?? []).length}/${w.approvalsRequired})` : ""}`,
+      },
+      ...(actions ? [{ label: "", render: actions }] : []),
+    ],
+    windows,
+    (w) => ({ dataset: { windowId: w.id, status: w.status } }),
+  );
+}
+
+async function approvals() {
+  const canDecide = ["securityAdmin", "branchManager"].includes(store.me.principal.role);
+  const waiting = await optional(() => allPages("/windows?status=requested"));
+  const decide = (w, verdict) => async () => {
+    try {
+      await api(`/windows/${encodeURIComponent(w.id)}/${verdict}`, { method: "POST", body: {} });
+      toast(`Window ${verdict === "approve" ? "approved" : "rejected"}`);
+      await approvals();
+    } catch (error) {
+      toast(error.message);
+    }
+  };
+  $("view").replaceChildren(
+    h(
+      "section",
+      { class: "card" },
+      h("h1", {}, "Windows awaiting approval"),
+      windowTable(
+        waiting,
+        canDecide
+          ? (w) =>
+              h(
+                "span",
+                { class: "row" },
+                h("button", { type: "button", onclick: decide(w, "approve") }, "Approve"),
+                h(
+                  "button",
+                  { type: "button", class: "secondary", onclick: decide(w, "reject") },
+                  "Reject",
+                ),
+              )
+          : null,
+      ),
+    ),
+  );
+}
+
+async function requests() {
+  const [windows, notifications] = await Promise.all([
+    optional(() => allPages("/windows", 500)),
+    optional(() => allPages("/windows/notifications", 100)),
+  ]);
+  const crewPeople = await optional(() => allPages("/people"));
+  windows.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+  const form = h(
+    "form",
+    { class: "inline", id: "request-window" },
+    h(
+      "label",
+      {},
+      "Container ",
+      h(
+        "select",
+        { name: "containerId", required: true },
+        store.containers.map((c) => h("option", { value: c.id }, c.name)),
+      ),
+    ),
+    h(
+      "label",
+      {},
+      "From ",
+      h("input", { name: "notBefore", type: "datetime-local", required: true }),
+    ),
+    h("label", {}, "To ", h("input", { name: "notAfter", type: "datetime-local", required: true })),
+    h(
+      "label",
+      {},
+      "Crew ",
+      h(
+        "select",
+        { name: "crew", required: true, multiple: true, size: 3 },
+        crewPeople.map((p) => h("option", { value: p.id }, p.name)),
+      ),
+    ),
+    h("label", {}, "Purpose ", h("input", { name: "purpose", required: true, maxlength: 200 })),
+    h("button", { type: "submit" }, "Request window"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    try {
+      await api("/windows", {
+        method: "POST",
+        body: {
+          containerId: f.containerId.value,
+          notBefore: new Date(f.notBefore.value).toISOString(),
+          notAfter: new Date(f.notAfter.value).toISOString(),
+          crew: [...f.crew.selectedOptions].map((option) => option.value),
+          purpose: f.purpose.value,
+        },
+      });
+      toast("Window requested");
+      await requests();
+    } catch (error) {
+      toast(error.message);
+    }
+  });
+  const sections = [
+    h("section", { class: "card" }, h("h1", {}, "Window requests"), windowTable(windows, null)),
+  ];
+  if (store.me.principal.role === "citDispatcher") {
+    sections.push(h("section", { class: "card" }, h("h2", {}, "New request"), form));
+  }
+  $("view").replaceChildren(
+    ...sections,
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Notices"),
+      table(
+        [
+          { label: "When", render: (n) => when(n.createdAt) },
+          { label: "Notice", render: (n) => n.message },
+        ],
+        notifications,
+      ),
+    ),
+  );
+}
+
+// --- contracts (CIT) ---
+
+async function contracts() {
+  const list = await allPages("/contracts");
+  const windowText = (w) =>
+    `${"MoTuWeThFrSaSu".slice((w.startDay - 1) * 2, w.startDay * 2)} ${w.startTime} – ${"MoTuWeThFrSaSu".slice((w.endDay - 1) * 2, w.endDay * 2)} ${w.endTime}`;
+  $("view").replaceChildren(
+    h(
+      "section",
+      { class: "card" },
+      h("h1", {}, "Contracts"),
+      table(
+        [
+          { label: "Contract", render: (c) => c.name },
+          {
+            label: "Containers",
+            render: (c) =>
+              c.containerIds
+                .map((id) => store.containers.find((x) => x.id === id)?.name ?? id)
+                .join(", "),
+          },
+          {
+            label: "Standing windows",
+            render: (c) => c.standingWindows.map(windowText).join("; "),
+          },
+          {
+            label: "Valid",
+            render: (c) =>
+              `${c.validFrom ? when(c.validFrom) : "—"} to ${c.validUntil ? when(c.validUntil) : "—"}`,
+          },
+          { label: "Active", render: (c) => (c.active ? "yes" : "no") },
+        ],
+        list,
+      ),
+    ),
+  );
+}
+
+// --- people and rights ---
+
+async function people() {
+  const persons = await allPages("/people");
+  const rightsBox = h(
+    "section",
+    { class: "card", id: "rights" },
+    h("p", { class: "muted" }, "Choose a person to see their rights on locks."),
+  );
+  const showRights = (person) => async () => {
+    const rights = await optional(() =>
+      api(`/rights?personId=${encodeURIComponent(person.id)}&includeRemoved=true`).then(
+        (r) => r.items,
+      ),
+    );
+    rightsBox.replaceChildren(
+      h("h2", {}, `Rights of ${person.name}`),
+      table(
+        [
+          {
+            label: "Container",
+            render: (r) =>
+              store.containers.find((c) => c.id === r.containerId)?.name ?? r.containerId,
+          },
+          { label: "Role", render: (r) => r.role },
+          {
+            label: "Valid",
+            render: (r) =>
+              `${r.validFrom ? when(r.validFrom) : "—"} to ${r.validUntil ? when(r.validUntil) : "—"}`,
+          },
+          {
+            label: "Locks confirmed",
+            render: (r) => (r.locks ?? []).map((p) => `${p.deviceId}: ${p.status}`).join(", "),
+          },
+          {
+            label: "Removed",
+            render: (r) => (r.removedAt ? `${when(r.removedAt)} (${r.removedReason ?? ""})` : ""),
+          },
+        ],
+        Array.isArray(rights) ? rights : [],
+      ),
+    );
+  };
+  $("view").replaceChildren(
+    h(
+      "section",
+      { class: "card" },
+      h("h1", {}, "People"),
+      table(
+        [
+          { label: "Name", render: (p) => p.name },
+          {
+            label: "Identified",
+            render: (p) =>
+              p.identifiedAt ? `${when(p.identifiedAt)} (${p.documentType ?? ""})` : "no",
+          },
+          { label: "Enabled", render: (p) => (p.enabledAt ? when(p.enabledAt) : "no") },
+          { label: "Valid until", render: (p) => when(p.validUntil) },
+          {
+            label: "",
+            render: (p) =>
+              h("button", { type: "button", class: "secondary", onclick: showRights(p) }, "Rights"),
+          },
+        ],
+        persons,
+      ),
+    ),
+    rightsBox,
+  );
+}
+
+// --- audit timeline ---
+
+async function audit() {
+  const locks = [...store.devices.values()];
+  const results = h("div", { id: "audit-results" });
+  const form = h(
+    "form",
+    { class: "inline", id: "audit-filter" },
+    h(
+      "label",
+      {},
+      "Lock ",
+      h(
+        "select",
+        { name: "deviceId" },
+        locks.map((l) =>
+          h(
+            "option",
+            { value: l.deviceId },
+            `${l.deviceId} · ${store.containers.find((c) => c.id === l.containerId)?.name ?? ""}`,
+          ),
+        ),
+      ),
+    ),
+    h("label", {}, "Event ", h("input", { name: "kind", placeholder: "e.g. cycle. or alarm." })),
+    h("label", {}, "Person ", h("input", { name: "actor", placeholder: "person id" })),
+    h("label", {}, "From ", h("input", { name: "from", type: "datetime-local" })),
+    h("label", {}, "To ", h("input", { name: "to", type: "datetime-local" })),
+    h("button", { type: "submit" }, "Show"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    if (!f.deviceId.value) return;
+    const records = [];
+    let after = 0;
+    for (let i = 0; i < 20; i++) {
+      const page = await api(
+        `/devices/${encodeURIComponent(f.deviceId.value)}/audit?afterSeq=${after}&limit=500`,
+      );
+      records.push(...page.items);
+      if (page.nextAfterSeq === null) break;
+      after = page.nextAfterSeq;
+    }
+    const from = f.from.value ? new Date(f.from.value).toISOString() : "";
+    const to = f.to.value ? new Date(f.to.value).toISOString() : "";
+    const shown = records
+      .filter(
+        (r) =>
+          (!f.kind.value || r.kind.startsWith(f.kind.value)) &&
+          (!f.actor.value || r.actor === f.actor.value) &&
+          (!from || r.at >= from) &&
+          (!to || r.at < to),
+      )
+      .reverse();
+    results.replaceChildren(
+      table(
+        [
+          { label: "No.", render: (r) => r.seq },
+          { label: "Lock time", render: (r) => when(r.at) },
+          { label: "Event", render: (r) => r.kind },
+          { label: "Person", render: (r) => r.actor ?? "" },
+          { label: "Details", render: (r) => JSON.stringify(r.data) },
+        ],
+        shown,
+      ),
+    );
+  });
+  const sections = [h("section", { class: "card" }, h("h1", {}, "Audit timeline"), form, results)];
+  if (["securityAdmin", "auditor"].includes(store.me.principal.role)) {
+    const entries = await optional(() => allPages("/admin-log", 300));
+    sections.push(
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "Fleet admin log"),
+        table(
+          [
+            { label: "No.", render: (e) => e.seq },
+            { label: "Time", render: (e) => when(e.at) },
+            { label: "Actor", render: (e) => e.actor },
+            { label: "Action", render: (e) => e.action },
+            { label: "Target", render: (e) => e.target ?? "" },
+          ],
+          entries.slice().reverse(),
+        ),
+      ),
+    );
+  }
+  $("view").replaceChildren(...sections);
+}
+
+// --- reports ---
+
+async function reports() {
+  const kinds = await api("/reports");
+  const today = new Date();
+  const monthAgo = new Date(today.getTime() - 30 * 24 * 3600 * 1000);
+  const day = (date) => date.toISOString().slice(0, 10);
+  const kind = h(
+    "select",
+    { name: "kind", id: "report-kind" },
+    kinds.map((k) => h("option", { value: k.kind }, k.title)),
+  );
+  const from = h("input", { name: "from", type: "date", value: day(monthAgo) });
+  const to = h("input", {
+    name: "to",
+    type: "date",
+    value: day(new Date(today.getTime() + 24 * 3600 * 1000)),
+  });
+  const container = h(
+    "select",
+    { name: "containerId" },
+    h("option", { value: "" }, "All containers"),
+    store.containers.map((c) => h("option", { value: c.id }, c.name)),
+  );
+  const links = h("p", { class: "row", id: "report-links" });
+  const update = () => {
+    const query = (format) => {
+      const params = new URLSearchParams({
+        format,
+        from: `${from.value}T00:00:00.000Z`,
+        to: `${to.value}T00:00:00.000Z`,
+      });
+      if (container.value) params.set("containerId", container.value);
+      return `/api/v1/reports/${encodeURIComponent(kind.value)}?${params}`;
+    };
+    links.replaceChildren(
+      h("a", { id: "report-csv", href: query("csv"), download: "" }, "Download CSV"),
+      h("a", { id: "report-pdf", href: query("pdf"), download: "" }, "Download PDF"),
+      h("a", { id: "report-json", href: query("json"), target: "_blank", rel: "noopener" }, "JSON"),
+    );
+  };
+  for (const input of [kind, from, to, container]) input.addEventListener("change", update);
+  update();
+  $("view").replaceChildren(
+    h(
+      "section",
+      { class: "card" },
+      h("h1", {}, "Reports"),
+      h(
+        "div",
+        { class: "inline" },
+        h("label", {}, "Report ", kind),
+        h("label", {}, "From ", from),
+        h("label", {}, "To ", to),
+        h("label", {}, "Container ", container),
+      ),
+      links,
+    ),
+  );
+}
+
+const VIEWS = {
+  locks: async () => {
+    await loadLocks();
+    renderLocks("Branches and containers");
+  },
+  containers: async () => {
+    await loadLocks();
+    renderLocks("My containers");
+  },
+  alarms: async () => {
+    await loadAlarms();
+    renderAlarms();
+  },
+  approvals,
+  requests,
+  contracts,
+  people,
+  audit,
+  reports,
+};
+
+start().catch((error) => {
+  $("login-error").textContent = error.message;
+  showLogin();
+});

@@ -1,0 +1,200 @@
+/**
+ * Alarms over HTTP: the tenant-scoped inbox with filters, one alarm with its history, and
+ * acknowledgement with a mandatory comment. `alarmService` starts the alarm service once for
+ * the whole app (`app.alarms`), fed by the device hub's events.
+ */
+import { ALARM_KINDS, ALARM_PRIORITIES } from "@lockfleet/protocol";
+import { type Static, Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import fp from "fastify-plugin";
+import type { AlarmScope } from "../alarms/alarm.js";
+import { AlarmService, MAX_ACK_COMMENT } from "../alarms/alarm-service.js";
+import { type AlarmSettings, alarmSettingsFrom } from "../alarms/settings.js";
+import { principalOf } from "../auth/authorize.js";
+import type { Principal } from "../auth/principal.js";
+import { idParams, PageOf, pageQueryWith } from "./common.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Alarm intake, acknowledgement, escalation and forwarding (fleet/src/alarms). */
+    alarms: AlarmService;
+  }
+}
+
+/** Who reads alarms: the bank's security staff and auditors, and CIT dispatchers (own contracts). */
+export const ALARM_READERS = [
+  "securityAdmin",
+  "branchManager",
+  "auditor",
+  "citDispatcher",
+] as const;
+/** Who takes charge of an alarm: the bank's security admin and branch managers. */
+export const ALARM_ACKNOWLEDGERS = ["securityAdmin", "branchManager"] as const;
+
+/** The alarms a principal may see (duress never reaches a CIT company). */
+export function alarmScopeOf(app: FastifyInstance, principal: Principal): AlarmScope {
+  if (principal.orgKind === "bank") return { kind: "bank", orgId: principal.orgId };
+  return {
+    kind: "cit",
+    orgId: principal.orgId,
+    containerIds: app.scope.citContainerIds(principal) ?? [],
+  };
+}
+
+/** Starts the alarm service; settings from `FleetOptions.alarms` (`app.alarmOptions`) unless given. */
+export function alarmService(settings?: AlarmSettings): FastifyPluginAsync {
+  return fp(
+    async (app) => {
+      const chosen = settings ?? alarmSettingsFrom(app.alarmOptions);
+      const service = new AlarmService({
+        db: app.db,
+        clock: app.clock,
+        escalation: chosen.escalation,
+        forwarders: chosen.forwarders,
+        checks: chosen.checks,
+        log: app.log,
+        // the device hub runs the offline, drift and gap checks and raises those alarms
+        ownChecks: false,
+        locate: (deviceId) => app.hub.device(deviceId),
+      });
+      app.decorate("alarms", service);
+      const changes = app.metrics.counter(
+        "lockfleet_alarm_changes_total",
+        "Alarm changes: raised, repeated, escalated, acknowledged, cleared, by alarm kind",
+      );
+      service.on("alarm", ({ change, alarm }) => changes.inc({ change, kind: alarm.kind }));
+      service.attach(app.hub);
+      service.start();
+      app.addHook("onClose", async () => {
+        await service.close();
+      });
+    },
+    { name: "lockfleet-alarms" },
+  );
+}
+
+const Alarm = Type.Object({
+  id: Type.String(),
+  orgId: Type.String(),
+  deviceId: Type.String(),
+  containerId: Type.Union([Type.String(), Type.Null()]),
+  kind: Type.String(),
+  priority: Type.String(),
+  source: Type.String(),
+  status: Type.String(),
+  raisedAt: Type.String(),
+  lastSeenAt: Type.String(),
+  occurrences: Type.Integer(),
+  auditSeq: Type.Union([Type.Integer(), Type.Null()]),
+  actor: Type.Union([Type.String(), Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  clearedAt: Type.Union([Type.String(), Type.Null()]),
+  acknowledgedAt: Type.Union([Type.String(), Type.Null()]),
+  acknowledgedBy: Type.Union([Type.String(), Type.Null()]),
+  ackComment: Type.Union([Type.String(), Type.Null()]),
+  escalationLevel: Type.Integer(),
+  escalatedAt: Type.Union([Type.String(), Type.Null()]),
+  nextEscalationAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const Instant = Type.String({
+  pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$",
+  description: "UTC instant",
+});
+
+const AlarmQuery = pageQueryWith({
+  status: Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("acknowledged")])),
+  kind: Type.Optional(Type.Union(ALARM_KINDS.map((kind) => Type.Literal(kind)))),
+  priority: Type.Optional(Type.Union(ALARM_PRIORITIES.map((p) => Type.Literal(p)))),
+  deviceId: Type.Optional(Type.String({ maxLength: 64 })),
+  containerId: Type.Optional(Type.String({ maxLength: 64 })),
+  from: Type.Optional(Instant),
+  to: Type.Optional(Instant),
+});
+
+const AckBody = Type.Object(
+  { comment: Type.String({ minLength: 1, maxLength: MAX_ACK_COMMENT }) },
+  { additionalProperties: false },
+);
+
+const History = Type.Array(
+  Type.Object({
+    at: Type.String(),
+    event: Type.String(),
+    actor: Type.Union([Type.String(), Type.Null()]),
+    data: Type.Record(Type.String(), Type.Unknown()),
+  }),
+);
+
+export const alarmRoutes: FastifyPluginAsync = async (app) => {
+  const readers = app.authorize(...ALARM_READERS);
+  const acknowledgers = app.authorize(...ALARM_ACKNOWLEDGERS);
+
+  app.get<{ Querystring: Static<typeof AlarmQuery> }>(
+    "/alarms",
+    {
+      onRequest: readers,
+      schema: {
+        summary:
+          "Alarms in my scope, oldest first; filter by status, kind, priority, lock, container, period",
+        tags: ["alarms"],
+        querystring: AlarmQuery,
+        response: { 200: PageOf(Alarm) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      return app.alarms.list(alarmScopeOf(app, principalOf(request)), filter, { limit, cursor });
+    },
+  );
+
+  app.get<{ Params: { alarmId: string } }>(
+    "/alarms/:alarmId",
+    {
+      onRequest: readers,
+      schema: {
+        summary:
+          "One alarm with its history (raised, repeats, escalations, acknowledgement, forwarding)",
+        tags: ["alarms"],
+        params: idParams("alarmId"),
+        response: { 200: Type.Object({ alarm: Alarm, history: History }) },
+      },
+    },
+    async (request) => {
+      const scope = alarmScopeOf(app, principalOf(request));
+      const alarm = app.alarms.get(request.params.alarmId, scope);
+      return { alarm, history: app.alarms.history(alarm.id, scope) };
+    },
+  );
+
+  app.post<{ Params: { alarmId: string }; Body: Static<typeof AckBody> }>(
+    "/alarms/:alarmId/ack",
+    {
+      onRequest: acknowledgers,
+      schema: {
+        summary: "Acknowledge an alarm; the comment says what was done",
+        tags: ["alarms"],
+        params: idParams("alarmId"),
+        body: AckBody,
+        response: { 200: Alarm },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const alarm = app.alarms.acknowledge(
+        request.params.alarmId,
+        alarmScopeOf(app, principal),
+        principal.personId,
+        request.body.comment,
+      );
+      app.adminLog.append({
+        actor: principal.personId,
+        action: "alarm.acknowledge",
+        target: alarm.id,
+        orgId: alarm.orgId,
+        data: { kind: alarm.kind, deviceId: alarm.deviceId, comment: alarm.ackComment },
+      });
+      return alarm;
+    },
+  );
+};

@@ -1,0 +1,344 @@
+/**
+ * People lifecycle (SPEC §1, §5): registered → identified once (by whom, against which document
+ * type) → enabled, possibly only for a time (automatic expiry) → disabled or deleted. Every
+ * change goes to the admin log and out as a `person` event on `app.coreEvents`, which the rights
+ * part turns into signed commands for every lock that holds the person.
+ */
+import { EventEmitter } from "node:events";
+import { parseInstant } from "@lockfleet/protocol";
+import { type Static, Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import { principalOf } from "../auth/authorize.js";
+import { documentReferenceHash } from "../auth/keys.js";
+import type { Principal } from "../auth/principal.js";
+import { SYSTEM_ACTOR } from "../auth/principal.js";
+import { conflict, FleetError, notFound } from "../errors.js";
+import {
+  DOCUMENT_TYPES,
+  PERSON_STATUSES,
+  type Person,
+  type PersonStatus,
+} from "../storage/people-repository.js";
+import { idParams, PageOf, pageQueryWith } from "./common.js";
+
+export type PersonAction = "create" | "identify" | "enable" | "disable" | "expire" | "delete";
+
+/** What other parts hear about a person: enough to find the locks that hold them. */
+export interface PersonChange {
+  personId: string;
+  orgId: string;
+  action: PersonAction;
+  status: PersonStatus;
+  /** Person id of who acted, or `system` for an automatic expiry. */
+  by: string;
+}
+
+export class CoreEvents extends EventEmitter<{ person: [PersonChange] }> {}
+
+const Instant = Type.String({
+  pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$",
+  description: "UTC instant",
+});
+const DocumentType = Type.Union(DOCUMENT_TYPES.map((type) => Type.Literal(type)));
+export const PersonView = Type.Object({
+  id: Type.String(),
+  orgId: Type.String(),
+  name: Type.String(),
+  status: Type.Union(PERSON_STATUSES.map((status) => Type.Literal(status))),
+  createdAt: Type.String(),
+  createdBy: Type.String(),
+  identifiedBy: Type.Optional(Type.String()),
+  identifiedAt: Type.Optional(Type.String()),
+  documentType: Type.Optional(DocumentType),
+  documentReferenceKept: Type.Boolean(),
+  enabledBy: Type.Optional(Type.String()),
+  enabledAt: Type.Optional(Type.String()),
+  disabledBy: Type.Optional(Type.String()),
+  disabledAt: Type.Optional(Type.String()),
+  validFrom: Type.Optional(Type.String()),
+  validUntil: Type.Optional(Type.String()),
+  expiredAt: Type.Optional(Type.String()),
+  deletedBy: Type.Optional(Type.String()),
+  deletedAt: Type.Optional(Type.String()),
+});
+const CreatePersonBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    orgId: Type.Optional(
+      Type.String({ maxLength: 64, description: "Defaults to my organisation" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const IdentifyBody = Type.Object(
+  {
+    documentType: DocumentType,
+    documentNumber: Type.Optional(
+      Type.String({
+        minLength: 3,
+        maxLength: 64,
+        description: "Kept only as a keyed hash, to notice the same document used twice",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const EnableBody = Type.Object(
+  { validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant) },
+  { additionalProperties: false },
+);
+const PeopleQuery = pageQueryWith({
+  orgId: Type.Optional(Type.String({ maxLength: 64 })),
+  includeDeleted: Type.Optional(Type.Boolean()),
+});
+const PersonParams = idParams("personId");
+
+/** Marks people whose temporary validity ran out; run by a timer and callable from tests. */
+export function sweepExpiredPeople(app: FastifyInstance): PersonChange[] {
+  const now = app.clock();
+  const changes: PersonChange[] = [];
+  for (const person of app.repos.people.dueForExpiry(now)) {
+    app.repos.people.markExpired(person.id, now);
+    app.adminLog.append({
+      actor: SYSTEM_ACTOR,
+      action: "person.expire",
+      target: person.id,
+      orgId: person.orgId,
+      data: { validUntil: person.validUntil },
+    });
+    const change: PersonChange = {
+      personId: person.id,
+      orgId: person.orgId,
+      action: "expire",
+      status: "expired",
+      by: SYSTEM_ACTOR,
+    };
+    changes.push(change);
+    app.coreEvents.emit("person", change);
+  }
+  return changes;
+}
+
+export const peopleRoutes: FastifyPluginAsync = async (app) => {
+  const { people, users } = app.repos;
+  const readers = app.authorize("securityAdmin", "branchManager", "auditor", "citDispatcher");
+  const managers = app.authorize("securityAdmin", "citDispatcher");
+  const identifiers = app.authorize("securityAdmin", "branchManager", "citDispatcher");
+
+  /** The person, if the principal's organisation manages theirs. */
+  const personInScope = (principal: Principal, personId: string): Person => {
+    const person = people.get(personId, app.clock());
+    if (person === undefined || !app.scope.manages(principal, person.orgId)) {
+      throw notFound("person", personId);
+    }
+    return person;
+  };
+  const notSelf = (principal: Principal, person: Person, what: string) => {
+    if (principal.personId === person.id) {
+      throw new FleetError("E_SELF_APPROVAL", `nobody may ${what} themselves`, 403);
+    }
+  };
+  /**
+   * The person a change is about: in scope and not deleted; when `selfAction` is named, the
+   * principal may not do it to themselves.
+   */
+  const personToChange = (principal: Principal, personId: string, selfAction?: string): Person => {
+    const person = personInScope(principal, personId);
+    if (selfAction !== undefined) notSelf(principal, person, selfAction);
+    if (person.status === "deleted")
+      throw conflict("E_PERSON_DELETED", `person ${person.id} was deleted`);
+    return person;
+  };
+  const record = (principal: Principal, person: Person, action: PersonAction, data = {}) => {
+    app.adminLog.append({
+      actor: principal.personId,
+      action: `person.${action}`,
+      target: person.id,
+      orgId: person.orgId,
+      data,
+    });
+    const after = people.get(person.id, app.clock()) as Person;
+    app.coreEvents.emit("person", {
+      personId: person.id,
+      orgId: person.orgId,
+      action,
+      status: after.status,
+      by: principal.personId,
+    });
+    return after;
+  };
+
+  app.get<{ Querystring: Static<typeof PeopleQuery> }>(
+    "/people",
+    {
+      onRequest: readers,
+      schema: { tags: ["people"], querystring: PeopleQuery, response: { 200: PageOf(PersonView) } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { orgId, includeDeleted, ...page } = request.query;
+      const target = orgId ?? principal.orgId;
+      if (!app.scope.manages(principal, target)) throw notFound("organisation", target);
+      return people.list(
+        { orgIds: [target], now: app.clock(), includeDeleted: includeDeleted ?? false },
+        page,
+      );
+    },
+  );
+
+  app.get<{ Params: { personId: string } }>(
+    "/people/:personId",
+    {
+      onRequest: readers,
+      schema: { tags: ["people"], params: PersonParams, response: { 200: PersonView } },
+    },
+    async (request) => personInScope(principalOf(request), request.params.personId),
+  );
+
+  app.post<{ Body: Static<typeof CreatePersonBody> }>(
+    "/people",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Register a person (to be identified, then enabled)",
+        tags: ["people"],
+        body: CreatePersonBody,
+        response: { 201: PersonView },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const orgId = request.body.orgId ?? principal.orgId;
+      if (!app.scope.manages(principal, orgId)) throw notFound("organisation", orgId);
+      const person = people.create({
+        orgId,
+        name: request.body.name,
+        createdBy: principal.personId,
+        now: app.clock(),
+      });
+      return reply.code(201).send(record(principal, person, "create", { name: person.name }));
+    },
+  );
+
+  app.post<{ Params: { personId: string }; Body: Static<typeof IdentifyBody> }>(
+    "/people/:personId/identify",
+    {
+      onRequest: identifiers,
+      schema: {
+        summary: "Record that the person was identified (once), against which document type",
+        tags: ["people"],
+        params: PersonParams,
+        body: IdentifyBody,
+        response: { 200: PersonView },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const person = personToChange(principal, request.params.personId, "identify");
+      if (person.identifiedAt !== undefined) {
+        throw conflict(
+          "E_ALREADY_IDENTIFIED",
+          `person ${person.id} was identified on ${person.identifiedAt} by ${person.identifiedBy}`,
+        );
+      }
+      const { documentType, documentNumber } = request.body;
+      const documentRefHash =
+        documentNumber === undefined
+          ? undefined
+          : documentReferenceHash(app.authSettings.documentKey, documentType, documentNumber);
+      if (documentRefHash !== undefined) {
+        const other = people.findByDocumentHash(person.orgId, documentRefHash);
+        if (other !== undefined) {
+          throw conflict("E_DOCUMENT_IN_USE", `this document already identifies person ${other}`);
+        }
+      }
+      people.identify(person.id, {
+        by: principal.personId,
+        documentType,
+        ...(documentRefHash === undefined ? {} : { documentRefHash }),
+        now: app.clock(),
+      });
+      return record(principal, person, "identify", { documentType });
+    },
+  );
+
+  app.post<{ Params: { personId: string }; Body: Static<typeof EnableBody> }>(
+    "/people/:personId/enable",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Enable an identified person, optionally only from/until a time",
+        tags: ["people"],
+        params: PersonParams,
+        body: EnableBody,
+        response: { 200: PersonView },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const person = personToChange(principal, request.params.personId, "enable");
+      if (person.identifiedAt === undefined) {
+        throw conflict(
+          "E_NOT_IDENTIFIED",
+          `person ${person.id} must be identified before being enabled`,
+        );
+      }
+      const { validFrom, validUntil } = request.body;
+      const from = validFrom === undefined ? undefined : parseInstant(validFrom);
+      const until = validUntil === undefined ? undefined : parseInstant(validUntil);
+      if (Number.isNaN(from) || Number.isNaN(until)) {
+        throw new FleetError("E_SCHEMA", "validFrom/validUntil must be real UTC instants");
+      }
+      if (until !== undefined && until <= Math.max(from ?? 0, app.clock())) {
+        throw new FleetError("E_VALIDITY", "validUntil must lie after validFrom and in the future");
+      }
+      people.enable(person.id, {
+        by: principal.personId,
+        now: app.clock(),
+        validFrom: validFrom ?? null,
+        validUntil: validUntil ?? null,
+      });
+      return record(principal, person, "enable", { validFrom, validUntil });
+    },
+  );
+
+  app.post<{ Params: { personId: string } }>(
+    "/people/:personId/disable",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Disable a person: their logins stop and their lock rights are withdrawn",
+        tags: ["people"],
+        params: PersonParams,
+        response: { 200: PersonView },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const person = personToChange(principal, request.params.personId);
+      people.disable(person.id, { by: principal.personId, now: app.clock() });
+      return record(principal, person, "disable");
+    },
+  );
+
+  app.delete<{ Params: { personId: string } }>(
+    "/people/:personId",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Delete a person (the record stays for the audit trail; accounts are closed)",
+        tags: ["people"],
+        params: PersonParams,
+        response: { 200: PersonView },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const person = personToChange(principal, request.params.personId, "delete");
+      const now = app.clock();
+      people.delete(person.id, { by: principal.personId, now });
+      users.disableAllOfPerson(person.id, now);
+      return record(principal, person, "delete");
+    },
+  );
+};

@@ -1,0 +1,188 @@
+/**
+ * Rights of people on locks (SPEC §5 "People lifecycle"): give, change and remove a person's
+ * lock role on containers; each lock's confirmation is in `locks` of every right. The initial
+ * one-time codes come back once, in the answer to the POST, for the PIN letter.
+ */
+import { Instant, PersonId, UserRole, WeeklyPeriod } from "@lockfleet/protocol";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import type { FastifyPluginAsync } from "fastify";
+import { principalOf } from "../auth/authorize.js";
+import { PUSH_STATUSES, REMOVAL_REASONS } from "../rights/rights-repository.js";
+import { windowsPart } from "../windows/part.js";
+import { idParams } from "./common.js";
+
+const TimeProfile = Type.Array(WeeklyPeriod, { maxItems: 28 });
+const GrantBody = Type.Object(
+  {
+    personId: PersonId,
+    containerIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      minItems: 1,
+      maxItems: 100,
+    }),
+    role: UserRole,
+    validFrom: Type.Optional(Instant),
+    validUntil: Type.Optional(Instant),
+    timeProfile: Type.Optional(TimeProfile),
+  },
+  { additionalProperties: false },
+);
+const ChangeBody = Type.Object(
+  {
+    role: Type.Optional(UserRole),
+    validFrom: Type.Optional(Instant),
+    validUntil: Type.Optional(Instant),
+    timeProfile: Type.Optional(TimeProfile),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const RightsQuery = Type.Object(
+  { personId: PersonId, includeRemoved: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const NullableText = Nullable(Type.String());
+const RightView = Type.Object({
+  id: Type.String(),
+  personId: Type.String(),
+  personOrgId: Type.String(),
+  bankOrgId: Type.String(),
+  containerId: Type.String(),
+  role: UserRole,
+  tenantId: NullableText,
+  validFrom: NullableText,
+  validUntil: NullableText,
+  timeProfile: Nullable(TimeProfile),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  changedAt: NullableText,
+  removedAt: NullableText,
+  removedBy: NullableText,
+  removedReason: Nullable(Type.Union(REMOVAL_REASONS.map((reason) => Type.Literal(reason)))),
+  locks: Type.Array(
+    Type.Object({
+      rightId: Type.String(),
+      deviceId: Type.String(),
+      personId: Type.String(),
+      slot: Type.Integer(),
+      status: Type.Union(PUSH_STATUSES.map((status) => Type.Literal(status))),
+      lastCommand: Type.String(),
+      error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+      updatedAt: Type.String(),
+      confirmedAt: NullableText,
+    }),
+    { description: "Per lock: what was sent and whether the lock confirmed it" },
+  ),
+});
+const GrantView = Type.Object({
+  rights: Type.Array(RightView),
+  initialCodes: Type.Array(
+    Type.Object({
+      containerId: Type.String(),
+      deviceId: Type.String(),
+      slot: Type.Integer(),
+      code: Type.String(),
+    }),
+    { description: "Initial one-time codes (PIN letter), shown in this answer only" },
+  ),
+});
+const tags = ["rights"];
+const RightParams = idParams("rightId");
+type RightParams = Static<typeof RightParams>;
+
+export const rightRoutes: FastifyPluginAsync = async (app) => {
+  const { rights } = windowsPart(app);
+  const managers = app.authorize("securityAdmin", "branchManager");
+  const readers = app.authorize("securityAdmin", "branchManager", "auditor", "citDispatcher");
+
+  app.post<{ Body: Static<typeof GrantBody> }>(
+    "/rights",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Give a person a lock role on containers (pushes user.add to every lock)",
+        tags,
+        body: GrantBody,
+        response: { 201: GrantView },
+      },
+    },
+    async (request, reply) => {
+      reply.header("cache-control", "no-store");
+      return reply.code(201).send(await rights.grant(principalOf(request), request.body));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof RightsQuery> }>(
+    "/rights",
+    {
+      onRequest: readers,
+      schema: {
+        summary: "A person's rights on locks, with each lock's confirmation",
+        tags,
+        querystring: RightsQuery,
+        response: { 200: Type.Object({ items: Type.Array(RightView) }) },
+      },
+    },
+    async (request) => ({
+      items: rights.list(
+        principalOf(request),
+        request.query.personId,
+        request.query.includeRemoved ?? false,
+      ),
+    }),
+  );
+
+  app.get<{ Params: RightParams }>(
+    "/rights/:rightId",
+    { onRequest: readers, schema: { tags, params: RightParams, response: { 200: RightView } } },
+    async (request) => rights.get(principalOf(request), request.params.rightId),
+  );
+
+  app.post<{ Params: RightParams }>(
+    "/rights/:rightId/push",
+    {
+      onRequest: managers,
+      schema: {
+        summary:
+          "Add the right to locks of the container that do not hold it yet (fresh initial codes, shown once)",
+        tags,
+        params: RightParams,
+        response: {
+          200: Type.Object({ right: RightView, initialCodes: GrantView.properties.initialCodes }),
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header("cache-control", "no-store");
+      return rights.push(principalOf(request), request.params.rightId);
+    },
+  );
+
+  app.patch<{ Params: RightParams; Body: Static<typeof ChangeBody> }>(
+    "/rights/:rightId",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Change validity, time profile or role (pushes user.change)",
+        tags,
+        params: RightParams,
+        body: ChangeBody,
+        response: { 200: RightView },
+      },
+    },
+    async (request) => rights.change(principalOf(request), request.params.rightId, request.body),
+  );
+
+  app.delete<{ Params: RightParams }>(
+    "/rights/:rightId",
+    {
+      onRequest: managers,
+      schema: {
+        summary: "Remove the right (pushes user.delete to every lock that held it)",
+        tags,
+        params: RightParams,
+        response: { 200: RightView },
+      },
+    },
+    async (request) => rights.remove(principalOf(request), request.params.rightId),
+  );
+};

@@ -1,0 +1,131 @@
+/**
+ * The windows part put together once per app: access windows, rights on locks and policy
+ * changes share one DeviceHub listener (the locks' audit), one periodic check (window expiry,
+ * temporary rights) and one follower of core's person changes. Route plugins get the services
+ * from `windowsPart(app)`.
+ */
+import type { EventEmitter } from "node:events";
+import type { AuditRecord } from "@lockfleet/protocol";
+import type { FastifyInstance } from "fastify";
+import { PolicyRepository } from "../policy/policy-repository.js";
+import { PolicyService } from "../policy/policy-service.js";
+import { RightsRepository } from "../rights/rights-repository.js";
+import { RightsService } from "../rights/rights-service.js";
+import type { LockHub } from "./ports.js";
+import { WindowRepository } from "./window-repository.js";
+import { type LockLocator, WindowService } from "./window-service.js";
+
+/** How often window expiry and temporary rights are checked. */
+export const WINDOWS_SWEEP_MS = 30_000;
+
+export interface WindowsPart {
+  windows: WindowService;
+  rights: RightsService;
+  policy: PolicyService;
+  /** One run of the periodic check (also run by a timer every WINDOWS_SWEEP_MS). */
+  sweep(): Promise<void>;
+}
+
+const parts = new WeakMap<object, WindowsPart>();
+
+/** The locks of a container from the DeviceHub's register, reachable when seen online. */
+export function hubLocator(hub: LockHub): LockLocator {
+  return {
+    locksOf: (container) =>
+      hub
+        .devices(container.orgId)
+        .filter((device) => device.containerId === container.id && device.status === "active")
+        .map((device) => ({ deviceId: device.deviceId, online: device.availability === "online" })),
+    online: (deviceId) => hub.device(deviceId)?.availability === "online",
+    containerOf: (deviceId) => {
+      const device = hub.device(deviceId);
+      return device === undefined
+        ? undefined
+        : { containerId: device.containerId, orgId: device.orgId };
+    },
+  };
+}
+
+export function windowsPart(app: FastifyInstance): WindowsPart {
+  const existing = parts.get(app.db);
+  if (existing !== undefined) return existing;
+  const hub: LockHub = app.hub;
+  const locks = hubLocator(hub);
+  const common = {
+    orgs: app.repos.orgs,
+    hub,
+    locks,
+    adminLog: app.adminLog,
+    clock: app.clock,
+  };
+  const windows = new WindowService({
+    ...common,
+    windows: new WindowRepository(app.db),
+    contracts: app.repos.contracts,
+    people: app.repos.people,
+  });
+  const rights = new RightsService({
+    ...common,
+    rights: new RightsRepository(app.db),
+    contracts: app.repos.contracts,
+    people: app.repos.people,
+  });
+  const policy = new PolicyService({ ...common, changes: new PolicyRepository(app.db) });
+
+  const onAudit = (deviceId: string, records: AuditRecord[]) => {
+    windows.onAudit(deviceId, records);
+    rights.onAudit(deviceId, records);
+  };
+  const onAvailability = (deviceId: string, status: "online" | "offline") => {
+    if (status !== "online") return;
+    Promise.all([windows.onLockOnline(deviceId), rights.onLockOnline(deviceId)]).catch(
+      (error: unknown) => {
+        app.log.error({ err: error, deviceId }, "E_WINDOWS_ONLINE: catching a lock up failed");
+      },
+    );
+  };
+  hub.on("audit", onAudit);
+  hub.on("availability", onAvailability);
+  app.coreEvents.on("person", (change) => {
+    rights.personChanged(change.personId).catch((error: unknown) => {
+      app.log.error(
+        { err: error, personId: change.personId },
+        "E_RIGHTS_PERSON: taking rights off locks failed",
+      );
+    });
+  });
+  // Tell the CIT company live, next to the stored notification: the events stream follows the hub.
+  windows.on("notification", (notification) => {
+    (app.hub as EventEmitter).emit("tenantNotification", notification);
+  });
+  windows.on("window", (event) => {
+    (app.hub as EventEmitter).emit("window", event);
+  });
+
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      windows.expireDue();
+      await rights.sweep();
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => {
+    sweep().catch((error: unknown) =>
+      app.log.error({ err: error }, "E_WINDOWS_SWEEP: periodic check failed"),
+    );
+  }, WINDOWS_SWEEP_MS);
+  timer.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(timer);
+    hub.off("audit", onAudit);
+    hub.off("availability", onAvailability);
+  });
+
+  const part: WindowsPart = { windows, rights, policy, sweep };
+  parts.set(app.db, part);
+  return part;
+}

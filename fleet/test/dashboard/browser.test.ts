@@ -1,0 +1,176 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core; no browser is
+ * ever downloaded): a bank security admin watches a lock change state live as the lock
+ * publishes over MQTT, acknowledges an alarm with a comment and downloads a CSV report; a CIT
+ * dispatcher sees only the containers of their contract.
+ */
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
+import { SimulatedLock } from "../devices/simulated-lock.js";
+import { createFixture, type Fixture } from "../fixtures.js";
+
+const browserCheck = service.chromium();
+
+describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.reason}`, () => {
+  let f: Fixture;
+  let base: string;
+  let browser: Browser;
+  let lock: SimulatedLock;
+  let alarmId: string;
+  const cspViolations: string[] = [];
+
+  beforeAll(async () => {
+    f = await createFixture();
+    await f.app.listen({ port: 0, host: "127.0.0.1" });
+    base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
+    lock = new SimulatedLock();
+    const { token } = f.app.hub.createEnrolmentToken({
+      orgId: f.bank.id,
+      containerId: f.container.id,
+      ttlMs: 60_000,
+      createdBy: f.accounts.securityAdmin.person.id,
+    });
+    lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
+    f.clock.set(Date.now());
+    await lock.connect();
+    await publishState();
+    alarmId = f.app.alarms.raise({
+      deviceId: lock.deviceId,
+      kind: "doorAjar",
+      source: "device",
+      at: new Date().toISOString(),
+      auditSeq: 1,
+    }).alarm.id;
+    browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await lock?.disconnect().catch(() => undefined);
+    await f?.close();
+  });
+
+  /**
+   * The fleet's test clock stands still; it is moved to real time before the lock publishes,
+   * as the lock's own clock runs, so no clock-drift alarm muddles what the page shows.
+   */
+  async function publishState(overrides: Parameters<SimulatedLock["publishState"]>[0] = {}) {
+    f.clock.set(Date.now());
+    await lock.publishState(overrides);
+  }
+
+  async function logIn(who: "securityAdmin" | "citDispatcher"): Promise<Page> {
+    const account = f.accounts[who];
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    await page.goto(`${base}/`);
+    await page.fill("#login input[name=email]", account.email);
+    await page.fill("#login input[name=password]", account.password);
+    await page.click("#login button[type=submit]");
+    await page.waitForSelector("#nav button");
+    await page.waitForSelector("#live:not([hidden])");
+    await page.waitForFunction('document.getElementById("live").textContent === "live"');
+    return page;
+  }
+
+  it("the security admin sees the lock's state change live when the lock publishes a new state", async () => {
+    const page = await logIn("securityAdmin");
+    expect(await page.textContent("#who")).toContain("securityAdmin");
+    const pill = `tr[data-device-id="${lock.deviceId}"] .lock-state`;
+    await page.waitForSelector(pill);
+    // the open doorAjar alarm shows first; once acknowledged the lock's own state shows
+    expect(await page.getAttribute(pill, "data-state")).toBe("alarm");
+    f.app.alarms.acknowledge(
+      alarmId,
+      { kind: "bank", orgId: f.bank.id },
+      f.accounts.securityAdmin.person.id,
+      "seen",
+    );
+    await page.waitForSelector(`${pill}[data-state="locked"]`);
+    const delayEndsAt = new Date(Date.now() + 5 * 60_000).toISOString();
+    await publishState({
+      cycle: { phase: "delay", codesRequired: 2, codesGiven: 2, delayEndsAt },
+    });
+    await page.waitForSelector(`${pill}[data-state="delay"]`);
+    expect(await page.textContent(`${pill} .countdown`)).toMatch(/^[45]:\d\d$/);
+    await publishState({
+      bolt: "retracted",
+      door: "open",
+      cycle: { phase: "open", codesRequired: 2, codesGiven: 2 },
+    });
+    await page.waitForSelector(`${pill}[data-state="open"]`);
+    await page.context().close();
+  });
+
+  it("the security admin acknowledges an alarm with a comment", async () => {
+    const raised = f.app.alarms.raise({
+      deviceId: lock.deviceId,
+      kind: "tamper",
+      source: "device",
+      at: new Date().toISOString(),
+      auditSeq: 2,
+    }).alarm;
+    const page = await logIn("securityAdmin");
+    await page.click('#nav button[data-view="alarms"]');
+    const item = `#open-alarms li[data-alarm-id="${raised.id}"]`;
+    await page.waitForSelector(item);
+    await page.click(`${item} button[type=submit]`);
+    // the browser refuses an empty comment (required); nothing is acknowledged
+    expect(f.app.alarms.get(raised.id, { kind: "bank", orgId: f.bank.id }).status).toBe("open");
+    await page.fill(`${item} textarea[name=comment]`, "housing checked on site, no intrusion");
+    await page.click(`${item} button[type=submit]`);
+    await page.waitForSelector(`#acknowledged-alarms li[data-alarm-id="${raised.id}"]`);
+    const stored = f.app.alarms.get(raised.id, { kind: "bank", orgId: f.bank.id });
+    expect(stored).toMatchObject({
+      status: "acknowledged",
+      acknowledgedBy: f.accounts.securityAdmin.person.id,
+      ackComment: "housing checked on site, no intrusion",
+    });
+    await page.context().close();
+  });
+
+  it("the security admin downloads a CSV report", async () => {
+    const page = await logIn("securityAdmin");
+    await page.click('#nav button[data-view="reports"]');
+    await page.waitForSelector("#report-csv");
+    await page.selectOption("#report-kind", "alarms");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("#report-csv"),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^alarms_.*\.csv$/);
+    const csv = readFileSync(await download.path(), "utf8");
+    expect(csv.split("\r\n")[0]).toBe(
+      "Raised,Alarm,Priority,Container,Lock,Occurrences,Escalation,Status,Acknowledged,By,Comment",
+    );
+    expect(csv).toContain("housing checked on site, no intrusion");
+    await page.context().close();
+  });
+
+  it("a CIT dispatcher sees only the containers of their contract", async () => {
+    const page = await logIn("citDispatcher");
+    expect(await page.textContent("#who")).toContain("citDispatcher");
+    await page.waitForSelector("tr[data-container-id]");
+    const shown = await page.$$eval("tr[data-container-id]", (rows) =>
+      rows.map((row) => row.getAttribute("data-container-id")),
+    );
+    expect(shown).toEqual([f.container.id]);
+    const navigation = await page.$$eval("#nav button", (buttons) =>
+      buttons.map((b) => b.getAttribute("data-view")),
+    );
+    expect(navigation).toEqual(["containers", "contracts", "requests"]);
+    await page.click('#nav button[data-view="contracts"]');
+    await page.waitForSelector("text=Route North");
+    await page.context().close();
+  });
+
+  it("no page broke the Content Security Policy", () => {
+    expect(cspViolations).toEqual([]);
+  });
+});
