@@ -1,1 +1,15 @@
-export {};
+export * from "./load/command.js";
+export * from "./load/enrol.js";
+export * from "./load/load-generator.js";
+export * from "./load/sim-lock.js";
+export * from "./load/stats.js";
+export * from "./lock-console/lock-console.js";
+export * from "./scenario/duration.js";
+export * from "./scenario/expectations.js";
+export * from "./scenario/run-scenario.js";
+export * from "./scenario/schema.js";
+export * from "./scenario/stores.js";
+export * from "./scenario/virtual-lock.js";
+export * from "./virtual-board/hd44780.js";
+export * from "./virtual-board/virtual-board.js";
+export * from "./virtual-board/virtual-io.js";
