@@ -164,6 +164,14 @@ const MIN_TOKEN_TTL_MS = 1_000;
 const MAX_TOKEN_TTL_MS = 30 * 24 * 60 * 60_000;
 
 /** What the hub keeps in memory per lock; the database row is the durable copy. */
+/** What a fleet key rotation did: in all, and per organisation owning locks. */
+export interface FleetKeyRotation {
+  keyId: string;
+  confirmed: number;
+  pending: number;
+  byOrg: ReadonlyMap<string, { confirmed: number; pending: number }>;
+}
+
 interface LiveDevice {
   deviceId: string;
   orgId: string;
@@ -1497,7 +1505,12 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
    * lock that does not confirm (offline) keeps receiving envelopes signed with a key it trusts
    * and gets the new key when it reconnects; the old key is retired once no lock needs it.
    */
-  async rotateFleetKey(): Promise<{ keyId: string; confirmed: number; pending: number }> {
+  /**
+   * Creates a new fleet signing key, installs it on every active lock and then signs with it
+   * only. The fleet key is the service's, shared by every organisation on it; the answer
+   * counts confirmed and pending locks per organisation so that each is told only of its own.
+   */
+  async rotateFleetKey(): Promise<FleetKeyRotation> {
     const created = this.#keys.create(this.#clock(), false);
     const devices = [...this.#devices.values()].filter((device) => device.status === "active");
     const waitMs = this.#settings.keyInstallWaitMs;
@@ -1525,11 +1538,20 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       );
     });
     this.#retireUnusedKeys();
-    const confirmed = devices.filter(
-      (device) => device.trustedKeyIds.length === 1 && device.trustedKeyIds[0] === created.keyId,
-    ).length;
+    const byOrg = new Map<string, { confirmed: number; pending: number }>();
+    let confirmed = 0;
+    for (const device of devices) {
+      const counts = byOrg.get(device.orgId) ?? { confirmed: 0, pending: 0 };
+      if (device.trustedKeyIds.length === 1 && device.trustedKeyIds[0] === created.keyId) {
+        counts.confirmed += 1;
+        confirmed += 1;
+      } else {
+        counts.pending += 1;
+      }
+      byOrg.set(device.orgId, counts);
+    }
     this.#log.info({ keyId: created.keyId, confirmed, locks: devices.length }, "fleet key rotated");
-    return { keyId: created.keyId, confirmed, pending: devices.length - confirmed };
+    return { keyId: created.keyId, confirmed, pending: devices.length - confirmed, byOrg };
   }
 
   // --- shutdown ---

@@ -8,7 +8,7 @@ import { AuditRecord, CommandResult, LockState } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { type Principal, ROLES, type Role } from "../auth/principal.js";
+import { type Principal, ROLES, type Role, SYSTEM_ACTOR } from "../auth/principal.js";
 import type { DeviceSummary } from "../devices/hub.js";
 import { FleetError, notFound, outOfScope } from "../errors.js";
 
@@ -299,14 +299,28 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const principal = principalOf(request);
       const rotated = await app.hub.rotateFleetKey();
+      const own = rotated.byOrg.get(principal.orgId) ?? { confirmed: 0, pending: 0 };
       app.adminLog.append({
         actor: principal.personId,
         action: "fleetKey.rotate",
         target: rotated.keyId,
         orgId: principal.orgId,
-        data: { confirmed: rotated.confirmed, pending: rotated.pending },
+        data: own,
       });
-      return rotated;
+      // The key is the fleet's, so every other organisation's locks took it too: each finds
+      // the rotation in its own log, with its own locks' counts and without the initiator's
+      // name or anything of the initiating organisation.
+      for (const [orgId, counts] of rotated.byOrg) {
+        if (orgId === principal.orgId) continue;
+        app.adminLog.append({
+          actor: SYSTEM_ACTOR,
+          action: "fleetKey.rotated",
+          target: rotated.keyId,
+          orgId,
+          data: counts,
+        });
+      }
+      return { keyId: rotated.keyId, ...own };
     },
   );
 };

@@ -8,11 +8,14 @@ let f: Fixture;
 let lock: SimulatedLock;
 let hiddenLock: SimulatedLock;
 
-async function enrolOver(container: string): Promise<SimulatedLock> {
+async function enrolOver(
+  container: string,
+  admin: "securityAdmin" | "bankBAdmin" = "securityAdmin",
+): Promise<SimulatedLock> {
   const created = await f.app.inject({
     method: "POST",
     url: "/api/v1/enrolment-tokens",
-    headers: f.as("securityAdmin"),
+    headers: f.as(admin),
     payload: { containerId: container, ttlMinutes: 10 },
   });
   expect(created.statusCode).toBe(201);
@@ -175,9 +178,13 @@ describe("devices API", () => {
     expect(crew.statusCode).toBe(403);
   });
 
-  it("a security admin rotates the fleet key; the locks follow", async () => {
+  it("a security admin rotates the fleet key; every lock follows, each bank is told of its own", async () => {
+    const bankBLock = await enrolOver(f.containerB.id, "bankBAdmin");
     const online = (id: string) => f.app.hub.device(id)?.availability === "online";
-    await waitFor(() => online(lock.deviceId) && online(hiddenLock.deviceId));
+    await waitFor(
+      () => online(lock.deviceId) && online(hiddenLock.deviceId) && online(bankBLock.deviceId),
+    );
+    const logBefore = f.app.adminLog.head().seq;
     expect(
       (
         await f.app.inject({
@@ -193,8 +200,39 @@ describe("devices API", () => {
       headers: f.as("securityAdmin"),
     });
     expect(rotated.statusCode).toBe(200);
+    // Bank A's admin hears of bank A's locks only (the two online confirmed; the one enrolled
+    // earlier in this file and never connected is pending), not of bank B's.
+    const bankALocks = f.app.db
+      .prepare("SELECT count(*) FROM devices WHERE org_id = ? AND status = 'active'")
+      .pluck()
+      .get(f.bank.id) as number;
+    expect(bankALocks).toBeGreaterThan(2);
+    expect(rotated.json()).toEqual({
+      keyId: expect.any(String),
+      confirmed: 2,
+      pending: bankALocks - 2,
+    });
     const { keyId } = rotated.json() as { keyId: string };
     expect([...lock.trust.keys()]).toEqual([keyId]);
     expect([...hiddenLock.trust.keys()]).toEqual([keyId]);
+    expect([...bankBLock.trust.keys()]).toEqual([keyId]);
+
+    const logged = f.app.adminLog
+      .list({}, { limit: 50 })
+      .items.filter((entry) => entry.seq > logBefore && entry.target === keyId);
+    const ownEntry = logged.find((entry) => entry.orgId === f.bank.id);
+    expect(ownEntry).toMatchObject({
+      action: "fleetKey.rotate",
+      data: { confirmed: 2, pending: bankALocks - 2 },
+    });
+    const bankBEntry = logged.find((entry) => entry.orgId === f.bankB.id);
+    expect(bankBEntry).toMatchObject({
+      action: "fleetKey.rotated",
+      data: { confirmed: 1, pending: 0 },
+    });
+    // Bank B's record names neither bank A's admin nor bank A.
+    expect(JSON.stringify(bankBEntry)).not.toContain(ownEntry?.actor as string);
+    expect(JSON.stringify(bankBEntry)).not.toContain(f.bank.id);
+    bankBLock.crash();
   });
 });
