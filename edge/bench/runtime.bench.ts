@@ -19,40 +19,19 @@ function mib(bytes: number): number {
 }
 
 async function provisionBenchDevice(dataDir: string): Promise<Buffer> {
-  const { DEFAULT_LOCK_POLICY, ed25519, sealSecret, toBase64url, x25519 } = await import(
-    "@lockfleet/protocol"
-  );
-  const { generateDeviceIdentity } = await import("../src/lock/harness.js");
-  const { sealPassword, writeConfig, writeIdentity } = await import(
-    "../src/runtime/device-files.js"
-  );
-  const { mkdirSync } = await import("node:fs");
+  const { writeUnlinkedDevice } = await import("../src/runtime/unlinked-device.js");
   const kek = randomBytes(32);
-  const deviceId = "lock-bench-1";
-  const identity = generateDeviceIdentity(deviceId, "bank-bench");
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeIdentity(dataDir, identity, kek);
-  writeConfig(dataDir, {
-    version: 1,
-    deviceId,
-    org: "bank-bench",
-    containerId: "safe-bench",
-    timeZone: "Europe/Berlin",
-    profile: "virtual",
-    fleetUrl: "http://127.0.0.1:9",
-    broker: {
-      url: "mqtt://127.0.0.1:9",
-      username: deviceId,
-      password: sealPassword(deviceId, "bench-password-0123456789", kek),
+  writeUnlinkedDevice(
+    dataDir,
+    {
+      deviceId: "lock-bench-1",
+      org: "bank-bench",
+      containerId: "safe-bench",
+      timeZone: "Europe/Berlin",
+      profile: "virtual",
     },
-    fleetKeys: [{ keyId: "fleet-k1", publicKey: toBase64url(ed25519.generateKeyPair().publicKey) }],
-    policy: DEFAULT_LOCK_POLICY,
-    otpSecret: sealSecret(
-      randomBytes(32),
-      x25519.keyPairFromSecretKey(identity.encryptionSecretKey).publicKey,
-    ),
-    provisionedAt: new Date().toISOString(),
-  });
+    kek,
+  );
   return kek;
 }
 

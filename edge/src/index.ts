@@ -31,6 +31,7 @@ export * from "./runtime/profile.js";
 export * from "./runtime/provision.js";
 export * from "./runtime/scheduler.js";
 export * from "./runtime/secrets.js";
+export * from "./runtime/unlinked-device.js";
 export * from "./store/lock-store.js";
 export * from "./store/memory-store.js";
 export * from "./store/sqlite-store.js";

@@ -5,51 +5,29 @@
  * the key going down to the LCD write after which the display shows the new text.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import {
-  DeviceRuntime,
-  generateDeviceIdentity,
-  openHardware,
-  sealPassword,
-  writeConfig,
-  writeIdentity,
-} from "@lockfleet/edge";
+import { DeviceRuntime, openHardware, writeUnlinkedDevice } from "@lockfleet/edge";
 import { getProfile, type HardwareProfile } from "@lockfleet/hardware-profiles";
-import { DEFAULT_LOCK_POLICY, ed25519, sealSecret, toBase64url, x25519 } from "@lockfleet/protocol";
 import { createVirtualBoard } from "../src/virtual-board/virtual-board.js";
 
 const PRESSES = 100;
 
 function provisionBenchDevice(dataDir: string): Buffer {
   const kek = randomBytes(32);
-  const deviceId = "lock-bench-keys";
-  const identity = generateDeviceIdentity(deviceId, "bank-bench");
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeIdentity(dataDir, identity, kek);
-  writeConfig(dataDir, {
-    version: 1,
-    deviceId,
-    org: "bank-bench",
-    containerId: "safe-bench",
-    timeZone: "Europe/Berlin",
-    profile: "virtual",
-    fleetUrl: "http://127.0.0.1:9",
-    broker: {
-      url: "mqtt://127.0.0.1:9",
-      username: deviceId,
-      password: sealPassword(deviceId, "bench-password-0123456789", kek),
+  writeUnlinkedDevice(
+    dataDir,
+    {
+      deviceId: "lock-bench-keys",
+      org: "bank-bench",
+      containerId: "safe-bench",
+      timeZone: "Europe/Berlin",
+      profile: "virtual",
     },
-    fleetKeys: [{ keyId: "fleet-k1", publicKey: toBase64url(ed25519.generateKeyPair().publicKey) }],
-    policy: DEFAULT_LOCK_POLICY,
-    otpSecret: sealSecret(
-      randomBytes(32),
-      x25519.keyPairFromSecretKey(identity.encryptionSecretKey).publicKey,
-    ),
-    provisionedAt: new Date().toISOString(),
-  });
+    kek,
+  );
   return kek;
 }
 

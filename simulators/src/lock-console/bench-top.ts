@@ -1,30 +1,14 @@
 /**
  * A bench-top lock: a device set up without a fleet, as a technician has it on the bench
- * before enrolment. Its identity is generated here and sealed under the data directory's KEK
- * exactly as `provision` does; the configuration trusts a fleet key nobody holds (so no
- * command can reach it) and names no reachable broker (the runtime runs with its fleet link
- * off). Two users are installed on the first start so that a person can open it at the
+ * before enrolment (the edge's `writeUnlinkedDevice`: no command can reach it, its fleet link
+ * is off). Two users are installed on the first start so that a person can open it at the
  * keypad: dual control without time delay (an enrolled lock takes its container's policy).
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type DeviceConfig,
-  generateDeviceIdentity,
-  type SeedUser,
-  sealPassword,
-  writeConfig,
-  writeIdentity,
-} from "@lockfleet/edge";
-import {
-  DEFAULT_LOCK_POLICY,
-  ed25519,
-  formatInstant,
-  sealSecret,
-  toBase64url,
-  x25519,
-} from "@lockfleet/protocol";
+import { type SeedUser, writeUnlinkedDevice } from "@lockfleet/edge";
+import { DEFAULT_LOCK_POLICY } from "@lockfleet/protocol";
 
 export const BENCH_ORG = "bench";
 export const BENCH_TIME_ZONE = "Europe/Berlin";
@@ -53,32 +37,18 @@ export function isBenchTop(dataDir: string): boolean {
 /** Writes identity.json and config.json of a bench-top lock; returns its device id. */
 export function setUpBenchTop(dataDir: string, profile: string, kek: Uint8Array): string {
   const deviceId = `lock-bench-${randomBytes(4).toString("hex")}`;
-  const identity = generateDeviceIdentity(deviceId, BENCH_ORG);
-  const encryptionPublicKey = x25519.keyPairFromSecretKey(identity.encryptionSecretKey).publicKey;
-  const unheldFleetKey = ed25519.generateKeyPair();
-  unheldFleetKey.secretKey.fill(0);
-  const config: DeviceConfig = {
-    version: 1,
-    deviceId,
-    org: BENCH_ORG,
-    containerId: "bench",
-    timeZone: BENCH_TIME_ZONE,
-    profile,
-    fleetUrl: "http://127.0.0.1",
-    broker: {
-      url: "mqtt://127.0.0.1",
-      username: deviceId,
-      password: sealPassword(deviceId, randomBytes(24).toString("base64url"), kek),
+  writeUnlinkedDevice(
+    dataDir,
+    {
+      deviceId,
+      org: BENCH_ORG,
+      containerId: "bench",
+      timeZone: BENCH_TIME_ZONE,
+      profile,
+      policy: { ...DEFAULT_LOCK_POLICY, timeDelayMin: 0, duressDelayMin: 0 },
     },
-    fleetKeys: [{ keyId: "bench-unheld", publicKey: toBase64url(unheldFleetKey.publicKey) }],
-    policy: { ...DEFAULT_LOCK_POLICY, timeDelayMin: 0, duressDelayMin: 0 },
-    otpSecret: sealSecret(randomBytes(32), encryptionPublicKey),
-    provisionedAt: formatInstant(Date.now()),
-  };
-  writeIdentity(dataDir, identity, kek);
-  writeConfig(dataDir, config);
+    kek,
+  );
   writeFileSync(join(dataDir, BENCH_MARK), `${JSON.stringify({ deviceId })}\n`, { mode: 0o600 });
-  identity.encryptionSecretKey.fill(0);
-  identity.codeHashKey.fill(0);
   return deviceId;
 }
