@@ -65,6 +65,28 @@ export const service = {
       url: process.env.LOCKFLEET_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test",
     };
   },
+  /**
+   * The Mosquitto program with its dynamic-security plugin and `mosquitto_ctrl` (Debian's
+   * mosquitto package), for tests that start a Mosquitto of their own on a free port.
+   */
+  mosquittoProgram(): ServiceCheck & { broker: string; ctrl: string; dynsecPlugin: string } {
+    const programs = {
+      broker: process.env.MOSQUITTO_PATH ?? "/usr/sbin/mosquitto",
+      ctrl: process.env.MOSQUITTO_CTRL_PATH ?? "/usr/bin/mosquitto_ctrl",
+      dynsecPlugin:
+        process.env.MOSQUITTO_DYNSEC_PLUGIN ??
+        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+    };
+    const missing = Object.values(programs).filter((path) => !existsSync(path));
+    return {
+      ...decide(
+        "the Mosquitto program",
+        missing.length === 0,
+        `${missing.join(", ")} missing (apt-get install -y mosquitto)`,
+      ),
+      ...programs,
+    };
+  },
   chromium(): ServiceCheck & { path: string } {
     return {
       ...decide(

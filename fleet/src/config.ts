@@ -83,6 +83,12 @@ export const SERVE_SETTINGS = {
     env: "LOCKFLEET_BROKER_DEVICE_URL",
     help: "broker address told to locks at enrolment, when they reach the broker by another name (e.g. mqtt://fleet.bank.example:1883)",
   },
+  brokerDynsecUrl: {
+    flag: "broker-dynsec-url",
+    value: "<url>",
+    env: "LOCKFLEET_BROKER_DYNSEC_URL",
+    help: "with --broker-url: the external Mosquitto's dynamic-security admin account (mqtt://admin:PASSWORD@host:port); the fleet then creates each lock's broker account and ACL",
+  },
   logLevel: {
     flag: "log-level",
     value: "<level>",
@@ -287,6 +293,13 @@ export function resolveServeConfig(
   const mqttPort = read.port("mqttPort", 1883);
   const brokerUrl = read.url("brokerUrl", ["mqtt:", "mqtts:"]);
   const brokerDeviceUrl = read.url("brokerDeviceUrl", ["mqtt:", "mqtts:"]);
+  const brokerDynsecUrl = read.url("brokerDynsecUrl", ["mqtt:", "mqtts:"]);
+  if (brokerDynsecUrl !== undefined && brokerUrl === undefined) {
+    throw read.fail(
+      "brokerDynsecUrl",
+      `applies only with ${settingLabel("brokerUrl")} (the embedded broker keeps its own accounts)`,
+    );
+  }
 
   const logLevel = read.text("logLevel") ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -359,6 +372,7 @@ export function resolveServeConfig(
         : {
             url: brokerUrl,
             ...(brokerDeviceUrl === undefined ? {} : { deviceUrl: brokerDeviceUrl }),
+            ...(brokerDynsecUrl === undefined ? {} : { dynsecUrl: brokerDynsecUrl }),
           },
     hubOptions: {
       offlineGraceMs: offlineGraceS * 1000,

@@ -104,6 +104,21 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
   return succeed({ org, deviceId, kind: kind as TopicKind });
 }
 
+/**
+ * The exact topics one device may publish to and subscribe to: the same rule as
+ * `deviceMayPublish`/`deviceMaySubscribe`, as a list for a broker configured from outside
+ * (Mosquitto's dynamic security, an ACL file).
+ */
+export function deviceTopicGrants(
+  org: string,
+  deviceId: string,
+): { publish: string[]; subscribe: string[] } {
+  return {
+    publish: [...DEVICE_PUBLISHES].map((kind) => deviceTopic(org, deviceId, kind)),
+    subscribe: [...DEVICE_SUBSCRIBES].map((kind) => deviceTopic(org, deviceId, kind)),
+  };
+}
+
 /** Broker ACL: a device publishes only its own outbound kinds under its own prefix. */
 export function deviceMayPublish(
   identity: { org: string; deviceId: string },

@@ -55,6 +55,7 @@ describe("package root @lockfleet/protocol", () => {
     "parseTopic",
     "deviceMayPublish",
     "deviceMaySubscribe",
+    "deviceTopicGrants",
     "fleetSubscription",
     // schemas and validation
     "COMMAND_BODIES",

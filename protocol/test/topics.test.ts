@@ -3,6 +3,7 @@ import {
   deviceMayPublish,
   deviceMaySubscribe,
   deviceTopic,
+  deviceTopicGrants,
   deviceTopicPrefix,
   fleetSubscription,
   isTopicSegment,
@@ -76,6 +77,15 @@ describe("parseTopic accepts exactly the layout", () => {
 });
 
 describe("broker ACL: a device stays under its own prefix", () => {
+  it("the grant list for an external broker is exactly what the ACL functions allow", () => {
+    const grants = deviceTopicGrants(me.org, me.deviceId);
+    const every = TOPIC_KINDS.map((kind) => deviceTopic(me.org, me.deviceId, kind));
+    expect(grants.publish.sort()).toEqual(every.filter((t) => deviceMayPublish(me, t)).sort());
+    expect(grants.subscribe.sort()).toEqual(every.filter((t) => deviceMaySubscribe(me, t)).sort());
+    expect(grants.publish).toHaveLength(4);
+    expect(grants.subscribe).toHaveLength(2);
+  });
+
   it("publishes its state, availability, events and command results", () => {
     for (const kind of ["state", "availability", "event", "cmd/result"] as const) {
       expect(deviceMayPublish(me, deviceTopic(me.org, me.deviceId, kind))).toBe(true);

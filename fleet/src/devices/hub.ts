@@ -52,6 +52,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { connectAsync, type IPublishPacket, type MqttClient } from "mqtt";
 import type { BrokerRejection, DeviceIdentity, EmbeddedBroker } from "../broker/index.js";
 import { startBroker } from "../broker/index.js";
+import { type BrokerAccounts, MosquittoDynsec } from "../broker/mosquitto-dynsec.js";
 import { FleetError } from "../errors.js";
 import { newDeviceId, newId } from "../ids.js";
 import { SecretBox } from "../secrets.js";
@@ -69,9 +70,13 @@ export interface DeviceHubOptions {
   dataDir: string;
   /**
    * Embedded broker on `port` (0 picks a free one), or an external broker by `url`
-   * (`deviceUrl` is what locks are told, when they reach it by another address).
+   * (`deviceUrl` is what locks are told, when they reach it by another address). On an
+   * external Mosquitto, `dynsecUrl` (its dynamic-security admin account) lets the fleet create
+   * each lock's broker account and ACL itself.
    */
-  mqtt: { port?: number; host?: string; deviceUrl?: string } | { url: string; deviceUrl?: string };
+  mqtt:
+    | { port?: number; host?: string; deviceUrl?: string }
+    | { url: string; deviceUrl?: string; dynsecUrl?: string };
   clock?: () => number;
   log: FastifyBaseLogger;
   /** A lock that stays offline this long raises a lockOffline alarm (default 2 min). */
@@ -291,6 +296,8 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   #presenceTimer: NodeJS.Timeout | undefined;
   #timeSyncTimer: NodeJS.Timeout | undefined;
   #broker: EmbeddedBroker | undefined;
+  /** Broker accounts of locks on an external broker, when the fleet manages them. */
+  #accounts: BrokerAccounts | undefined;
   #client: MqttClient | undefined;
   #closed = false;
 
@@ -321,6 +328,9 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       const deviceUrl = external.deviceUrl ?? withoutCredentials(external.url);
       const hub = new DeviceHub(options, deviceUrl);
       try {
+        if (external.dynsecUrl !== undefined) {
+          hub.#accounts = await MosquittoDynsec.connect(external.dynsecUrl);
+        }
         await hub.#connect(external.url, {
           clientId: `lockfleet-fleet-${randomBytes(6).toString("hex")}`,
         });
@@ -541,8 +551,13 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       .published()
       .slice(-MAX_TRUSTED_FLEET_KEYS)
       .map((key) => ({ keyId: key.keyId, publicKey: key.publicKey }));
+    // On an external broker the fleet manages, the account exists before the lock is told of
+    // it; an enrolment that fails after this removes it again.
+    if (this.#accounts !== undefined) {
+      await this.#accounts.createDevice({ org: token.org_id, deviceId, password });
+    }
     const db = this.#repository.db;
-    const enrolled = db.transaction(() => {
+    const enrol = db.transaction(() => {
       if (!this.#repository.consumeToken(tokenHash, nowText, deviceId)) return false;
       this.#repository.insertDevice({
         deviceId,
@@ -559,9 +574,24 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       });
       this.#repository.insertSecret(deviceId, this.#secrets.seal(otpSecret, otpPurpose(deviceId)));
       return true;
-    })();
+    });
+    const dropAccount = () =>
+      this.#accounts
+        ?.removeDevice(deviceId)
+        .catch((error) =>
+          this.#log.warn({ err: error, deviceId }, "E_BROKER_ACCOUNTS: account not removed"),
+        );
+    let enrolled: boolean;
+    try {
+      enrolled = enrol();
+    } catch (error) {
+      otpSecret.fill(0);
+      await dropAccount();
+      throw error;
+    }
     if (!enrolled) {
       otpSecret.fill(0);
+      await dropAccount();
       throw new FleetError("E_ENROLMENT_TOKEN_USED", "the enrolment token was already used", 409);
     }
     const row = this.#repository.device(deviceId);
@@ -1571,6 +1601,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     }
     this.#waiters.clear();
     if (this.#client !== undefined) await this.#client.endAsync(true).catch(() => undefined);
+    if (this.#accounts !== undefined) await this.#accounts.close();
     if (this.#broker !== undefined) await this.#broker.close();
     try {
       if (this.#repository.db.open) this.#flushLazyWrites();

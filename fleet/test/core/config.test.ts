@@ -71,6 +71,16 @@ describe("serve settings", () => {
     });
   });
 
+  it("on an external Mosquitto, the dynamic-security admin account lets the fleet manage lock accounts", () => {
+    const config = serveConfig(["--broker-url", "mqtt://fleet:pw@broker.internal:1883"], {
+      LOCKFLEET_BROKER_DYNSEC_URL: "mqtt://admin:pw2@broker.internal:1883",
+    });
+    expect(config.options.mqtt).toEqual({
+      url: "mqtt://fleet:pw@broker.internal:1883",
+      dynsecUrl: "mqtt://admin:pw2@broker.internal:1883",
+    });
+  });
+
   it("with the embedded broker, locks are told the device address, not the listening one", () => {
     const config = serveConfig(["--broker-device-url", "mqtt://fleet.bank.example:1883"], {});
     expect(config.options.mqtt).toEqual({
@@ -161,6 +171,12 @@ describe("serve settings", () => {
       [],
       { LOCKFLEET_ALARM_WEBHOOK: "ftp://soc.example" },
       /^E_CONFIG: --alarm-webhook \/ LOCKFLEET_ALARM_WEBHOOK must be a URL starting with http:\/\/ or https:\/\//,
+    ],
+    [
+      "dynamic-security account without an external broker",
+      ["--broker-dynsec-url", "mqtt://admin:pw@broker:1883"],
+      {},
+      /^E_CONFIG: --broker-dynsec-url \/ LOCKFLEET_BROKER_DYNSEC_URL applies only with --broker-url/,
     ],
     [
       "webhook secret without a webhook",
