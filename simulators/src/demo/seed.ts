@@ -4,18 +4,28 @@
  * admin — a CIT company, two branches with three containers, people identified and
  * enabled, login accounts, a contract with a standing route window. What was created (ids,
  * demo logins, later the codes people chose at the locks) is kept in `<data>/demo.json`
- * (mode 0600), so a second start reuses the same world.
+ * (mode 0600), so a second start reuses the same world. The passwords and codes in it are
+ * sealed (AES-256-GCM) under `<data>/demo.kek`, as the locks seal theirs: the demo types the
+ * simulated people's codes itself, but no code or password lies in clear on disk.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  isSealedValue,
+  loadOrCreateKek,
+  openValue,
+  type SealedValue,
+  sealValue,
+} from "@lockfleet/edge";
 import { DEFAULT_LOCK_POLICY, type LockPolicy } from "@lockfleet/protocol";
-import { DemoError } from "./errors.js";
+import { DemoError, messageOf } from "./errors.js";
 import { FleetClient } from "./fleet-client.js";
 import type { DemoOptions } from "./options.js";
 import type { FirstAdmin } from "./parts.js";
 
 export const DEMO_FILE = "demo.json";
+export const DEMO_KEK_FILE = "demo.kek";
 export const DEMO_TIME_ZONE = "Europe/Berlin";
 
 export interface DemoLogin {
@@ -52,7 +62,7 @@ export interface DemoLockPlan {
 }
 
 export interface DemoWorld {
-  version: 1;
+  version: 2;
   createdAt: string;
   bank: { id: string; name: string };
   cit: { id: string; name: string };
@@ -66,23 +76,73 @@ export interface DemoWorld {
 const BANK = "Sparkasse Isartal (demo)";
 const CIT = "WertLogistik Süd GmbH (demo)";
 
+const loginPurpose = (login: DemoLogin) => `demo-login|${login.email}`;
+const codePurpose = (plan: DemoLockPlan, user: DemoLockUser) =>
+  `demo-code|${plan.name}|${user.slot}|${user.personId}`;
+
+function demoKek(dataDir: string): Buffer {
+  return loadOrCreateKek({ path: join(dataDir, DEMO_KEK_FILE), source: "default" });
+}
+
+/** The world with every password and code sealed, as it is written to disk. */
+function sealWorld(world: DemoWorld, kek: Uint8Array): unknown {
+  const seal = (purpose: string, text: string): SealedValue =>
+    sealValue(kek, purpose, Buffer.from(text, "utf8"));
+  return {
+    ...world,
+    logins: world.logins.map((login) => ({
+      ...login,
+      password: seal(loginPurpose(login), login.password),
+    })),
+    locks: world.locks.map((plan) => ({
+      ...plan,
+      users: plan.users.map((user) => ({
+        ...user,
+        code: seal(codePurpose(plan, user), user.code),
+      })),
+    })),
+  };
+}
+
+function openWorld(stored: DemoWorld, kek: Uint8Array): DemoWorld {
+  const open = (purpose: string, value: unknown): string => {
+    if (!isSealedValue(value)) throw new Error("a password or code is not sealed");
+    return openValue(kek, purpose, value).toString("utf8");
+  };
+  return {
+    ...stored,
+    logins: stored.logins.map((login) => ({
+      ...login,
+      password: open(loginPurpose(login), login.password),
+    })),
+    locks: stored.locks.map((plan) => ({
+      ...plan,
+      users: plan.users.map((user) => ({
+        ...user,
+        code: open(codePurpose(plan, user), user.code),
+      })),
+    })),
+  };
+}
+
 export function readWorld(dataDir: string): DemoWorld | undefined {
   const path = join(dataDir, DEMO_FILE);
   if (!existsSync(path)) return undefined;
   try {
-    const world = JSON.parse(readFileSync(path, "utf8")) as DemoWorld;
-    if (world.version !== 1) throw new Error(`version ${String(world.version)}`);
-    return world;
+    const stored = JSON.parse(readFileSync(path, "utf8")) as DemoWorld;
+    if (stored.version !== 2) throw new Error(`version ${String(stored.version)}`);
+    return openWorld(stored, demoKek(dataDir));
   } catch (error) {
     throw new DemoError(
       "E_DEMO_DATA",
-      `${path} is not a demo world this version understands (${String(error)}); start with a new --data directory`,
+      `${path} is not a demo world this version can read (${messageOf(error)}); start with a new --data directory`,
     );
   }
 }
 
 export function writeWorld(dataDir: string, world: DemoWorld): void {
-  writeFileSync(join(dataDir, DEMO_FILE), `${JSON.stringify(world, null, 2)}\n`, { mode: 0o600 });
+  const text = `${JSON.stringify(sealWorld(world, demoKek(dataDir)), null, 2)}\n`;
+  writeFileSync(join(dataDir, DEMO_FILE), text, { mode: 0o600 });
 }
 
 function password(): string {
@@ -221,7 +281,7 @@ export async function seedWorld(options: {
   }));
 
   return {
-    version: 1,
+    version: 2,
     createdAt: new Date(options.now).toISOString(),
     bank: { id: bank.id, name: BANK },
     cit: { id: cit.id, name: CIT },

@@ -6,7 +6,7 @@
  * the access window closed by the lock's close seal.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +108,12 @@ describe("lockfleet-sim demo", () => {
     const world = readWorld(dataDir);
     const admin = world?.logins.find((login) => login.role === "securityAdmin");
     expect(admin).toBeDefined();
+    // On disk, no password and no code in clear: sealed under demo.kek.
+    const onDisk = readFileSync(join(dataDir, "demo.json"), "utf8");
+    for (const login of world?.logins ?? []) expect(onDisk).not.toContain(login.password);
+    const codes = (world?.locks ?? []).flatMap((lock) => lock.users.map((user) => user.code));
+    expect(codes.length).toBeGreaterThan(0);
+    for (const code of codes) expect(onDisk).not.toContain(`"${code}"`);
     // The printed logins are the ones that work.
     expect(run.stdout()).toContain(admin?.email);
     const api = await FleetClient.login(url as string, admin?.email ?? "", admin?.password ?? "");
