@@ -127,6 +127,21 @@ export async function enrolLock(
   return lock;
 }
 
+/** The lock is online, has reported its state, and answers a signed command with "ok". */
+export async function expectLockAnswers(world: TestWorld, lock: SimulatedLock): Promise<void> {
+  await waitFor(() => world.hub.device(lock.deviceId)?.availability === "online");
+  await waitFor(() => world.hub.lockState(lock.deviceId) !== undefined);
+  const result = await world.hub.sendCommand(
+    lock.deviceId,
+    "selfTest.request",
+    {},
+    { waitMs: 3_000 },
+  );
+  if (result?.status !== "ok") {
+    throw new Error(`lock ${lock.deviceId} answered ${JSON.stringify(result ?? "nothing")}`);
+  }
+}
+
 /** Resolves with the arguments of the first `event` emitted that satisfies `predicate`. */
 export function nextEvent<K extends keyof DeviceHubEventMap>(
   hub: DeviceHub,

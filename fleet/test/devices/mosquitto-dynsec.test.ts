@@ -15,7 +15,7 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { service } from "../../../test-support/services.js";
 import { deviceRole, MosquittoDynsec } from "../../src/broker/mosquitto-dynsec.js";
-import { createWorld, enrolLock, type TestWorld, waitFor } from "./helpers.js";
+import { createWorld, enrolLock, expectLockAnswers, type TestWorld, waitFor } from "./helpers.js";
 import { SimulatedLock } from "./simulated-lock.js";
 
 const run = promisify(execFile);
@@ -151,15 +151,7 @@ describe.skipIf(!program.available)(
           url: `mqtt://127.0.0.1:${port}`,
           username: lock.deviceId,
         });
-        await waitFor(() => w.hub.device(lock.deviceId)?.availability === "online");
-        await waitFor(() => w.hub.lockState(lock.deviceId) !== undefined);
-        const result = await w.hub.sendCommand(
-          lock.deviceId,
-          "selfTest.request",
-          {},
-          { waitMs: 3_000 },
-        );
-        expect(result?.status).toBe("ok");
+        await expectLockAnswers(w, lock);
         const account = (await ctrl("getClient", lock.deviceId)).stdout;
         expect(account).toContain(deviceRole(lock.org, lock.deviceId).rolename);
         // Last will through the ACL: a dropped connection shows the lock offline.

@@ -7,7 +7,14 @@ import { topics } from "@lockfleet/protocol";
 import { connectAsync } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { service } from "../../../test-support/services.js";
-import { createWorld, enrolLock, nextEvent, type TestWorld, waitFor } from "./helpers.js";
+import {
+  createWorld,
+  enrolLock,
+  expectLockAnswers,
+  nextEvent,
+  type TestWorld,
+  waitFor,
+} from "./helpers.js";
 
 const mosquitto = await service.mosquitto();
 
@@ -46,15 +53,7 @@ describe.skipIf(!mosquitto.available)(
       const w = await start();
       const lock = await enrolLock(w);
       expect(lock.enrolment?.broker.url).toBe(mosquitto.url);
-      await waitFor(() => w.hub.device(lock.deviceId)?.availability === "online");
-      await waitFor(() => w.hub.lockState(lock.deviceId) !== undefined);
-      const result = await w.hub.sendCommand(
-        lock.deviceId,
-        "selfTest.request",
-        {},
-        { waitMs: 3_000 },
-      );
-      expect(result?.status).toBe("ok");
+      await expectLockAnswers(w, lock);
       expect(lock.refused).toEqual([]);
     });
 
