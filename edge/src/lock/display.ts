@@ -45,6 +45,6 @@ export const DISPLAY = {
   codeRefused: () => lines("CODE REFUSED"),
   cancelled: () => lines("CANCELLED"),
   fault: () => lines("FAULT", "LOCKED"),
-  program: () => lines("PROGRAM", "1DLY 2EYES 3WIN"),
+  program: () => lines("PRG 1DLY 2EYE", "3WIN 4DUR 5MIX"),
   programmed: () => lines("PROGRAMMED"),
 } as const;

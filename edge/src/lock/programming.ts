@@ -6,6 +6,8 @@
  *   1 + minutes  time delay (0–99)          e.g. 1 5 #  → 5 min
  *   2 + 1|2|3    single, dual, triple       e.g. 2 2 #  → dual control
  *   3 + minutes  confirmation window (1–19) e.g. 3 3 #  → 3 min
+ *   4 + minutes  duress delay (0–99)        e.g. 4 1 0 # → 10 min
+ *   5 + 0|1      mixed parties (bank + CIT) e.g. 5 1 #  → required
  */
 import { isValid, LockPolicy } from "@lockfleet/protocol";
 
@@ -13,6 +15,8 @@ export const PROGRAM_FUNCTIONS = {
   "1": "timeDelayMin",
   "2": "dualControl",
   "3": "confirmationWindowMin",
+  "4": "duressDelayMin",
+  "5": "mixedParties",
 } as const;
 
 const EYES_BY_DIGIT = { "1": "single", "2": "dual", "3": "triple" } as const;
@@ -36,6 +40,9 @@ export function programPolicy(policy: LockPolicy, entered: string): ProgrammingR
     const eyes = EYES_BY_DIGIT[value as keyof typeof EYES_BY_DIGIT];
     if (eyes === undefined) return { ok: false, reason: "outOfRange" };
     next = { ...policy, dualControl: eyes };
+  } else if (changed === "mixedParties") {
+    if (value !== "0" && value !== "1") return { ok: false, reason: "outOfRange" };
+    next = { ...policy, mixedParties: value === "1" };
   } else {
     next = { ...policy, [changed]: Number(value) };
   }

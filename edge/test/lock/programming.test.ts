@@ -34,7 +34,7 @@ describe("programming at the keypad", () => {
     t.lock.advance(10 * MINUTE);
     openContainer(t);
     t.lock.press(entry(MASTER));
-    expect(t.display()).toBe("PROGRAM | 1DLY 2EYES 3WIN");
+    expect(t.display()).toBe("PRG 1DLY 2EYE | 3WIN 4DUR 5MIX");
     t.lock.press("12#");
     expect(t.display()).toBe("PROGRAMMED | ");
     t.lock.press("21#");
@@ -77,6 +77,30 @@ describe("programming at the keypad", () => {
     expect(t.kinds().filter((k) => k === "policy.changed")).toHaveLength(1); // the factory set-up
   });
 
+  it("a master sets the duress delay and the mixed-party rule; dropping mixed parties is a recorded weakening", () => {
+    const t = lockWithMaster({ policy: { mixedParties: false, duressDelayMin: 0 } });
+    openContainer(t);
+    t.lock.press(entry(MASTER));
+    t.lock.press("415#");
+    t.lock.press("51#");
+    expect(t.lock.core.policy).toMatchObject({ duressDelayMin: 15, mixedParties: true });
+    t.lock.press("50#");
+    expect(t.lock.core.policy.mixedParties).toBe(false);
+    const changes = t
+      .records()
+      .filter((r) => r.kind === "policy.changed" && r.data.via === "keypad");
+    expect(changes.map((r) => r.data.changed)).toEqual([
+      "duressDelayMin",
+      "mixedParties",
+      "mixedParties",
+    ]);
+    expect(changes.map((r) => r.data.weakenings)).toEqual([
+      [],
+      [],
+      ["mixed parties no longer required"],
+    ]);
+  });
+
   it("programming ends when the container is locked again", () => {
     const t = lockWithMaster();
     openContainer(t);
@@ -99,7 +123,15 @@ describe("programming at the keypad", () => {
       policy: { confirmationWindowMin: 19 },
     });
     expect(programPolicy(policy, "320")).toEqual({ ok: false, reason: "outOfRange" });
-    expect(programPolicy(policy, "55")).toEqual({ ok: false, reason: "unknownFunction" });
+    expect(programPolicy(policy, "410")).toMatchObject({
+      ok: true,
+      changed: "duressDelayMin",
+      policy: { duressDelayMin: 10 },
+    });
+    expect(programPolicy(policy, "51")).toMatchObject({ ok: true, policy: { mixedParties: true } });
+    expect(programPolicy(policy, "50")).toMatchObject({ ok: true, policy: { mixedParties: false } });
+    expect(programPolicy(policy, "52")).toEqual({ ok: false, reason: "outOfRange" });
+    expect(programPolicy(policy, "65")).toEqual({ ok: false, reason: "unknownFunction" });
     expect(programPolicy(policy, "1")).toEqual({ ok: false, reason: "format" });
   });
 });
