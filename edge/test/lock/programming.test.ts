@@ -129,7 +129,10 @@ describe("programming at the keypad", () => {
       policy: { duressDelayMin: 10 },
     });
     expect(programPolicy(policy, "51")).toMatchObject({ ok: true, policy: { mixedParties: true } });
-    expect(programPolicy(policy, "50")).toMatchObject({ ok: true, policy: { mixedParties: false } });
+    expect(programPolicy(policy, "50")).toMatchObject({
+      ok: true,
+      policy: { mixedParties: false },
+    });
     expect(programPolicy(policy, "52")).toEqual({ ok: false, reason: "outOfRange" });
     expect(programPolicy(policy, "65")).toEqual({ ok: false, reason: "unknownFunction" });
     expect(programPolicy(policy, "1")).toEqual({ ok: false, reason: "format" });
