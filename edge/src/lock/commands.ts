@@ -24,7 +24,13 @@ import {
   policyWeakenings,
   scheduleWeakens,
 } from "./policy-change.js";
-import type { SectionMap, SectionName, StoredUser } from "./state.js";
+import {
+  type AckSection,
+  GAP_RANGES_KEPT,
+  type SectionMap,
+  type SectionName,
+  type StoredUser,
+} from "./state.js";
 import { holdOnScheduleChange, immediateTimeLockUntil, validateSchedule } from "./time-lock.js";
 import { decideTimeSync } from "./trusted-time.js";
 
@@ -403,4 +409,65 @@ function pruneGrants(s: SectionMap, now: number): SectionMap["grants"] {
       ([, stored]) => parseInstant(stored.grant.notAfter) > now - 7 * 24 * 3600_000,
     ),
   );
+}
+
+/**
+ * The `acks` section after one more accepted audit acknowledgement or gap request: counts,
+ * first and last ids and seqs, the highest acknowledged audit seq, the re-sent ranges.
+ */
+export function withAcknowledgement(
+  previous: AckSection | undefined,
+  command: OpenedCommand,
+  at: number,
+): AckSection {
+  const next: AckSection = previous
+    ? { ...previous, ranges: [...previous.ranges] }
+    : {
+        commands: 0,
+        firstId: command.id,
+        lastId: command.id,
+        firstSeq: command.seq,
+        lastSeq: command.seq,
+        since: at,
+        at,
+        acks: 0,
+        gapRequests: 0,
+        ranges: [],
+      };
+  next.commands += 1;
+  next.lastId = command.id;
+  next.firstSeq = Math.min(next.firstSeq, command.seq);
+  next.lastSeq = Math.max(next.lastSeq, command.seq);
+  next.at = at;
+  if (command.type === "audit.ack") {
+    const body = command.body as { upToSeq: number };
+    next.acks += 1;
+    next.upToSeq = Math.max(next.upToSeq ?? 0, body.upToSeq);
+  } else {
+    const body = command.body as { fromSeq: number; toSeq: number };
+    next.gapRequests += 1;
+    if (next.ranges.length < GAP_RANGES_KEPT) {
+      next.ranges.push({ fromSeq: body.fromSeq, toSeq: body.toSeq });
+    }
+  }
+  return next;
+}
+
+/**
+ * The instant a time.sync claims, read before verification only to check its validity period
+ * against it: a lock whose clock runs behind must still accept the correction.
+ */
+export function claimedTimeOfTimeSync(received: Uint8Array | string): number | undefined {
+  try {
+    const text = typeof received === "string" ? received : new TextDecoder().decode(received);
+    const payload = JSON.parse((JSON.parse(text) as { payload: string }).payload) as {
+      type?: unknown;
+      body?: { time?: unknown };
+    };
+    if (payload.type !== "time.sync" || typeof payload.body?.time !== "string") return undefined;
+    const claimed = parseInstant(payload.body.time);
+    return Number.isNaN(claimed) ? undefined : claimed;
+  } catch {
+    return undefined;
+  }
 }

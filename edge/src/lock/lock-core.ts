@@ -23,7 +23,6 @@ import {
   type OpenedCommand,
   openCommand,
   openSealedSecret,
-  parseInstant,
   peekEnvelopeId,
   type ReplayGuard,
   signCheckpoint,
@@ -33,7 +32,12 @@ import {
 import type { AuditAppend, LockStore } from "../store/lock-store.js";
 import { openingCloseSeal } from "./close-seal.js";
 import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
-import { applyCommand, type CommandEffects } from "./commands.js";
+import {
+  applyCommand,
+  type CommandEffects,
+  claimedTimeOfTimeSync,
+  withAcknowledgement,
+} from "./commands.js";
 import { DISPLAY, type DisplayLines } from "./display.js";
 import { alreadyCounted, codesRequired, mixedPartiesPossible } from "./dual-control.js";
 import { activeGrantFor } from "./grants.js";
@@ -42,15 +46,14 @@ import { afterWrongCode, NO_PENALTY } from "./penalty.js";
 import { policyWeakenings } from "./policy-change.js";
 import type { BoltPosition, BuzzerSound, Clock, DeviceIdentity, LockOutputs } from "./ports.js";
 import { programPolicy } from "./programming.js";
-import {
-  type AckSection,
-  type Authorisation,
-  type CycleSection,
-  GAP_RANGES_KEPT,
-  type SectionMap,
-  type SectionName,
-  type StoredGrant,
-  type StoredUser,
+import type {
+  AckSection,
+  Authorisation,
+  CycleSection,
+  SectionMap,
+  SectionName,
+  StoredGrant,
+  StoredUser,
 } from "./state.js";
 import { delayMinutes } from "./time-delay.js";
 import { TimeLockEvaluator } from "./time-lock.js";
@@ -1550,7 +1553,7 @@ export class LockCore {
     };
     // A time sync is checked against the time it carries: a lock whose clock runs behind must
     // still accept the correction. Its signature, seq and the backward bound still hold.
-    const now = this.#claimedTimeOfTimeSync(received) ?? this.lockTime();
+    const now = claimedTimeOfTimeSync(received) ?? this.lockTime();
     const opened = openCommand(received, {
       deviceId: this.deviceId,
       now,
@@ -1609,54 +1612,7 @@ export class LockCore {
    * record written for any other reason (see AckSection).
    */
   #noteAcknowledgement(command: OpenedCommand): void {
-    const at = this.lockTime();
-    const previous = this.#s.acks;
-    const next: AckSection = previous
-      ? { ...previous, ranges: [...previous.ranges] }
-      : {
-          commands: 0,
-          firstId: command.id,
-          lastId: command.id,
-          firstSeq: command.seq,
-          lastSeq: command.seq,
-          since: at,
-          at,
-          acks: 0,
-          gapRequests: 0,
-          ranges: [],
-        };
-    next.commands += 1;
-    next.lastId = command.id;
-    next.firstSeq = Math.min(next.firstSeq, command.seq);
-    next.lastSeq = Math.max(next.lastSeq, command.seq);
-    next.at = at;
-    if (command.type === "audit.ack") {
-      const body = command.body as { upToSeq: number };
-      next.acks += 1;
-      next.upToSeq = Math.max(next.upToSeq ?? 0, body.upToSeq);
-    } else {
-      const body = command.body as { fromSeq: number; toSeq: number };
-      next.gapRequests += 1;
-      if (next.ranges.length < GAP_RANGES_KEPT)
-        next.ranges.push({ fromSeq: body.fromSeq, toSeq: body.toSeq });
-    }
-    this.#set("acks", next);
-  }
-
-  /** The instant a time.sync claims (read before verification only to check its validity period). */
-  #claimedTimeOfTimeSync(received: Uint8Array | string): number | undefined {
-    try {
-      const text = typeof received === "string" ? received : new TextDecoder().decode(received);
-      const payload = JSON.parse((JSON.parse(text) as { payload: string }).payload) as {
-        type?: unknown;
-        body?: { time?: unknown };
-      };
-      if (payload.type !== "time.sync" || typeof payload.body?.time !== "string") return undefined;
-      const claimed = parseInstant(payload.body.time);
-      return Number.isNaN(claimed) ? undefined : claimed;
-    } catch {
-      return undefined;
-    }
+    this.#set("acks", withAcknowledgement(this.#s.acks, command, this.lockTime()));
   }
 
   #commandEffects(command: OpenedCommand): CommandEffects {
