@@ -708,20 +708,21 @@ async function audit() {
 
 async function reports() {
   const kinds = await api("/reports");
-  const today = new Date();
-  const monthAgo = new Date(today.getTime() - 30 * 24 * 3600 * 1000);
+  const dayMs = 24 * 3600 * 1000;
   const day = (date) => date.toISOString().slice(0, 10);
+  const today = new Date();
   const kind = h(
     "select",
     { name: "kind", id: "report-kind" },
     kinds.map((k) => h("option", { value: k.kind }, k.title)),
   );
-  const from = h("input", { name: "from", type: "date", value: day(monthAgo) });
-  const to = h("input", {
-    name: "to",
+  const from = h("input", {
+    name: "from",
     type: "date",
-    value: day(new Date(today.getTime() + 24 * 3600 * 1000)),
+    value: day(new Date(today.getTime() - 30 * dayMs)),
   });
+  // The last day is included: the period ends at the start of the day after it (UTC).
+  const to = h("input", { name: "to", type: "date", value: day(today) });
   const container = h(
     "select",
     { name: "containerId" },
@@ -729,21 +730,62 @@ async function reports() {
     store.containers.map((c) => h("option", { value: c.id }, c.name)),
   );
   const links = h("p", { class: "row", id: "report-links" });
-  const update = () => {
-    const query = (format) => {
-      const params = new URLSearchParams({
-        format,
-        from: `${from.value}T00:00:00.000Z`,
-        to: `${to.value}T00:00:00.000Z`,
-      });
-      if (container.value) params.set("containerId", container.value);
-      return `/api/v1/reports/${encodeURIComponent(kind.value)}?${params}`;
-    };
-    links.replaceChildren(
-      h("a", { id: "report-csv", href: query("csv"), download: "" }, "Download CSV"),
-      h("a", { id: "report-pdf", href: query("pdf"), download: "" }, "Download PDF"),
-      h("a", { id: "report-json", href: query("json"), target: "_blank", rel: "noopener" }, "JSON"),
+  const shown = h("div", { id: "report-view" });
+  const query = (format) => {
+    const end = new Date(`${to.value}T00:00:00.000Z`).getTime() + dayMs;
+    const params = new URLSearchParams({
+      format,
+      from: `${from.value}T00:00:00.000Z`,
+      to: new Date(end).toISOString(),
+    });
+    if (container.value) params.set("containerId", container.value);
+    return `/reports/${encodeURIComponent(kind.value)}?${params}`;
+  };
+  const reportTable = (t, id) =>
+    h(
+      "div",
+      { class: "report-table", id },
+      h("h2", {}, t.title),
+      table(
+        t.columns.map((column) => ({
+          label: column.label,
+          render: (row) => row[column.key] ?? "",
+        })),
+        t.rows,
+      ),
     );
+  const show = async () => {
+    shown.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+    try {
+      const report = await api(query("json"));
+      shown.replaceChildren(
+        h(
+          "p",
+          { class: "muted" },
+          `${report.orgName} · ${when(report.from)} – ${when(report.to)} · generated ${when(report.generatedAt)}`,
+        ),
+        ...report.summaries.map((summary) => reportTable(summary)),
+        reportTable(report.table, "report-main"),
+        ...report.notes.map((note) => h("p", { class: "muted" }, note)),
+      );
+    } catch (error) {
+      shown.replaceChildren(
+        h("p", { class: "error" }, `${error.code ?? "E_HTTP"}: ${error.message}`),
+      );
+    }
+  };
+  const update = () => {
+    links.replaceChildren(
+      h("button", { type: "button", id: "report-show", onclick: show }, "Show"),
+      h("a", { id: "report-csv", href: `/api/v1${query("csv")}`, download: "" }, "Download CSV"),
+      h("a", { id: "report-pdf", href: `/api/v1${query("pdf")}`, download: "" }, "Download PDF"),
+      h(
+        "a",
+        { id: "report-json", href: `/api/v1${query("json")}`, target: "_blank", rel: "noopener" },
+        "JSON",
+      ),
+    );
+    shown.replaceChildren();
   };
   for (const input of [kind, from, to, container]) input.addEventListener("change", update);
   update();
@@ -757,10 +799,11 @@ async function reports() {
         { class: "inline" },
         h("label", {}, "Report ", kind),
         h("label", {}, "From ", from),
-        h("label", {}, "To ", to),
+        h("label", {}, "To (inclusive) ", to),
         h("label", {}, "Container ", container),
       ),
       links,
+      shown,
     ),
   );
 }

@@ -135,7 +135,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.context().close();
   });
 
-  it("the security admin downloads a CSV report", async () => {
+  it("the security admin downloads a CSV report and reads it on the page", async () => {
     const page = await logIn("securityAdmin");
     await page.click('#nav button[data-view="reports"]');
     await page.waitForSelector("#report-csv");
@@ -150,6 +150,13 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       "Raised,Alarm,Priority,Container,Lock,Occurrences,Escalation,Status,Acknowledged,By,Comment",
     );
     expect(csv).toContain("housing checked on site, no intrusion");
+    // The same report on the page: its summaries and its rows.
+    await page.click("#report-show");
+    await page.waitForSelector("#report-main td");
+    expect(await page.textContent("#report-main")).toContain(
+      "housing checked on site, no intrusion",
+    );
+    expect(await page.$$eval("#report-view h2", (titles) => titles.length)).toBeGreaterThan(1);
     await page.context().close();
   });
 
