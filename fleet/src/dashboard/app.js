@@ -370,7 +370,7 @@ function windowTable(windows, actions) {
       { label: "From", render: (w) => when(w.notBefore) },
       { label: "To", render: (w) => when(w.notAfter) },
       { label: "Purpose", render: (w) => w.purpose },
-      { label: "Crew", render: (w) => (w.crew ?? []).join(", ") },
+      { label: "Crew", render: (w) => (w.crewNames ?? w.crew ?? []).join(", ") },
       {
         label: "Status",
         render: (w) =>

@@ -48,6 +48,7 @@ const WindowView = Type.Object({
   contractId: Type.String(),
   containerId: Type.String(),
   crew: Type.Array(Type.String()),
+  crewNames: Type.Array(Type.String()),
   notBefore: Type.String(),
   notAfter: Type.String(),
   purpose: Type.String(),

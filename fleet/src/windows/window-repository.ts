@@ -26,6 +26,8 @@ export interface AccessWindow {
   contractId: string;
   containerId: string;
   crew: string[];
+  /** The crew's names, in the order of `crew` (a dispatcher and the approving bank see who comes). */
+  crewNames: string[];
   notBefore: string;
   notAfter: string;
   purpose: string;
@@ -556,14 +558,24 @@ export class WindowRepository {
     }));
   }
 
+  private crewNames(crew: readonly string[]): string[] {
+    const rows = this.db
+      .prepare("SELECT id, name FROM people WHERE id IN (SELECT value FROM json_each(?))")
+      .all(JSON.stringify(crew)) as Array<{ id: string; name: string }>;
+    const names = new Map(rows.map((row) => [row.id, row.name]));
+    return crew.map((id) => names.get(id) ?? id);
+  }
+
   private toWindow(row: WindowRow): AccessWindow {
+    const crew = parseJsonColumn<string[]>(row.crew, []);
     return {
       id: row.id,
       bankOrgId: row.bank_org_id,
       citOrgId: row.cit_org_id,
       contractId: row.contract_id,
       containerId: row.container_id,
-      crew: parseJsonColumn<string[]>(row.crew, []),
+      crew,
+      crewNames: this.crewNames(crew),
       notBefore: row.not_before,
       notAfter: row.not_after,
       purpose: row.purpose,

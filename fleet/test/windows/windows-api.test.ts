@@ -69,6 +69,16 @@ describe("standing route windows", () => {
     const response = await requestWindow(OUTSIDE);
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ status: "requested", autoApproved: false });
+    // The approving bank officer sees who is coming, by name.
+    const seen = await f.app.inject({
+      method: "GET",
+      url: `/api/v1/windows/${response.json().id}`,
+      headers: f.as("securityAdmin"),
+    });
+    expect(seen.json()).toMatchObject({
+      crew: [f.accounts.citCrew.person.id],
+      crewNames: [f.accounts.citCrew.person.name],
+    });
   });
 
   it("a request reaching past the end of the standing window is not automatic", async () => {
