@@ -614,8 +614,27 @@ async function people() {
 
 // --- audit timeline ---
 
+/**
+ * Names of the people this account may see (its organisation's, and the crews of its windows),
+ * so that records read "Anna Weber" rather than a person id; unknown ids stay as they are.
+ */
+async function personNames() {
+  const [people, windows] = await Promise.all([
+    optional(() => allPages("/people")),
+    optional(() => allPages("/windows", 500)),
+  ]);
+  const names = new Map(people.map((p) => [p.id, p.name]));
+  for (const w of windows) {
+    (w.crew ?? []).forEach((id, i) => {
+      if (w.crewNames?.[i] && !names.has(id)) names.set(id, w.crewNames[i]);
+    });
+  }
+  return (id) => (id && names.has(id) ? `${names.get(id)} (${id})` : (id ?? ""));
+}
+
 async function audit() {
   const locks = [...store.devices.values()];
+  const person = await personNames();
   const results = h("div", { id: "audit-results" });
   const form = h(
     "form",
@@ -673,8 +692,11 @@ async function audit() {
           { label: "No.", render: (r) => r.seq },
           { label: "Lock time", render: (r) => when(r.at) },
           { label: "Event", render: (r) => r.kind },
-          { label: "Person", render: (r) => r.actor ?? "" },
-          { label: "Details", render: (r) => JSON.stringify(r.data) },
+          { label: "Person", render: (r) => person(r.actor) },
+          {
+            label: "Details",
+            render: (r) => h("code", { class: "details" }, JSON.stringify(r.data)),
+          },
         ],
         shown,
       ),
@@ -692,7 +714,7 @@ async function audit() {
           [
             { label: "No.", render: (e) => e.seq },
             { label: "Time", render: (e) => when(e.at) },
-            { label: "Actor", render: (e) => e.actor },
+            { label: "Actor", render: (e) => person(e.actor) },
             { label: "Action", render: (e) => e.action },
             { label: "Target", render: (e) => e.target ?? "" },
           ],
