@@ -543,8 +543,37 @@ async function contracts() {
 
 // --- people and rights ---
 
-async function people() {
+const DOCUMENT_TYPES = [
+  ["idCard", "ID card"],
+  ["passport", "Passport"],
+  ["residencePermit", "Residence permit"],
+  ["driversLicence", "Driver's licence"],
+  ["serviceCard", "Service card"],
+  ["other", "Other"],
+];
+const LOCK_ROLES = ["user", "manager", "courier", "service", "master"];
+
+/** Runs a change against the fleet, tells the outcome, then redraws the view. */
+function change(action, done, redraw) {
+  return async (event) => {
+    event?.preventDefault?.();
+    try {
+      await action();
+      toast(done);
+      await redraw();
+    } catch (error) {
+      toast(`${error.code ?? "E_HTTP"}: ${error.message}`);
+    }
+  };
+}
+
+async function people(selectedId) {
+  const role = store.me.principal.role;
+  const mayManage = role === "securityAdmin";
+  const mayIdentify = ["securityAdmin", "branchManager"].includes(role);
+  const mayGrant = ["securityAdmin", "branchManager"].includes(role);
   const persons = await allPages("/people");
+  const redraw = (id) => () => people(id);
   const rightsBox = h(
     "section",
     { class: "card", id: "rights" },
@@ -554,6 +583,53 @@ async function people() {
     const rights = await optional(() =>
       api(`/rights?personId=${encodeURIComponent(person.id)}&includeRemoved=true`).then(
         (r) => r.items,
+      ),
+    );
+    const grantForm = h(
+      "form",
+      { class: "inline", id: "grant-right" },
+      h(
+        "label",
+        {},
+        "Containers ",
+        h(
+          "select",
+          { name: "containerIds", multiple: true, required: true, size: 3 },
+          store.containers.map((c) => h("option", { value: c.id }, c.name)),
+        ),
+      ),
+      h(
+        "label",
+        {},
+        "Role ",
+        h(
+          "select",
+          { name: "role" },
+          LOCK_ROLES.map((r) => h("option", { value: r }, r)),
+        ),
+      ),
+      h("label", {}, "Valid until ", h("input", { name: "validUntil", type: "datetime-local" })),
+      h("button", { type: "submit" }, "Give right"),
+    );
+    grantForm.addEventListener(
+      "submit",
+      change(
+        () => {
+          const f = grantForm.elements;
+          return api("/rights", {
+            method: "POST",
+            body: {
+              personId: person.id,
+              containerIds: [...f.containerIds.selectedOptions].map((o) => o.value),
+              role: f.role.value,
+              ...(f.validUntil.value
+                ? { validUntil: new Date(f.validUntil.value).toISOString() }
+                : {}),
+            },
+          });
+        },
+        `Right given to ${person.name}; the locks are told`,
+        redraw(person.id),
       ),
     );
     rightsBox.replaceChildren(
@@ -577,13 +653,147 @@ async function people() {
           },
           {
             label: "Removed",
-            render: (r) => (r.removedAt ? `${when(r.removedAt)} (${r.removedReason ?? ""})` : ""),
+            render: (r) =>
+              r.removedAt
+                ? `${when(r.removedAt)} (${r.removedReason ?? ""})`
+                : mayGrant
+                  ? h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "secondary",
+                        dataset: { removeRight: r.id },
+                        onclick: change(
+                          () =>
+                            api(`/rights/${encodeURIComponent(r.id)}`, {
+                              method: "DELETE",
+                            }),
+                          "Right removed; the locks are told",
+                          redraw(person.id),
+                        ),
+                      },
+                      "Remove",
+                    )
+                  : "",
           },
         ],
         Array.isArray(rights) ? rights : [],
+        (r) => ({ dataset: { rightId: r.id } }),
       ),
+      mayGrant && person.status === "enabled" ? grantForm : null,
+      mayGrant && person.status !== "enabled"
+        ? h("p", { class: "muted" }, "Rights are given to enabled people only.")
+        : null,
     );
   };
+
+  /** The next step of a person's lifecycle this account may take, as buttons. */
+  const actions = (p) => {
+    const buttons = [
+      h("button", { type: "button", class: "secondary", onclick: showRights(p) }, "Rights"),
+    ];
+    if (p.status === "registered" && mayIdentify) {
+      const documentType = h(
+        "select",
+        { name: "documentType", "aria-label": "document" },
+        DOCUMENT_TYPES.map(([value, label]) => h("option", { value }, label)),
+      );
+      buttons.push(
+        documentType,
+        h(
+          "button",
+          {
+            type: "button",
+            dataset: { identify: p.id },
+            onclick: change(
+              () =>
+                api(`/people/${encodeURIComponent(p.id)}/identify`, {
+                  method: "POST",
+                  body: { documentType: documentType.value },
+                }),
+              `${p.name} identified`,
+              redraw(p.id),
+            ),
+          },
+          "Identified",
+        ),
+      );
+    }
+    if (mayManage && ["identified", "disabled"].includes(p.status)) {
+      buttons.push(
+        h(
+          "button",
+          {
+            type: "button",
+            dataset: { enable: p.id },
+            onclick: change(
+              () => api(`/people/${encodeURIComponent(p.id)}/enable`, { method: "POST", body: {} }),
+              `${p.name} enabled`,
+              redraw(p.id),
+            ),
+          },
+          "Enable",
+        ),
+      );
+    }
+    if (mayManage && ["enabled", "notYetValid"].includes(p.status)) {
+      buttons.push(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            dataset: { disable: p.id },
+            onclick: change(
+              () => api(`/people/${encodeURIComponent(p.id)}/disable`, { method: "POST" }),
+              `${p.name} disabled; their rights are withdrawn from the locks`,
+              redraw(p.id),
+            ),
+          },
+          "Disable",
+        ),
+      );
+    }
+    if (mayManage && p.status !== "deleted" && p.id !== store.me.principal.personId) {
+      buttons.push(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            dataset: { delete: p.id },
+            onclick: (event) => {
+              if (!window.confirm(`Delete ${p.name}? Their rights are removed from every lock.`))
+                return;
+              return change(
+                () => api(`/people/${encodeURIComponent(p.id)}`, { method: "DELETE" }),
+                `${p.name} deleted`,
+                redraw(),
+              )(event);
+            },
+          },
+          "Delete",
+        ),
+      );
+    }
+    return h("span", { class: "row" }, buttons);
+  };
+
+  const addForm = h(
+    "form",
+    { class: "inline", id: "add-person" },
+    h("label", {}, "Name ", h("input", { name: "name", required: true, maxlength: 200 })),
+    h("button", { type: "submit" }, "Add person"),
+  );
+  addForm.addEventListener(
+    "submit",
+    change(
+      () => api("/people", { method: "POST", body: { name: addForm.elements.name.value } }),
+      "Person added; identify them against an official document next",
+      redraw(),
+    ),
+  );
+
   $("view").replaceChildren(
     h(
       "section",
@@ -592,6 +802,7 @@ async function people() {
       table(
         [
           { label: "Name", render: (p) => p.name },
+          { label: "Status", render: (p) => p.status },
           {
             label: "Identified",
             render: (p) =>
@@ -599,17 +810,17 @@ async function people() {
           },
           { label: "Enabled", render: (p) => (p.enabledAt ? when(p.enabledAt) : "no") },
           { label: "Valid until", render: (p) => when(p.validUntil) },
-          {
-            label: "",
-            render: (p) =>
-              h("button", { type: "button", class: "secondary", onclick: showRights(p) }, "Rights"),
-          },
+          { label: "", render: actions },
         ],
         persons,
+        (p) => ({ dataset: { personId: p.id, status: p.status } }),
       ),
+      mayManage ? addForm : null,
     ),
     rightsBox,
   );
+  const selected = persons.find((p) => p.id === selectedId);
+  if (selected !== undefined) await showRights(selected)();
 }
 
 // --- audit timeline ---

@@ -160,6 +160,60 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.context().close();
   });
 
+  it("the security admin adds a person, identifies and enables them, gives and removes a right", async () => {
+    const page = await logIn("securityAdmin");
+    page.on("dialog", (dialog) => dialog.accept());
+    await page.click('#nav button[data-view="people"]');
+    await page.fill("#add-person input[name=name]", "Eva Example");
+    await page.click("#add-person button[type=submit]");
+    const row = 'tr:has(td:text-is("Eva Example"))';
+    await page.waitForSelector(`${row}[data-status="registered"]`);
+    const personId = (await page.getAttribute(row, "data-person-id")) as string;
+    await page.selectOption(`${row} select[name=documentType]`, "passport");
+    await page.click(`${row} button[data-identify]`);
+    await page.waitForSelector(`${row}[data-status="identified"]`);
+    await page.click(`${row} button[data-enable]`);
+    await page.waitForSelector(`${row}[data-status="enabled"]`);
+
+    // The rights panel of the person stays open across the redraws.
+    await page.waitForSelector("#grant-right");
+    await page.selectOption("#grant-right select[name=containerIds]", [f.container.id]);
+    await page.selectOption("#grant-right select[name=role]", "user");
+    await page.click("#grant-right button[type=submit]");
+    await page.waitForSelector("#rights tr[data-right-id] button[data-remove-right]");
+    const stored = f.app.db
+      .prepare("SELECT id, role FROM lock_rights WHERE person_id = ? AND removed_at IS NULL")
+      .all(personId) as Array<{ id: string; role: string }>;
+    expect(stored.map((right) => right.role)).toEqual(["user"]);
+    expect(
+      f.app.db
+        .prepare("SELECT identified_by, document_type FROM people WHERE id = ?")
+        .get(personId),
+    ).toEqual({
+      identified_by: f.accounts.securityAdmin.person.id,
+      document_type: "passport",
+    });
+
+    await page.click("#rights button[data-remove-right]");
+    await page.waitForSelector("#rights button[data-remove-right]", { state: "detached" });
+    expect(
+      f.app.db
+        .prepare("SELECT count(*) FROM lock_rights WHERE person_id = ? AND removed_at IS NULL")
+        .pluck()
+        .get(personId),
+    ).toBe(0);
+
+    await page.click(`${row} button[data-delete]`);
+    // Deleted: gone from the list, or shown as deleted.
+    await page.waitForSelector(`tr[data-person-id="${personId}"]:not([data-status="deleted"])`, {
+      state: "detached",
+    });
+    expect(
+      f.app.db.prepare("SELECT deleted_at FROM people WHERE id = ?").pluck().get(personId),
+    ).not.toBeNull();
+    await page.context().close();
+  });
+
   it("a CIT dispatcher sees only the containers of their contract", async () => {
     const page = await logIn("citDispatcher");
     expect(await page.textContent("#who")).toContain("citDispatcher");
