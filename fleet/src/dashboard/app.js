@@ -680,10 +680,13 @@ async function people(selectedId) {
         Array.isArray(rights) ? rights : [],
         (r) => ({ dataset: { rightId: r.id } }),
       ),
-      mayGrant && person.status === "enabled" ? grantForm : null,
-      mayGrant && person.status !== "enabled"
-        ? h("p", { class: "muted" }, "Rights are given to enabled people only.")
-        : null,
+      ...(mayGrant
+        ? [
+            person.status === "enabled"
+              ? grantForm
+              : h("p", { class: "muted" }, "Rights are given to enabled people only."),
+          ]
+        : []),
     );
   };
 
@@ -736,7 +739,8 @@ async function people(selectedId) {
         ),
       );
     }
-    if (mayManage && ["enabled", "notYetValid"].includes(p.status)) {
+    const isMe = p.id === store.me.principal.personId;
+    if (mayManage && !isMe && ["enabled", "notYetValid"].includes(p.status)) {
       buttons.push(
         h(
           "button",
@@ -754,7 +758,7 @@ async function people(selectedId) {
         ),
       );
     }
-    if (mayManage && p.status !== "deleted" && p.id !== store.me.principal.personId) {
+    if (mayManage && !isMe && p.status !== "deleted") {
       buttons.push(
         h(
           "button",
@@ -776,7 +780,7 @@ async function people(selectedId) {
         ),
       );
     }
-    return h("span", { class: "row" }, buttons);
+    return h("span", { class: "row actions" }, buttons);
   };
 
   const addForm = h(
