@@ -384,18 +384,27 @@ function windowTable(windows, actions) {
 }
 
 async function approvals() {
-  const canDecide = ["securityAdmin", "branchManager"].includes(store.me.principal.role);
-  const waiting = await optional(() => allPages("/windows?status=requested"));
-  const decide = (w, verdict) => async () => {
-    try {
-      await api(`/windows/${encodeURIComponent(w.id)}/${verdict}`, { method: "POST", body: {} });
-      toast(`Window ${verdict === "approve" ? "approved" : "rejected"}`);
-      await approvals();
-    } catch (error) {
-      toast(error.message);
-    }
-  };
-  $("view").replaceChildren(
+  const role = store.me.principal.role;
+  const canDecide = ["securityAdmin", "branchManager"].includes(role);
+  const [waiting, changes, person] = await Promise.all([
+    optional(() => allPages("/windows?status=requested")),
+    optional(() => api("/policy-changes").then((page) => page.items)),
+    personNames(),
+  ]);
+  const decide = (w, verdict) =>
+    change(
+      () => api(`/windows/${encodeURIComponent(w.id)}/${verdict}`, { method: "POST", body: {} }),
+      `Window ${verdict === "approve" ? "approved" : "rejected"}`,
+      approvals,
+    );
+  const decidePolicy = (c, verdict) =>
+    change(
+      () => api(`/policy-changes/${encodeURIComponent(c.id)}/${verdict}`, { method: "POST" }),
+      verdict === "approve" ? "Policy change approved" : "Policy change rejected",
+      approvals,
+    );
+  const containerName = (id) => store.containers.find((c) => c.id === id)?.name ?? id;
+  const sections = [
     h(
       "section",
       { class: "card" },
@@ -417,7 +426,159 @@ async function approvals() {
           : null,
       ),
     ),
+    h(
+      "section",
+      { class: "card", id: "policy-changes" },
+      h("h2", {}, "Lock policy changes"),
+      h(
+        "p",
+        { class: "muted" },
+        "A change that weakens a lock (shorter delay, fewer eyes, a time lock removed) goes out only after a second, distinct bank officer approves it.",
+      ),
+      table(
+        [
+          { label: "Container", render: (c) => containerName(c.containerId) },
+          { label: "Change", render: (c) => describePolicyChange(c) },
+          {
+            label: "Requested",
+            render: (c) => `${when(c.requestedAt)} · ${person(c.requestedBy)}`,
+          },
+          {
+            label: "Status",
+            render: (c) =>
+              c.status === "pending"
+                ? `awaiting approval (${c.approvedBy.length}/${c.approvalsRequired})`
+                : `${c.status}${c.locks.length ? ` · ${c.locks.map((l) => `${l.deviceId}: ${l.status}`).join(", ")}` : ""}`,
+          },
+          {
+            label: "",
+            render: (c) =>
+              c.status === "pending" && canDecide
+                ? h(
+                    "span",
+                    { class: "row" },
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        dataset: { approveChange: c.id },
+                        onclick: decidePolicy(c, "approve"),
+                      },
+                      "Approve",
+                    ),
+                    role === "securityAdmin"
+                      ? h(
+                          "button",
+                          {
+                            type: "button",
+                            class: "secondary",
+                            onclick: decidePolicy(c, "reject"),
+                          },
+                          "Reject",
+                        )
+                      : null,
+                  )
+                : "",
+          },
+        ],
+        [...(Array.isArray(changes) ? changes : [])].sort((a, b) =>
+          b.requestedAt.localeCompare(a.requestedAt),
+        ),
+        (c) => ({ dataset: { changeId: c.id, status: c.status } }),
+      ),
+      role === "securityAdmin" ? policyForm() : null,
+    ),
+  ];
+  $("view").replaceChildren(...sections);
+}
+
+const POLICY_FIELDS = [
+  ["timeDelayMin", "Time delay (min)", { type: "number", min: 0, max: 99 }],
+  ["confirmationWindowMin", "Confirmation window (min)", { type: "number", min: 1, max: 19 }],
+  ["duressDelayMin", "Duress delay (min)", { type: "number", min: 0, max: 99 }],
+];
+
+function describePolicyChange(c) {
+  if (c.kind !== "policy") return c.kind === "holidays" ? "holiday calendar" : "time-lock schedule";
+  const p = c.proposed ?? {};
+  const parts = [
+    `delay ${p.timeDelayMin} min`,
+    `${p.dualControl} control`,
+    `window ${p.confirmationWindowMin} min`,
+    `duress delay ${p.duressDelayMin} min`,
+    p.mixedParties ? "mixed parties" : null,
+  ].filter(Boolean);
+  const weaker = c.weakened?.length ? ` — weakens: ${c.weakened.join("; ")}` : "";
+  return `${parts.join(", ")}${weaker}`;
+}
+
+/** Proposing a container's new opening policy, starting from the policy it has now. */
+function policyForm() {
+  const container = h(
+    "select",
+    { name: "containerId", required: true },
+    store.containers.map((c) => h("option", { value: c.id }, c.name)),
   );
+  const inputs = Object.fromEntries(
+    POLICY_FIELDS.map(([name, , attributes]) => [
+      name,
+      h("input", { name, required: true, ...attributes }),
+    ]),
+  );
+  const eyes = h(
+    "select",
+    { name: "dualControl" },
+    ["single", "dual", "triple"].map((mode) => h("option", { value: mode }, mode)),
+  );
+  const mixed = h("input", { name: "mixedParties", type: "checkbox" });
+  const reason = h("input", { name: "reason", maxlength: 500 });
+  const current = () => store.containers.find((c) => c.id === container.value)?.policy;
+  const fill = () => {
+    const policy = current();
+    if (!policy) return;
+    for (const [name] of POLICY_FIELDS) inputs[name].value = String(policy[name]);
+    eyes.value = policy.dualControl;
+    mixed.checked = policy.mixedParties;
+  };
+  container.addEventListener("change", fill);
+  const form = h(
+    "form",
+    { class: "inline", id: "propose-policy" },
+    h("label", {}, "Container ", container),
+    POLICY_FIELDS.map(([name, label]) => h("label", {}, `${label} `, inputs[name])),
+    h("label", {}, "Control ", eyes),
+    h("label", {}, "Mixed parties ", mixed),
+    h("label", {}, "Reason ", reason),
+    h("button", { type: "submit" }, "Propose change"),
+  );
+  form.addEventListener(
+    "submit",
+    change(
+      async () => {
+        const policy = {
+          ...current(),
+          ...Object.fromEntries(POLICY_FIELDS.map(([name]) => [name, Number(inputs[name].value)])),
+          dualControl: eyes.value,
+          mixedParties: mixed.checked,
+        };
+        const proposed = await api("/policy-changes", {
+          method: "POST",
+          body: {
+            containerId: container.value,
+            kind: "policy",
+            policy,
+            ...(reason.value ? { reason: reason.value } : {}),
+          },
+        });
+        // The container list carries the policy the locks now have.
+        if (proposed.status !== "pending") await loadLocks();
+      },
+      "Policy change proposed",
+      approvals,
+    ),
+  );
+  fill();
+  return h("div", {}, h("h2", {}, "Propose a change"), form);
 }
 
 async function requests() {

@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core; no browser is
  * ever downloaded): a bank security admin watches a lock change state live as the lock
- * publishes over MQTT, acknowledges an alarm with a comment and downloads a CSV report; a CIT
+ * publishes over MQTT, acknowledges an alarm with a comment, reads and downloads a report, manages
+ * a person and their rights, proposes a weakening policy change that a second officer approves; a CIT
  * dispatcher sees only the containers of their contract.
  */
 import { readFileSync } from "node:fs";
@@ -62,7 +63,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await lock.publishState(overrides);
   }
 
-  async function logIn(who: "securityAdmin" | "citDispatcher"): Promise<Page> {
+  async function logIn(who: "securityAdmin" | "branchManager" | "citDispatcher"): Promise<Page> {
     const account = f.accounts[who];
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
@@ -212,6 +213,39 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       f.app.db.prepare("SELECT deleted_at FROM people WHERE id = ?").pluck().get(personId),
     ).not.toBeNull();
     await page.context().close();
+  });
+
+  it("a weakening policy change proposed on the page goes out only after a second officer approves it", async () => {
+    const admin = await logIn("securityAdmin");
+    await admin.click('#nav button[data-view="approvals"]');
+    await admin.waitForSelector("#propose-policy");
+    await admin.selectOption("#propose-policy select[name=containerId]", f.container.id);
+    await admin.selectOption("#propose-policy select[name=dualControl]", "single");
+    await admin.fill("#propose-policy input[name=reason]", "branch staffed by one person");
+    await admin.click("#propose-policy button[type=submit]");
+    await admin.waitForSelector('#policy-changes tr[data-status="pending"]');
+    const changeId = (await admin.getAttribute(
+      '#policy-changes tr[data-status="pending"]',
+      "data-change-id",
+    )) as string;
+    expect(await admin.textContent(`tr[data-change-id="${changeId}"]`)).toContain(
+      "awaiting approval (1/2)",
+    );
+    // The proposer approving again does not count.
+    await admin.click(`button[data-approve-change="${changeId}"]`);
+    await admin.waitForSelector("#toast:has-text('E_SAME_APPROVER')");
+    await admin.context().close();
+
+    const manager = await logIn("branchManager");
+    await manager.click('#nav button[data-view="approvals"]');
+    await manager.click(`button[data-approve-change="${changeId}"]`);
+    await manager.waitForSelector(`tr[data-change-id="${changeId}"]:not([data-status="pending"])`);
+    const stored = f.app.db
+      .prepare("SELECT status FROM policy_changes WHERE id = ?")
+      .pluck()
+      .get(changeId);
+    expect(["sent", "applied"]).toContain(stored);
+    await manager.context().close();
   });
 
   it("a CIT dispatcher sees only the containers of their contract", async () => {
