@@ -8,8 +8,11 @@
  * answered from what is not yet acknowledged. As on a real lock, acknowledgements and gap
  * requests write no record of their own: they are summed up in one `audit.acknowledged`
  * record (actor "fleet") written ahead of the next record, so an idle lock and the fleet do
- * not ping-pong records and acknowledgements.
+ * not ping-pong records and acknowledgements — summed up by the edge's own
+ * `withAcknowledgement`, so the two cannot drift apart.
  */
+
+import { type AckSection, withAcknowledgement } from "@lockfleet/edge";
 import {
   type AuditEventKind,
   type AuditRecord,
@@ -63,27 +66,6 @@ export interface SimulatedLockOptions {
 /** A fleet only sees the one replay sequence across all of its keys. */
 const FLEET_SENDER = "fleet";
 
-/** Gap ranges kept in one acknowledgement summary, as on a real lock. */
-const GAP_RANGES_KEPT = 20;
-
-/**
- * Acknowledgements and gap requests since the last record, as a real lock sums them up
- * (fields as in its `audit.acknowledged` record).
- */
-interface AckSummary {
-  commands: number;
-  firstId: string;
-  lastId: string;
-  firstSeq: number;
-  lastSeq: number;
-  since: number;
-  at: number;
-  upToSeq?: number;
-  acks: number;
-  gapRequests: number;
-  ranges: Array<{ fromSeq: number; toSeq: number }>;
-}
-
 export class SimulatedLock {
   readonly identity: SimulatedLockIdentity;
   readonly counters: SimulatedLockCounters = {
@@ -101,7 +83,7 @@ export class SimulatedLock {
   #head = { seq: 0, hash: GENESIS_HASH };
   #checkpointed = 0;
   /** Acknowledgements not yet on record; written ahead of the next record. */
-  #acks: AckSummary | undefined;
+  #acks: AckSection | undefined;
   #client: MqttClient | undefined;
   readonly #topics: ReturnType<typeof topicsOf>;
 
@@ -205,7 +187,7 @@ export class SimulatedLock {
   }
 
   /** Acknowledgements and gap requests received and not yet on record. */
-  get pendingAcknowledgements(): Readonly<AckSummary> | undefined {
+  get pendingAcknowledgements(): Readonly<AckSection> | undefined {
     return this.#acks;
   }
 
@@ -303,12 +285,13 @@ export class SimulatedLock {
         status: "ok",
       };
       if (command.type === "audit.ack") {
-        this.#noteAcknowledgement(command, now, { upToSeq: command.body.upToSeq });
+        // Summed up for the next record, exactly as a real lock does.
+        this.#acks = withAcknowledgement(this.#acks, command, now);
         this.#acknowledged(command.body.upToSeq);
         result.data = { upToSeq: command.body.upToSeq };
       } else if (command.type === "audit.gapRequest") {
         const { fromSeq, toSeq } = command.body;
-        this.#noteAcknowledgement(command, now, { range: { fromSeq, toSeq } });
+        this.#acks = withAcknowledgement(this.#acks, command, now);
         this.#resend(fromSeq, toSeq);
       }
       this.counters.commandsAnswered += 1;
@@ -325,39 +308,6 @@ export class SimulatedLock {
       this.#options.onRefused?.(this, opened.error.code);
     }
     this.#publish(this.#topics.result, JSON.stringify(result), false).catch(() => {});
-  }
-
-  /** Sums an accepted acknowledgement or gap request up for the next record. */
-  #noteAcknowledgement(
-    command: { id: string; seq: number },
-    at: number,
-    what: { upToSeq: number } | { range: { fromSeq: number; toSeq: number } },
-  ): void {
-    const next: AckSummary = this.#acks ?? {
-      commands: 0,
-      firstId: command.id,
-      lastId: command.id,
-      firstSeq: command.seq,
-      lastSeq: command.seq,
-      since: at,
-      at,
-      acks: 0,
-      gapRequests: 0,
-      ranges: [],
-    };
-    next.commands += 1;
-    next.lastId = command.id;
-    next.firstSeq = Math.min(next.firstSeq, command.seq);
-    next.lastSeq = Math.max(next.lastSeq, command.seq);
-    next.at = at;
-    if ("upToSeq" in what) {
-      next.acks += 1;
-      next.upToSeq = Math.max(next.upToSeq ?? 0, what.upToSeq);
-    } else {
-      next.gapRequests += 1;
-      if (next.ranges.length < GAP_RANGES_KEPT) next.ranges.push(what.range);
-    }
-    this.#acks = next;
   }
 
   #acknowledged(upToSeq: number): void {
