@@ -203,6 +203,9 @@ function lockRows() {
 }
 
 function renderLocks(title) {
+  const role = store.me.principal.role;
+  const mayManage = ["securityAdmin", "branchManager"].includes(role);
+  const panel = h("section", { class: "card", id: "lock-panel", hidden: true });
   const grouped = table(
     [
       { label: "Branch", render: (r) => store.branches.get(r.container.branchId)?.name ?? "" },
@@ -210,11 +213,156 @@ function renderLocks(title) {
       { label: "Lock", render: (r) => r.lock?.deviceId ?? "—" },
       { label: "State", render: (r) => statePill(r.lock) },
       { label: "Since", render: (r) => when(r.lock?.state?.at) },
+      ...(mayManage
+        ? [
+            {
+              label: "",
+              render: (r) =>
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "secondary",
+                    dataset: { manage: r.container.id },
+                    onclick: () => showLockPanel(panel, r.container, r.lock),
+                  },
+                  "Manage",
+                ),
+            },
+          ]
+        : []),
     ],
     lockRows(),
     (r) => ({ dataset: { containerId: r.container.id, deviceId: r.lock?.deviceId } }),
   );
-  $("view").replaceChildren(h("section", { class: "card" }, h("h1", {}, title), grouped));
+  $("view").replaceChildren(h("section", { class: "card" }, h("h1", {}, title), grouped), panel);
+}
+
+/**
+ * Remote functions on a container's lock (block, unblock, immediate time lock, time sync,
+ * self-test — each a signed command the lock answers) and, for the security admin, a one-time
+ * enrolment token for a technician to provision a lock into the container.
+ */
+function showLockPanel(panel, container, lock) {
+  const role = store.me.principal.role;
+  const answer = h("p", { class: "muted", id: "command-answer", role: "status" });
+  const send = (body, what) => async (event) => {
+    event?.preventDefault?.();
+    answer.textContent = `${what}: sending…`;
+    try {
+      const sent = await api(`/devices/${encodeURIComponent(lock.deviceId)}/commands`, {
+        method: "POST",
+        body: { ...body, waitMs: 5000 },
+      });
+      answer.textContent =
+        sent.status === "ok"
+          ? `${what}: done, the lock confirmed`
+          : sent.status === "sent"
+            ? `${what}: sent; the lock has not answered yet`
+            : `${what}: refused by the lock — ${sent.result?.error?.code ?? ""} ${sent.result?.error?.message ?? ""}`;
+    } catch (error) {
+      answer.textContent = `${what}: ${error.code ?? "E_HTTP"}: ${error.message}`;
+    }
+  };
+  const reason = h("input", { name: "reason", maxlength: 200, placeholder: "reason" });
+  const minutes = h("input", { name: "minutes", type: "number", min: 1, max: 8640, value: 60 });
+  const block = h(
+    "form",
+    { class: "inline", id: "lock-block" },
+    h("label", {}, "Block ", reason),
+    h("button", { type: "submit" }, "Block"),
+  );
+  block.addEventListener("submit", (event) =>
+    send(
+      { type: "remote.block", reason: reason.value || "blocked from the dashboard" },
+      "Block",
+    )(event),
+  );
+  const timeLock = h(
+    "form",
+    { class: "inline", id: "lock-time-lock" },
+    h("label", {}, "Immediate time lock (min) ", minutes),
+    h("button", { type: "submit" }, "Time-lock now"),
+  );
+  timeLock.addEventListener("submit", (event) =>
+    send({ type: "timeLock.immediate", minutes: Number(minutes.value) }, "Time lock")(event),
+  );
+  const commands =
+    lock === undefined
+      ? [h("p", { class: "muted" }, "No lock is enrolled in this container yet.")]
+      : [
+          block,
+          timeLock,
+          h(
+            "p",
+            { class: "row" },
+            role === "securityAdmin"
+              ? h(
+                  "button",
+                  {
+                    type: "button",
+                    id: "lock-unblock",
+                    onclick: send({ type: "remote.unblock" }, "Unblock"),
+                  },
+                  "Unblock",
+                )
+              : null,
+            h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                onclick: send({ type: "time.sync" }, "Time sync"),
+              },
+              "Time sync",
+            ),
+            h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                onclick: send({ type: "selfTest.request" }, "Self-test"),
+              },
+              "Self-test",
+            ),
+          ),
+          answer,
+        ];
+  const enrolment = [];
+  if (role === "securityAdmin") {
+    const shown = h("p", { id: "enrolment-token" });
+    const ttl = h("input", { name: "ttlMinutes", type: "number", min: 1, max: 43200, value: 60 });
+    const form = h(
+      "form",
+      { class: "inline", id: "create-enrolment-token" },
+      h("label", {}, "Valid for (min) ", ttl),
+      h("button", { type: "submit" }, "Create enrolment token"),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const created = await api("/enrolment-tokens", {
+          method: "POST",
+          body: { containerId: container.id, ttlMinutes: Number(ttl.value) },
+        });
+        shown.replaceChildren(
+          "Give this one-time token to the technician (shown once, valid until ",
+          when(created.expiresAt),
+          "): ",
+          h("code", { class: "token" }, created.token),
+        );
+      } catch (error) {
+        shown.textContent = `${error.code ?? "E_HTTP"}: ${error.message}`;
+      }
+    });
+    enrolment.push(h("h2", {}, "Provision a lock"), form, shown);
+  }
+  panel.hidden = false;
+  panel.replaceChildren(
+    h("h2", {}, `${container.name}${lock ? ` · ${lock.deviceId}` : ""}`),
+    ...commands,
+    ...enrolment,
+  );
 }
 
 function refreshLockRow(deviceId) {

@@ -2,9 +2,11 @@
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core; no browser is
  * ever downloaded): a bank security admin watches a lock change state live as the lock
  * publishes over MQTT, acknowledges an alarm with a comment, reads and downloads a report, manages
- * a person and their rights, proposes a weakening policy change that a second officer approves; a CIT
+ * a person and their rights, proposes a weakening policy change that a second officer approves,
+ * blocks and unblocks a lock and creates an enrolment token; a CIT
  * dispatcher sees only the containers of their contract.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -246,6 +248,28 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       .get(changeId);
     expect(["sent", "applied"]).toContain(stored);
     await manager.context().close();
+  });
+
+  it("the security admin blocks a lock from the Locks page and creates an enrolment token", async () => {
+    const page = await logIn("securityAdmin");
+    await page.click(`button[data-manage="${f.container.id}"]`);
+    await page.fill("#lock-block input[name=reason]", "suspicious activity at the branch");
+    await page.click("#lock-block button[type=submit]");
+    await page.waitForSelector("#command-answer:has-text('Block: done')");
+    const blocks = lock.commandsOfType("remote.block");
+    expect(blocks.at(-1)?.body).toEqual({ reason: "suspicious activity at the branch" });
+    await page.click("#lock-unblock");
+    await page.waitForSelector("#command-answer:has-text('Unblock: done')");
+
+    await page.click("#create-enrolment-token button[type=submit]");
+    const token = (await page.textContent("#enrolment-token code.token")) as string;
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    const stored = f.app.db
+      .prepare("SELECT container_id FROM enrolment_tokens WHERE token_hash = ?")
+      .pluck()
+      .get(createHash("sha256").update(token).digest("hex"));
+    expect(stored).toBe(f.container.id);
+    await page.context().close();
   });
 
   it("a CIT dispatcher sees only the containers of their contract", async () => {
