@@ -37,6 +37,8 @@ describe("the API calls the dashboard makes", () => {
       `/devices/${LOCK}/audit?afterSeq=0&limit=500`,
       "/admin-log?limit=200",
       "/reports",
+      "/windows?limit=200",
+      "/policy-changes",
     ];
     for (const path of paths) {
       const response = await f.app.inject({
@@ -87,6 +89,8 @@ describe("the API calls the dashboard makes", () => {
       "/admin-log",
       "/reports",
       "/contracts",
+      "/policy-changes",
+      "/enrolment-tokens",
     ];
     expect(literal.filter((path) => !known.some((k) => path?.startsWith(k)))).toEqual([]);
   });
