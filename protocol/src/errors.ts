@@ -38,3 +38,18 @@ export function fail<Code extends string>(
 export function succeed<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };
 }
+
+/**
+ * "E_CODE: message" from the text of an error answer carrying the `{code, message}` body every
+ * lockfleet service answers with; undefined for any other text (the caller says what it saw).
+ */
+export function errorBodyDetail(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown } | null;
+    return typeof parsed?.code === "string"
+      ? `${parsed.code}: ${String(parsed.message ?? "")}`
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

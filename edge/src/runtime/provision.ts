@@ -16,6 +16,7 @@ import {
   type EnrolmentRequest,
   EnrolmentResponse,
   ed25519,
+  errorBodyDetail,
   formatInstant,
   openSealedSecret,
   toBase64url,
@@ -208,11 +209,7 @@ async function postEnrolment(
     body = undefined;
   }
   if (!response.ok) {
-    const fleetError = body as { code?: unknown; message?: unknown } | undefined;
-    const detail =
-      typeof fleetError?.code === "string"
-        ? `${fleetError.code}: ${String(fleetError.message ?? "")}`
-        : `HTTP ${response.status}`;
+    const detail = errorBodyDetail(text) ?? `HTTP ${response.status}`;
     if (response.status >= 500) {
       throw new RuntimeError(
         "E_FLEET_UNREACHABLE",

@@ -3,14 +3,10 @@
  * same JSON endpoints the dashboard and integrations call. A refused call becomes a
  * DemoError naming the endpoint and the fleet's own `{code, message}`.
  */
+import { errorBodyDetail } from "@lockfleet/protocol";
 import { DemoError } from "./errors.js";
 
 export const API = "/api/v1";
-
-export interface FleetErrorBody {
-  code: string;
-  message: string;
-}
 
 export class FleetClient {
   #cookie: string | undefined;
@@ -78,13 +74,8 @@ export class FleetClient {
     }
     if (response.ok) return response;
     const text = await response.text();
-    let detail = text.slice(0, 300);
-    try {
-      const parsed = JSON.parse(text) as Partial<FleetErrorBody>;
-      if (typeof parsed.code === "string") detail = `${parsed.code}: ${parsed.message ?? ""}`;
-    } catch {
-      // not JSON: the text itself says what happened
-    }
+    // Not the fleet's error body: the text itself says what happened.
+    const detail = errorBodyDetail(text) ?? text.slice(0, 300);
     const missing = response.status === 404 && /^E_NOT_FOUND: no route /.test(detail);
     throw new DemoError(
       missing ? "E_DEMO_FLEET_ROUTE_MISSING" : "E_DEMO_API",

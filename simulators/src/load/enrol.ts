@@ -11,6 +11,7 @@ import {
   type EnrolmentRequest,
   EnrolmentResponse,
   ed25519,
+  errorBodyDetail,
   formatInstant,
   toBase64url,
   validate,
@@ -184,11 +185,7 @@ async function call(
     parsed = undefined;
   }
   if (!response.ok) {
-    const fleetError = parsed as { code?: unknown; message?: unknown } | undefined;
-    const detail =
-      typeof fleetError?.code === "string"
-        ? `${fleetError.code}: ${String(fleetError.message ?? "")}`
-        : `HTTP ${response.status}`;
+    const detail = errorBodyDetail(text) ?? `HTTP ${response.status}`;
     throw new LoadError("E_LOAD_ENROLMENT", `${method} ${API}${path} refused (${detail})`);
   }
   return parsed;
