@@ -6,7 +6,6 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,32 +23,13 @@ import {
   verifyAuditChain,
   verifyCheckpoint,
 } from "@lockfleet/protocol";
-import { Aedes } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFixture, type Fixture } from "../../../fleet/test/fixtures.js";
-import { service } from "../../../test-support/services.js";
 import { enrolSimulatedLocks } from "../../src/load/enrol.js";
 import { LoadGenerator } from "../../src/load/load-generator.js";
 import { SimulatedLock, unenrolledIdentity } from "../../src/load/sim-lock.js";
-
-interface Broker {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function startAedes(): Promise<Broker> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { type Broker, brokersUnderTest, startAedes } from "../brokers.js";
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,15 +70,7 @@ function lockfleetSim(
   });
 }
 
-const mosquitto = await service.mosquitto();
-const brokers: Array<{ name: string; skip: boolean; start: () => Promise<Broker> }> = [
-  { name: "aedes (started by the test)", skip: false, start: startAedes },
-  {
-    name: `Mosquitto at 127.0.0.1:1883 ${mosquitto.reason}`,
-    skip: !mosquitto.available,
-    start: async () => ({ url: mosquitto.url, close: async () => {} }),
-  },
-];
+const brokers = await brokersUnderTest();
 
 for (const { name, skip, start } of brokers) {
   describe.skipIf(skip)(`load generator against ${name}`, () => {

@@ -5,8 +5,6 @@
  * audit records and asks for gaps.
  */
 
-import type { AddressInfo } from "node:net";
-import { createServer, type Server } from "node:net";
 import {
   type Availability,
   type CommandResult,
@@ -15,39 +13,11 @@ import {
   LockState,
   validate,
 } from "@lockfleet/protocol";
-import { Aedes } from "aedes";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { service } from "../../../test-support/services.js";
+import { type Broker, brokersUnderTest } from "../brokers.js";
 import { DeviceUnderTest, type DeviceUnderTestOptions, until, wait } from "./harness.js";
 
-interface Broker {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function startAedes(): Promise<Broker> {
-  const aedes = await Aedes.createBroker();
-  const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-const mosquitto = await service.mosquitto();
-
-const brokers: Array<{ name: string; skip: boolean; start: () => Promise<Broker> }> = [
-  { name: "aedes (started by the test)", skip: false, start: startAedes },
-  {
-    name: `Mosquitto at 127.0.0.1:1883 ${mosquitto.reason}`,
-    skip: !mosquitto.available,
-    start: async () => ({ url: mosquitto.url, close: async () => {} }),
-  },
-];
+const brokers = await brokersUnderTest();
 
 for (const { name, skip, start } of brokers) {
   describe.skipIf(skip)(`device runtime against ${name}`, () => {
