@@ -11,13 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  isSealedValue,
-  loadOrCreateKek,
-  openValue,
-  type SealedValue,
-  sealValue,
-} from "@lockfleet/edge";
+import { isSealedValue, loadOrCreateKek, openValue, sealValue } from "@lockfleet/edge";
 import { DEFAULT_LOCK_POLICY, type LockPolicy } from "@lockfleet/protocol";
 import { DemoError, messageOf } from "./errors.js";
 import { FleetClient } from "./fleet-client.js";
@@ -84,45 +78,38 @@ function demoKek(dataDir: string): Buffer {
   return loadOrCreateKek({ path: join(dataDir, DEMO_KEK_FILE), source: "default" });
 }
 
-/** The world with every password and code sealed, as it is written to disk. */
-function sealWorld(world: DemoWorld, kek: Uint8Array): unknown {
-  const seal = (purpose: string, text: string): SealedValue =>
-    sealValue(kek, purpose, Buffer.from(text, "utf8"));
+/**
+ * The world with every password and code passed through `transform` (with the purpose it is
+ * sealed for): sealing on the way to disk, opening on the way back.
+ */
+function mapSecrets(world: DemoWorld, transform: (purpose: string, value: unknown) => unknown) {
   return {
     ...world,
     logins: world.logins.map((login) => ({
       ...login,
-      password: seal(loginPurpose(login), login.password),
+      password: transform(loginPurpose(login), login.password),
     })),
     locks: world.locks.map((plan) => ({
       ...plan,
       users: plan.users.map((user) => ({
         ...user,
-        code: seal(codePurpose(plan, user), user.code),
+        code: transform(codePurpose(plan, user), user.code),
       })),
     })),
   };
 }
 
+function sealWorld(world: DemoWorld, kek: Uint8Array): unknown {
+  return mapSecrets(world, (purpose, text) =>
+    sealValue(kek, purpose, Buffer.from(text as string, "utf8")),
+  );
+}
+
 function openWorld(stored: DemoWorld, kek: Uint8Array): DemoWorld {
-  const open = (purpose: string, value: unknown): string => {
+  return mapSecrets(stored, (purpose, value) => {
     if (!isSealedValue(value)) throw new Error("a password or code is not sealed");
     return openValue(kek, purpose, value).toString("utf8");
-  };
-  return {
-    ...stored,
-    logins: stored.logins.map((login) => ({
-      ...login,
-      password: open(loginPurpose(login), login.password),
-    })),
-    locks: stored.locks.map((plan) => ({
-      ...plan,
-      users: plan.users.map((user) => ({
-        ...user,
-        code: open(codePurpose(plan, user), user.code),
-      })),
-    })),
-  };
+  }) as DemoWorld;
 }
 
 export function readWorld(dataDir: string): DemoWorld | undefined {
