@@ -82,8 +82,14 @@ describe("hardware self-test on the virtual board", () => {
 
   it("runs a full retract and throw cycle when the door is open", async () => {
     const { board, hardware } = await start(virtualProfile);
+    // Wait for the debounced door contact itself, not a fixed pause: a loaded machine may take longer.
+    const doorSeenOpen = new Promise<void>((resolve) =>
+      hardware.on("door", (open) => {
+        if (open) resolve();
+      }),
+    );
     board.setDoor(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await doorSeenOpen;
     const seen = new Set<string>();
     hardware.on("bolt", (position) => seen.add(position));
     const report = await hardware.selfTest("lock-0001");
