@@ -26,13 +26,15 @@ export interface BrokerLimits {
  * Defaults: an audit batch of 500 records is the largest message a lock sends (well under
  * 256 KiB), a command envelope is at most 64 KiB; a lock on a slow branch line connects in far
  * less than 10 s; a lock reconnecting with its backoff (1 s doubling) logs in a handful of times
- * a minute at most.
+ * a minute at most. After an outage every lock reconnects at once: the cap on connections
+ * waiting to log in matches the listen backlog (4096), and bounds what a flood of idle
+ * connections costs (each holds at most one CONNECT of 8 KiB, for 10 s).
  */
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxPacketBytes: 256 * 1024,
   maxConnectBytes: 8 * 1024,
   connectTimeoutMs: 10_000,
-  maxUnauthenticated: 256,
+  maxUnauthenticated: 4096,
   maxLoginsPerClientIdPerMinute: 12,
 };
 
