@@ -83,6 +83,37 @@ export function embeddedLockTrust(tls: BrokerTlsOptions): LockTrust {
   return { caPem: ca.pem, pin: certificatePin(ca.pem) };
 }
 
+/**
+ * The embedded broker's TLS from its options: the given certificate, one made in
+ * `<dataDir>/mqtt-tls` ("self-signed"), or none when plain MQTT was asked for explicitly.
+ */
+export function embeddedBrokerTls(
+  options: {
+    host?: string;
+    deviceUrl?: string;
+    tls?: BrokerTlsOptions | "self-signed";
+    plain?: boolean;
+  },
+  dataDir: string,
+): { tls?: BrokerTlsOptions; trust?: LockTrust } {
+  if (options.tls === undefined) {
+    if (options.plain === true) return {};
+    throw new FleetError(
+      "E_MQTT_TLS_REQUIRED",
+      "the embedded broker needs a TLS certificate and key, or plain MQTT enabled explicitly",
+      500,
+    );
+  }
+  const tls =
+    options.tls === "self-signed"
+      ? ensureSelfSignedBrokerCertificate(
+          join(dataDir, "mqtt-tls"),
+          certificateHosts(options.host, options.deviceUrl),
+        )
+      : options.tls;
+  return { tls, trust: embeddedLockTrust(tls) };
+}
+
 /** For an external mqtts:// broker: the CA locks (and the fleet) trust for it. */
 export function externalLockTrust(caPem: string): LockTrust {
   const ca = firstCertificate(caPem, "broker CA certificate");

@@ -13,7 +13,6 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { join } from "node:path";
 import {
   ALARM_PRIORITY,
   type Alarm,
@@ -62,9 +61,7 @@ import { startBroker } from "../broker/index.js";
 import { type BrokerAccounts, MosquittoDynsec } from "../broker/mosquitto-dynsec.js";
 import {
   type BrokerTlsOptions,
-  certificateHosts,
-  embeddedLockTrust,
-  ensureSelfSignedBrokerCertificate,
+  embeddedBrokerTls,
   externalLockTrust,
   type LockTrust,
 } from "../broker/tls.js";
@@ -377,21 +374,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       return hub;
     }
     const embedded = options.mqtt;
-    if (embedded.tls === undefined && embedded.plain !== true) {
-      throw new FleetError(
-        "E_MQTT_TLS_REQUIRED",
-        "the embedded broker needs a TLS certificate and key, or plain MQTT enabled explicitly",
-        500,
-      );
-    }
-    const tls =
-      embedded.tls === "self-signed"
-        ? ensureSelfSignedBrokerCertificate(
-            join(options.dataDir, "mqtt-tls"),
-            certificateHosts(embedded.host, embedded.deviceUrl),
-          )
-        : embedded.tls;
-    const trust = tls === undefined ? undefined : embeddedLockTrust(tls);
+    const { tls, trust } = embeddedBrokerTls(embedded, options.dataDir);
     // The broker calls back into the hub for credentials, so the hub exists first.
     const pending: { hub?: DeviceHub } = {};
     const broker = await startBroker({
