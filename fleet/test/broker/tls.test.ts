@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { certificatePin, enrolmentTokenPin } from "@lockfleet/protocol";
 import { connectAsync } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,9 +44,10 @@ const lockLogin = {
   connectTimeout: 3_000,
 };
 
-async function tlsBroker(): Promise<EmbeddedBroker> {
+async function tlsBroker(limits: { connectTimeoutMs?: number } = {}): Promise<EmbeddedBroker> {
   return startBroker({
     port: 0,
+    limits,
     tls: { cert: brokerCert.cert, key: brokerCert.key },
     authenticate: (username) =>
       username === "lock-1"
@@ -91,6 +93,37 @@ describe("embedded broker over TLS", () => {
       socket.write(Buffer.from("101000044d5154540402003c00046c6f636b", "hex"));
       await new Promise<void>((resolve) => socket.once("close", () => resolve()));
       expect(Buffer.concat(received).includes(Buffer.from([0x20, 0x02]))).toBe(false);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe("the broker's limits hold over TLS too", () => {
+  it("a CONNECT declaring 64 MiB inside TLS is closed at its header", async () => {
+    const broker = await tlsBroker();
+    try {
+      const socket = tlsConnect({ port: broker.port, host: "127.0.0.1", ca: ca.cert });
+      socket.on("error", () => {});
+      await new Promise<void>((resolve) => socket.once("secureConnect", () => resolve()));
+      socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x20]));
+      const timer = setInterval(() => socket.write(Buffer.alloc(64 * 1024)), 10);
+      await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      clearInterval(timer);
+      expect(broker.limitRefusals().get("E_MQTT_PACKET_TOO_LARGE")).toBe(1);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it("a client that never completes the TLS handshake is closed at the connect timeout", async () => {
+    const broker = await tlsBroker({ connectTimeoutMs: 300 });
+    try {
+      const socket = connect({ port: broker.port, host: "127.0.0.1" });
+      socket.on("error", () => {});
+      await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      expect(broker.limitRefusals().get("E_MQTT_CONNECT_TIMEOUT")).toBe(1);
+      expect(broker.unauthenticatedConnections()).toBe(0);
     } finally {
       await broker.close();
     }
