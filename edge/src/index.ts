@@ -21,6 +21,7 @@ export * from "./lock/time-lock.js";
 export * from "./lock/trusted-time.js";
 export * from "./lock/users.js";
 export * from "./runtime/audit-sync.js";
+export * from "./runtime/broker-trust.js";
 export * from "./runtime/clock.js";
 export * from "./runtime/device-files.js";
 export * from "./runtime/device-runtime.js";

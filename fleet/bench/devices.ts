@@ -71,7 +71,7 @@ async function provision(count: number): Promise<Fleet> {
     offlineGraceMs: 10 * 60_000,
   };
   // A first start creates the fleet key the locks are provisioned with.
-  const first = await DeviceHub.start({ ...hubOptions, mqtt: { port: 0 } });
+  const first = await DeviceHub.start({ ...hubOptions, mqtt: { port: 0, plain: true } });
   const keyIds = first.fleetPublicKeys().map((key) => key.keyId);
   await first.close();
   const repository = new DeviceRepository(db);
@@ -302,7 +302,7 @@ async function auditIngest(): Promise<void> {
   const batches = 25;
   const perBatch = 100;
   const fleet = await provision(lockCount);
-  const hub = await DeviceHub.start({ ...fleet.hubOptions, mqtt: { port: 0 } });
+  const hub = await DeviceHub.start({ ...fleet.hubOptions, mqtt: { port: 0, plain: true } });
   const clients: Awaited<ReturnType<typeof connectAsync>>[] = [];
   try {
     const chains = fleet.locks.map((lock) => {
@@ -415,7 +415,7 @@ export async function runDeviceBenchmarks(): Promise<void> {
       await reconnectStorm(
         "embedded aedes, indexed retained store",
         count,
-        { port: 0 },
+        { port: 0, plain: true },
         {},
         commandRoundTrip,
       ),
@@ -439,7 +439,7 @@ export async function runDeviceBenchmarks(): Promise<void> {
       await reconnectStorm(
         "embedded aedes, default retained store (baseline)",
         baseline,
-        { port: 0 },
+        { port: 0, plain: true },
         { unindexedRetainedStore: true },
       ),
     );

@@ -38,8 +38,11 @@ export interface FleetOptions {
   /** Holds `fleet.db` (unless `dbFile` says otherwise) and key files. Created if missing. */
   dataDir: string;
   dbFile?: string;
-  /** Embedded broker (`port` 0 picks a free one) or an external broker URL. Default port 0. */
-  mqtt?: DeviceHubOptions["mqtt"];
+  /**
+   * Embedded broker (`port` 0 picks a free one) with `tls`, or with `plain: true` stated
+   * explicitly (demo, tests); or an external broker URL.
+   */
+  mqtt: DeviceHubOptions["mqtt"];
   /** Further DeviceHub settings (offline grace, clock drift, time sync interval, …). */
   hubOptions?: Omit<DeviceHubOptions, "db" | "dataDir" | "mqtt" | "clock" | "log">;
   /**
@@ -193,7 +196,7 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
           : new SecretBox(options.kek)),
       db,
       dataDir: options.dataDir,
-      mqtt: options.mqtt ?? { port: 0 },
+      mqtt: options.mqtt,
       clock,
       log: app.log,
     });

@@ -126,7 +126,7 @@ export interface RunningFleet {
 }
 
 export async function serve(config: ServeConfig): Promise<RunningFleet> {
-  const mqtt = config.options.mqtt ?? { port: 0 };
+  const mqtt = config.options.mqtt;
   const embedded =
     "url" in mqtt ? undefined : { port: mqtt.port ?? 0, host: mqtt.host ?? "0.0.0.0" };
   const httpSetting = settingLabel("httpPort");
@@ -153,6 +153,16 @@ export async function serve(config: ServeConfig): Promise<RunningFleet> {
   const port = typeof address === "object" && address !== null ? address.port : config.httpPort;
   const host = config.httpHost.includes(":") ? `[${config.httpHost}]` : config.httpHost;
   return { app, url: `http://${host}:${port}`, close: () => app.close() };
+}
+
+/** The warning `serve` prints when locks are told a plain mqtt:// broker; undefined for mqtts://. */
+export function plainMqttWarning(brokerUrl: string): string | undefined {
+  if (!/^(mqtt|tcp):/.test(brokerUrl)) return undefined;
+  return [
+    `WARNING: PLAIN MQTT. Locks enrolled now connect to ${brokerUrl} without TLS: each lock's`,
+    "broker password and every command travel in clear on the network. Only for a demo or a",
+    `test; serve locks with ${settingLabel("mqttTlsCert")} and ${settingLabel("mqttTlsKey")}.`,
+  ].join("\n");
 }
 
 /**
@@ -306,6 +316,17 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
         }
         output.out(`fleet listening on ${running.url} (data in ${running.app.dataDir})`);
         output.out(`devices connect to ${running.app.hub.brokerUrl}`);
+        const plainNote = plainMqttWarning(running.app.hub.brokerUrl);
+        if (plainNote !== undefined) {
+          running.app.log.warn(plainNote);
+          output.err(plainNote);
+        }
+        const pin = running.app.hub.brokerPin;
+        if (pin !== undefined) {
+          output.out(
+            `locks trust the broker CA with SHA-256 ${pin} (pinned in every enrolment token)`,
+          );
+        }
         const unreachable = unreachableBrokerNote(
           running.app.hub.brokerUrl,
           settingLabel("brokerDeviceUrl"),

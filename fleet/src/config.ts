@@ -6,9 +6,11 @@
  * Secrets (key-encryption key, webhook secret) are read from the environment only, never from
  * flags (a command line is visible to every user of the machine), and never echoed.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type AlarmOptions, parseEscalation, parseSyslogOptions } from "./alarms/settings.js";
 import type { FleetOptions } from "./app.js";
+import { type BrokerLimits, DEFAULT_BROKER_LIMITS } from "./broker/connection-guard.js";
 import { KEK_BYTES } from "./secrets.js";
 
 export class ConfigError extends Error {
@@ -61,15 +63,68 @@ export const SERVE_SETTINGS = {
     flag: "mqtt-host",
     value: "<host>",
     env: "LOCKFLEET_MQTT_HOST",
-    default: "0.0.0.0",
-    help: "address of the embedded MQTT broker",
+    default: "127.0.0.1",
+    help: "address of the embedded MQTT broker: the fleet's address on the locks' network (nothing listens beyond this machine until it is set)",
   },
   mqttPort: {
     flag: "mqtt-port",
     value: "<port>",
     env: "LOCKFLEET_MQTT_PORT",
-    default: "1883",
-    help: "port of the embedded MQTT broker",
+    default: "8883",
+    help: "port of the embedded MQTT broker (1883 with --mqtt-plain true)",
+  },
+  mqttTlsCert: {
+    flag: "mqtt-tls-cert",
+    value: "<file>",
+    env: "LOCKFLEET_MQTT_TLS_CERT",
+    help: "PEM certificate (chain) of the embedded broker, served as mqtts://; its names must cover the address locks use (default: a self-signed one made in <data-dir>/mqtt-tls)",
+  },
+  mqttTlsKey: {
+    flag: "mqtt-tls-key",
+    value: "<file>",
+    env: "LOCKFLEET_MQTT_TLS_KEY",
+    help: "PEM private key of that certificate",
+  },
+  mqttTlsCa: {
+    flag: "mqtt-tls-ca",
+    value: "<file>",
+    env: "LOCKFLEET_MQTT_TLS_CA",
+    help: "CA certificate locks trust for the broker, handed to them and pinned in enrolment tokens (default: the broker certificate itself, then self-signed); with --broker-url mqtts://, the external broker's CA",
+  },
+  mqttPlain: {
+    flag: "mqtt-plain",
+    value: "<true|false>",
+    env: "LOCKFLEET_MQTT_PLAIN",
+    default: "false",
+    help: "run the embedded broker without TLS: passwords and commands travel in clear (demo and tests only)",
+  },
+  mqttMaxPacketBytes: {
+    flag: "mqtt-max-packet-bytes",
+    value: "<bytes>",
+    env: "LOCKFLEET_MQTT_MAX_PACKET_BYTES",
+    default: String(DEFAULT_BROKER_LIMITS.maxPacketBytes),
+    help: "largest MQTT packet a logged-in client may send; a larger declared length closes the connection before it is read",
+  },
+  mqttConnectTimeoutS: {
+    flag: "mqtt-connect-timeout-s",
+    value: "<seconds>",
+    env: "LOCKFLEET_MQTT_CONNECT_TIMEOUT_S",
+    default: String(DEFAULT_BROKER_LIMITS.connectTimeoutMs / 1000),
+    help: "seconds a connection may take to log in (TLS handshake included)",
+  },
+  mqttMaxUnauthenticated: {
+    flag: "mqtt-max-unauthenticated",
+    value: "<count>",
+    env: "LOCKFLEET_MQTT_MAX_UNAUTHENTICATED",
+    default: String(DEFAULT_BROKER_LIMITS.maxUnauthenticated),
+    help: "connections waiting to log in at once; beyond it new ones are closed",
+  },
+  mqttMaxLoginsPerMin: {
+    flag: "mqtt-max-logins-per-min",
+    value: "<count>",
+    env: "LOCKFLEET_MQTT_MAX_LOGINS_PER_MIN",
+    default: String(DEFAULT_BROKER_LIMITS.maxLoginsPerClientIdPerMinute),
+    help: "logins of one client id within a minute; beyond it that client id is refused",
   },
   brokerUrl: {
     flag: "broker-url",
@@ -289,8 +344,9 @@ export function resolveServeConfig(
   const dataDir = resolve(cwd, read.text("dataDir") ?? "fleet-data");
   const httpHost = read.host("httpHost", "127.0.0.1");
   const httpPort = read.port("httpPort", 8080);
-  const mqttHost = read.host("mqttHost", "0.0.0.0");
-  const mqttPort = read.port("mqttPort", 1883);
+  const mqttHost = read.host("mqttHost", "127.0.0.1");
+  // mqtts:// has its own registered port; plain MQTT keeps 1883.
+  const mqttPort = read.port("mqttPort", read.boolean("mqttPlain", false) ? 1883 : 8883);
   const brokerUrl = read.url("brokerUrl", ["mqtt:", "mqtts:"]);
   const brokerDeviceUrl = read.url("brokerDeviceUrl", ["mqtt:", "mqtts:"]);
   const brokerDynsecUrl = read.url("brokerDynsecUrl", ["mqtt:", "mqtts:"]);
@@ -300,6 +356,9 @@ export function resolveServeConfig(
       `applies only with ${settingLabel("brokerUrl")} (the embedded broker keeps its own accounts)`,
     );
   }
+
+  const mqttTls = readBrokerTls(read, brokerUrl);
+  const limits = readBrokerLimits(read);
 
   const logLevel = read.text("logLevel") ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -368,11 +427,16 @@ export function resolveServeConfig(
             port: mqttPort,
             host: mqttHost,
             ...(brokerDeviceUrl === undefined ? {} : { deviceUrl: brokerDeviceUrl }),
+            ...(Object.keys(limits).length === 0 ? {} : { limits }),
+            ...(mqttTls.embedded === undefined
+              ? { plain: true as const }
+              : { tls: mqttTls.embedded }),
           }
         : {
             url: brokerUrl,
             ...(brokerDeviceUrl === undefined ? {} : { deviceUrl: brokerDeviceUrl }),
             ...(brokerDynsecUrl === undefined ? {} : { dynsecUrl: brokerDynsecUrl }),
+            ...(mqttTls.externalCa === undefined ? {} : { ca: mqttTls.externalCa }),
           },
     hubOptions: {
       offlineGraceMs: offlineGraceS * 1000,
@@ -386,6 +450,110 @@ export function resolveServeConfig(
     ...(kek === undefined ? {} : { kek }),
   };
   return { httpHost, httpPort, options };
+}
+
+/**
+ * TLS of the embedded broker: certificate and key together; neither: a self-signed certificate
+ * the fleet makes in its data directory (locks pin it at enrolment, so it is as strong as a
+ * CA's); plain MQTT only when stated explicitly.
+ * With an external broker only the CA applies (what the fleet and its locks trust for it).
+ */
+function readBrokerTls(
+  read: Reader,
+  brokerUrl: string | undefined,
+): { embedded?: { cert: string; key: string; ca?: string } | "self-signed"; externalCa?: string } {
+  const file = (key: SettingKey): string | undefined => {
+    const path = read.text(key);
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path, "utf8");
+    } catch (error) {
+      throw read.fail(
+        key,
+        `file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+  };
+  const plain = read.boolean("mqttPlain", false);
+  const certGiven = read.text("mqttTlsCert") !== undefined;
+  const keyGiven = read.text("mqttTlsKey") !== undefined;
+  if (brokerUrl !== undefined) {
+    for (const key of ["mqttTlsCert", "mqttTlsKey", "mqttPlain"] as const) {
+      if (read.text(key) !== undefined) {
+        throw read.fail(
+          key,
+          `applies to the embedded broker, not with ${settingLabel("brokerUrl")}`,
+        );
+      }
+    }
+    const ca = file("mqttTlsCa");
+    if (ca !== undefined && !brokerUrl.startsWith("mqtts:")) {
+      throw read.fail("mqttTlsCa", `applies only to an mqtts:// ${settingLabel("brokerUrl")}`);
+    }
+    return ca === undefined ? {} : { externalCa: ca };
+  }
+  if (plain) {
+    for (const key of ["mqttTlsCert", "mqttTlsKey", "mqttTlsCa"] as const) {
+      if (read.text(key) !== undefined) {
+        throw read.fail(key, `contradicts ${settingLabel("mqttPlain")} true`);
+      }
+    }
+    return {};
+  }
+  if (!certGiven && !keyGiven) {
+    if (read.text("mqttTlsCa") !== undefined) {
+      throw read.fail("mqttTlsCa", `applies only with ${settingLabel("mqttTlsCert")}`);
+    }
+    return { embedded: "self-signed" };
+  }
+  if (!certGiven || !keyGiven) {
+    throw read.fail(
+      certGiven ? "mqttTlsKey" : "mqttTlsCert",
+      `is required too: a broker certificate and its key go together`,
+    );
+  }
+  const cert = file("mqttTlsCert") as string;
+  const key = file("mqttTlsKey") as string;
+  const ca = file("mqttTlsCa");
+  return { embedded: { cert, key, ...(ca === undefined ? {} : { ca }) } };
+}
+
+/** The broker limits that were set (the rest keep their defaults in the broker). */
+function readBrokerLimits(read: Reader): Partial<BrokerLimits> {
+  const limits: Partial<BrokerLimits> = {};
+  const given = (key: SettingKey) => read.text(key) !== undefined;
+  if (given("mqttMaxPacketBytes")) {
+    limits.maxPacketBytes = read.integer(
+      "mqttMaxPacketBytes",
+      0,
+      1024,
+      268_435_455,
+      "whole bytes from 1024 to 268435455",
+    );
+  }
+  if (given("mqttConnectTimeoutS")) {
+    const seconds = read.integer("mqttConnectTimeoutS", 0, 1, 300, "whole seconds from 1 to 300");
+    limits.connectTimeoutMs = seconds * 1000;
+  }
+  if (given("mqttMaxUnauthenticated")) {
+    limits.maxUnauthenticated = read.integer(
+      "mqttMaxUnauthenticated",
+      0,
+      1,
+      1_000_000,
+      "a whole number from 1 to 1000000",
+    );
+  }
+  if (given("mqttMaxLoginsPerMin")) {
+    limits.maxLoginsPerClientIdPerMinute = read.integer(
+      "mqttMaxLoginsPerMin",
+      0,
+      1,
+      10_000,
+      "a whole number from 1 to 10000",
+    );
+  }
+  return limits;
 }
 
 /** Flag definitions for node:util parseArgs, one per setting that has a flag. */

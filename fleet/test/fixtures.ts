@@ -107,6 +107,7 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
     app = await buildApp({
       expirySweepMs: 0,
       passwordHashing: TEST_SCRYPT,
+      mqtt: { port: 0, plain: true },
       ...options.app,
       dataDir,
       clock: clock.now,

@@ -1,4 +1,5 @@
 export * from "./audit-chain.js";
+export * from "./broker-pin.js";
 export * from "./canonical-json.js";
 export * from "./close-seal.js";
 export * from "./crypto/bytes.js";

@@ -110,6 +110,11 @@ export class MqttLink {
       },
       ...tlsOptions(o.url, o.tls),
     };
+    if (!/^(mqtts|ssl):/.test(o.url)) {
+      this.#log.warn("mqtt: plain MQTT without TLS: broker password and commands travel in clear", {
+        broker: redactUrl(o.url),
+      });
+    }
     const client = mqtt.connect(o.url, clientOptions);
     this.#client = client;
     client.on("connect", () => this.#onConnect());

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import {
   canonicalJson,
   type EnrolmentClaim,
@@ -28,6 +29,7 @@ import { FIRMWARE_VERSION } from "../lock/lock-core.js";
 import type { DeviceIdentity } from "../lock/ports.js";
 import type { StoredUser } from "../lock/state.js";
 import { SqliteLockStore } from "../store/sqlite-store.js";
+import { BROKER_CA_FILE, checkBrokerTrust } from "./broker-trust.js";
 import {
   type DeviceConfig,
   dataPaths,
@@ -38,6 +40,7 @@ import {
   sealPassword,
   type TlsFiles,
   writeConfig,
+  writeFileAtomic,
   writeIdentity,
 } from "./device-files.js";
 import { RuntimeError } from "./errors.js";
@@ -125,6 +128,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     );
   }
   const enrolment = checked.value;
+  // Before anything is kept: the broker CA must be the one the token pins.
+  const brokerCa = checkBrokerTrust(options.token, enrolment.broker);
   try {
     openSealedSecret(enrolment.otpSecret, encryption.secretKey).fill(0);
   } catch (error) {
@@ -155,7 +160,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       url: enrolment.broker.url,
       username: enrolment.broker.username,
       password: sealPassword(enrolment.deviceId, enrolment.broker.password, kek),
-      ...(options.brokerTls === undefined ? {} : { tls: options.brokerTls }),
+      ...(brokerCa !== undefined
+        ? { tls: { ...options.brokerTls, ca: join(options.dataDir, BROKER_CA_FILE) } }
+        : options.brokerTls === undefined
+          ? {}
+          : { tls: options.brokerTls }),
     },
     fleetKeys: enrolment.fleetKeys,
     policy: enrolment.policy,
@@ -163,6 +172,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     provisionedAt: formatInstant(Date.now()),
   };
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  if (brokerCa !== undefined) writeFileAtomic(join(options.dataDir, BROKER_CA_FILE), brokerCa);
   writeIdentity(options.dataDir, identity, kek);
   writeConfig(options.dataDir, config);
   identity.encryptionSecretKey.fill(0);
@@ -338,6 +348,7 @@ export function factoryReset(options: FactoryResetOptions): { deviceId: string }
     paths.store,
     `${paths.store}-wal`,
     `${paths.store}-shm`,
+    join(options.dataDir, BROKER_CA_FILE),
   ]) {
     rmSync(path, { force: true });
   }

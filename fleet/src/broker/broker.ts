@@ -7,7 +7,9 @@
  * PUBLISH was refused (aedes just closes the connection), so the fleet's record is the only one.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { createSecureContext, TLSSocket } from "node:tls";
 import { Aedes, type AedesOptions, type Client } from "aedes";
 import {
   type BrokerIdentity,
@@ -19,13 +21,21 @@ import {
   FLEET_USERNAME,
   sameSecret,
 } from "./acl.js";
+import {
+  type BrokerLimits,
+  ConnectionGuard,
+  DEFAULT_BROKER_LIMITS,
+  type GuardCode,
+  type GuardRefusal,
+} from "./connection-guard.js";
 import { guardMqRecursion } from "./mq-guard.js";
 import { IndexedRetainedPersistence } from "./retained-store.js";
 
 export type AuthenticationResult = { identity: DeviceIdentity } | { reason: string };
 
 export interface BrokerRejection {
-  kind: "connect" | "publish" | "subscribe";
+  /** `limit`: a connection closed by the broker's limits (reported at most once a minute per code). */
+  kind: "connect" | "publish" | "subscribe" | "limit";
   clientId: string;
   /** Set when the client had authenticated as a device. */
   identity?: DeviceIdentity;
@@ -50,15 +60,23 @@ export interface StartBrokerOptions {
   onDeviceDisconnected?: (identity: DeviceIdentity) => void;
   /** Use aedes-persistence's flat retained store (the benchmark's baseline only). */
   unindexedRetainedStore?: boolean;
+  /** Connection limits (see connection-guard.ts); each unset one takes its default. */
+  limits?: Partial<BrokerLimits>;
+  /** Serve MQTT over TLS (mqtts://) with this certificate (chain) and key, both PEM. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface EmbeddedBroker {
-  /** mqtt://host:port as devices should use it. */
+  /** mqtt://host:port or mqtts://host:port as devices should use it. */
   readonly url: string;
   readonly port: number;
   /** The fleet's own client identity; the password exists only in this process's memory. */
   readonly fleetCredentials: { username: string; password: string; clientIdPrefix: string };
   connectedClients(): number;
+  /** Connections accepted that have not logged in yet. */
+  unauthenticatedConnections(): number;
+  /** Connections the limits closed, by code, since start. */
+  limitRefusals(): ReadonlyMap<GuardCode, number>;
   /** Whether the device holds a live connection now. */
   isDeviceConnected(deviceId: string): boolean;
   close(): Promise<void>;
@@ -69,6 +87,8 @@ interface AuthError extends Error {
 }
 
 const BAD_USERNAME_OR_PASSWORD = 4;
+/** A flood of refused connections becomes one report per code per minute, not one per socket. */
+const LIMIT_REPORT_INTERVAL_MS = 60_000;
 const NOT_AUTHORIZED = 5;
 
 function authError(message: string, returnCode: number): AuthError {
@@ -81,15 +101,36 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
   const fleetPasswordBytes = Buffer.from(fleetPassword, "utf8");
   const identities = new WeakMap<Client, BrokerIdentity>();
   const report = (rejection: BrokerRejection) => options.onRejected?.(rejection);
+  const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...options.limits };
+  const lastLimitReport = new Map<GuardCode, { at: number; suppressed: number }>();
+  const reportLimit = (refusal: GuardRefusal) => {
+    const now = Date.now();
+    const last = lastLimitReport.get(refusal.code);
+    if (last !== undefined && now - last.at < LIMIT_REPORT_INTERVAL_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    lastLimitReport.set(refusal.code, { at: now, suppressed: 0 });
+    report({
+      kind: "limit",
+      clientId: refusal.clientId ?? "",
+      reason: `${refusal.reason}${refusal.remoteAddress === undefined ? "" : ` (from ${refusal.remoteAddress})`}${suppressed > 0 ? `; ${suppressed} more since the last report` : ""}`,
+    });
+  };
+  const guard = new ConnectionGuard(limits, reportLimit);
 
   const aedesOptions: AedesOptions = {
     ...(options.unindexedRetainedStore ? {} : { persistence: new IndexedRetainedPersistence() }),
+    connectTimeout: limits.connectTimeoutMs,
     authenticate(client, username, password, done) {
       const clientId = client.id;
       const given = password ?? Buffer.alloc(0);
       if (username === FLEET_USERNAME) {
         if (sameSecret(given, fleetPasswordBytes) && clientId.startsWith(FLEET_CLIENT_ID_PREFIX)) {
+          // The fleet's own client is exempt from the login rate: it is this process.
           identities.set(client, { kind: "fleet" });
+          guard.authenticated(client.conn as Duplex);
           done(null, true);
           return;
         }
@@ -127,7 +168,14 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
         done(authError(clientIdDecision.reason, NOT_AUTHORIZED), null);
         return;
       }
+      const busy = guard.login(clientId);
+      if (busy !== undefined) {
+        reportLimit({ ...busy, clientId });
+        done(authError(busy.reason, NOT_AUTHORIZED), null);
+        return;
+      }
       identities.set(client, result.identity);
+      guard.authenticated(client.conn as Duplex);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
@@ -185,7 +233,25 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
     liveDevices.delete(identity.deviceId);
     options.onDeviceDisconnected?.(identity);
   });
-  const server: Server = createServer(aedes.handle);
+  const secureContext =
+    options.tls === undefined
+      ? undefined
+      : createSecureContext({
+          cert: options.tls.cert,
+          key: options.tls.key,
+          minVersion: "TLSv1.2",
+        });
+  const server: Server = createServer((socket: Socket) => {
+    if (!guard.admit(socket)) return;
+    let stream: Duplex = socket;
+    if (secureContext !== undefined) {
+      // The guard's timer covers the handshake too: a client that stalls it is closed.
+      socket.on("error", () => {});
+      stream = new TLSSocket(socket, { isServer: true, secureContext });
+    }
+    guard.watch(socket, stream);
+    aedes.handle(stream);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
@@ -203,7 +269,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
   const port = typeof address === "object" && address !== null ? address.port : options.port;
 
   return {
-    url: `mqtt://${host}:${port}`,
+    url: `${secureContext === undefined ? "mqtt" : "mqtts"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     fleetCredentials: {
       username: FLEET_USERNAME,
@@ -211,6 +277,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
       clientIdPrefix: FLEET_CLIENT_ID_PREFIX,
     },
     connectedClients: () => aedes.connectedClients,
+    unauthenticatedConnections: () => guard.unauthenticated,
+    limitRefusals: () => guard.refusals,
     isDeviceConnected: (deviceId) => liveDevices.has(deviceId),
     async close() {
       liveDevices.clear();

@@ -92,7 +92,7 @@ export class MosquittoDynsec implements BrokerAccounts {
   /** Connects with the plugin's admin account; fails with E_BROKER_ACCOUNTS if it cannot. */
   static async connect(
     url: string,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; ca?: string } = {},
   ): Promise<MosquittoDynsec> {
     let client: MqttClient;
     try {
@@ -102,6 +102,7 @@ export class MosquittoDynsec implements BrokerAccounts {
         clientId: `lockfleet-dynsec-${randomBytes(6).toString("hex")}`,
         reconnectPeriod: 1_000,
         connectTimeout: 10_000,
+        ...(options.ca === undefined ? {} : { ca: options.ca, rejectUnauthorized: true }),
       });
     } catch (error) {
       throw new FleetError(

@@ -40,6 +40,7 @@ import {
   type ParsedTopic,
   parseInstant,
   parseTopic,
+  pinnedEnrolmentToken,
   type SealedSecret,
   sealSecret,
   sha256Hex,
@@ -50,9 +51,20 @@ import {
 import type { Database } from "better-sqlite3";
 import type { FastifyBaseLogger } from "fastify";
 import { connectAsync, type IPublishPacket, type MqttClient } from "mqtt";
-import type { BrokerRejection, DeviceIdentity, EmbeddedBroker } from "../broker/index.js";
+import type {
+  BrokerLimits,
+  BrokerRejection,
+  DeviceIdentity,
+  EmbeddedBroker,
+} from "../broker/index.js";
 import { startBroker } from "../broker/index.js";
 import { type BrokerAccounts, MosquittoDynsec } from "../broker/mosquitto-dynsec.js";
+import {
+  type BrokerTlsOptions,
+  embeddedBrokerTls,
+  externalLockTrust,
+  type LockTrust,
+} from "../broker/tls.js";
 import { FleetError } from "../errors.js";
 import { newDeviceId, newId } from "../ids.js";
 import { SecretBox } from "../secrets.js";
@@ -73,10 +85,18 @@ export interface DeviceHubOptions {
    * (`deviceUrl` is what locks are told, when they reach it by another address). On an
    * external Mosquitto, `dynsecUrl` (its dynamic-security admin account) lets the fleet create
    * each lock's broker account and ACL itself.
+   *
+   * The embedded broker serves mqtts:// with `tls` (or, with "self-signed", a certificate it
+   * makes once in `<dataDir>/mqtt-tls`), or plain MQTT only when `plain` says so (demo, tests);
+   * `limits` tunes its connection limits. An external broker's `ca` is the CA
+   * certificate the fleet and its locks trust for it (handed to locks and pinned at enrolment).
    */
   mqtt:
-    | { port?: number; host?: string; deviceUrl?: string }
-    | { url: string; deviceUrl?: string; dynsecUrl?: string };
+    | ({ port?: number; host?: string; deviceUrl?: string; limits?: Partial<BrokerLimits> } & (
+        | { tls: BrokerTlsOptions | "self-signed"; plain?: false }
+        | { plain: true; tls?: undefined }
+      ))
+    | { url: string; deviceUrl?: string; dynsecUrl?: string; ca?: string };
   clock?: () => number;
   log: FastifyBaseLogger;
   /** A lock that stays offline this long raises a lockOffline alarm (default 2 min). */
@@ -298,6 +318,8 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   #broker: EmbeddedBroker | undefined;
   /** Broker accounts of locks on an external broker, when the fleet manages them. */
   #accounts: BrokerAccounts | undefined;
+  /** The CA locks trust for the broker and its pin, when they reach it over TLS. */
+  #lockTrust: LockTrust | undefined;
   #client: MqttClient | undefined;
   #closed = false;
 
@@ -322,17 +344,28 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     }
   }
 
+  /** SHA-256 pin (base64url) of the CA locks trust for the broker; absent on plain MQTT. */
+  get brokerPin(): string | undefined {
+    return this.#lockTrust?.pin;
+  }
+
   static async start(options: DeviceHubOptions): Promise<DeviceHub> {
     if ("url" in options.mqtt) {
       const external = options.mqtt;
       const deviceUrl = external.deviceUrl ?? withoutCredentials(external.url);
+      const trust = external.ca === undefined ? undefined : externalLockTrust(external.ca);
       const hub = new DeviceHub(options, deviceUrl);
+      hub.#lockTrust = trust;
       try {
         if (external.dynsecUrl !== undefined) {
-          hub.#accounts = await MosquittoDynsec.connect(external.dynsecUrl);
+          hub.#accounts = await MosquittoDynsec.connect(
+            external.dynsecUrl,
+            trust === undefined ? {} : { ca: trust.caPem },
+          );
         }
         await hub.#connect(external.url, {
           clientId: `lockfleet-fleet-${randomBytes(6).toString("hex")}`,
+          ...(trust === undefined ? {} : { ca: trust.caPem }),
         });
       } catch (error) {
         await hub.close();
@@ -340,11 +373,15 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       }
       return hub;
     }
+    const embedded = options.mqtt;
+    const { tls, trust } = embeddedBrokerTls(embedded, options.dataDir);
     // The broker calls back into the hub for credentials, so the hub exists first.
     const pending: { hub?: DeviceHub } = {};
     const broker = await startBroker({
-      port: options.mqtt.port ?? 0,
-      ...(options.mqtt.host === undefined ? {} : { host: options.mqtt.host }),
+      port: embedded.port ?? 0,
+      ...(embedded.host === undefined ? {} : { host: embedded.host }),
+      ...(tls === undefined ? {} : { tls }),
+      ...(embedded.limits === undefined ? {} : { limits: embedded.limits }),
       ...(options.unindexedRetainedStore ? { unindexedRetainedStore: true } : {}),
       authenticate: (username, password, clientId) => {
         if (pending.hub === undefined)
@@ -367,6 +404,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     }
     pending.hub = hub;
     hub.#broker = broker;
+    hub.#lockTrust = trust;
     try {
       // Nobody is connected to a broker that just started: locks last seen online must
       // come back, or raise the offline alarm after the grace period.
@@ -378,6 +416,8 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
         username: credentials.username,
         password: credentials.password,
         clientId: `${credentials.clientIdPrefix}${randomBytes(6).toString("hex")}`,
+        // Its own listener, reached by the address it listens on: the CA is what is checked.
+        ...(trust === undefined ? {} : { ca: trust.caPem, ownListener: true }),
       });
     } catch (error) {
       await hub.close();
@@ -388,10 +428,24 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
 
   async #connect(
     url: string,
-    credentials: { username?: string; password?: string; clientId: string },
+    connection: {
+      username?: string;
+      password?: string;
+      clientId: string;
+      ca?: string;
+      ownListener?: boolean;
+    },
   ): Promise<void> {
+    const { ca, ownListener, ...credentials } = connection;
     const client = await connectAsync(url, {
       ...credentials,
+      ...(ca === undefined
+        ? {}
+        : {
+            ca,
+            rejectUnauthorized: true,
+            ...(ownListener ? { checkServerIdentity: () => undefined } : {}),
+          }),
       protocolVersion: 4,
       clean: true,
       reconnectPeriod: 1_000,
@@ -478,7 +532,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
         404,
       );
     }
-    const token = `lfe_${randomBytes(24).toString("base64url")}`;
+    const random = `lfe_${randomBytes(24).toString("base64url")}`;
+    // The broker CA's pin travels with the token, outside the enrolment exchange.
+    const token =
+      this.#lockTrust === undefined ? random : pinnedEnrolmentToken(random, this.#lockTrust.pin);
     const now = this.#clock();
     const expiresAt = formatInstant(now + input.ttlMs);
     this.#repository.insertToken({
@@ -607,7 +664,12 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       org: token.org_id,
       containerId: token.container_id,
       timeZone: container?.timeZone ?? "UTC",
-      broker: { url: this.brokerUrl, username: deviceId, password },
+      broker: {
+        url: this.brokerUrl,
+        username: deviceId,
+        password,
+        ...(this.#lockTrust === undefined ? {} : { ca: this.#lockTrust.caPem }),
+      },
       fleetKeys,
       policy: container?.policy ?? DEFAULT_LOCK_POLICY,
       otpSecret: sealedOtp,

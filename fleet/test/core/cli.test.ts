@@ -47,7 +47,7 @@ describe("lockfleet-fleet", () => {
     httpHost: "127.0.0.1",
     options: {
       dataDir,
-      mqtt: { port: mqttPort, host: "127.0.0.1" },
+      mqtt: { port: mqttPort, host: "127.0.0.1", plain: true },
       logger: { level: "silent" },
     },
   });
@@ -323,7 +323,7 @@ describe("lockfleet-fleet", () => {
     for (const key of readdirSync(dataDir).filter((name) => !name.startsWith("fleet.db"))) {
       copyFileSync(join(dataDir, key), join(restoredDir, key));
     }
-    const restored = await buildApp({ dataDir: restoredDir });
+    const restored = await buildApp({ dataDir: restoredDir, mqtt: { port: 0, plain: true } });
     try {
       const verification = restored.adminLog.verify();
       expect(verification.ok).toBe(true);

@@ -21,7 +21,9 @@ describe("serve settings", () => {
     expect(config.httpHost).toBe("127.0.0.1");
     expect(config.httpPort).toBe(8080);
     expect(config.options.dataDir).toBe(join(process.cwd(), "fleet-data"));
-    expect(config.options.mqtt).toEqual({ port: 1883, host: "0.0.0.0" });
+    // the broker listens on this machine only until told the locks' network, over TLS with a
+    // certificate it makes itself unless given one
+    expect(config.options.mqtt).toEqual({ port: 8883, host: "127.0.0.1", tls: "self-signed" });
     expect(config.options.logger).toEqual({ level: "info" });
     expect(config.options.secureCookies).toBe(false);
     expect(config.options.sessionTtlMs).toBe(720 * 60_000);
@@ -84,8 +86,9 @@ describe("serve settings", () => {
   it("with the embedded broker, locks are told the device address, not the listening one", () => {
     const config = serveConfig(["--broker-device-url", "mqtt://fleet.bank.example:1883"], {});
     expect(config.options.mqtt).toEqual({
-      port: 1883,
-      host: "0.0.0.0",
+      port: 8883,
+      host: "127.0.0.1",
+      tls: "self-signed",
       deviceUrl: "mqtt://fleet.bank.example:1883",
     });
   });
@@ -356,7 +359,14 @@ describe("the broker address locks are told", () => {
   it("an embedded broker with a device address hands that address to enrolling locks", async () => {
     const { createFixture } = await import("../fixtures.js");
     const f = await createFixture({
-      app: { mqtt: { port: 0, host: "127.0.0.1", deviceUrl: "mqtt://fleet.bank.example:1883" } },
+      app: {
+        mqtt: {
+          port: 0,
+          host: "127.0.0.1",
+          deviceUrl: "mqtt://fleet.bank.example:1883",
+          plain: true,
+        },
+      },
     });
     try {
       expect(f.app.hub.brokerUrl).toBe("mqtt://fleet.bank.example:1883");

@@ -89,7 +89,7 @@ export async function createWorld(
       world.hub = await DeviceHub.start({
         db,
         dataDir: dir,
-        mqtt: { port: 0 },
+        mqtt: { port: 0, plain: true },
         log: silentLog,
         secrets,
         timeSyncIntervalMs: 0,

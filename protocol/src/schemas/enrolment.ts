@@ -40,6 +40,13 @@ export const EnrolmentResponse = Strict({
     url: Type.String({ pattern: "^(mqtt|mqtts|tcp|ssl)://" }),
     username: Type.String({ minLength: 1, maxLength: 128 }),
     password: Type.String({ minLength: 16, maxLength: 256 }),
+    /**
+     * PEM of the CA certificate the lock trusts for an mqtts:// broker (the broker's own
+     * certificate when self-signed); its fingerprint is the pin in the enrolment token.
+     */
+    ca: Type.Optional(
+      Type.String({ minLength: 64, maxLength: 16_384, pattern: "^-----BEGIN CERTIFICATE-----" }),
+    ),
   }),
   fleetKeys: Type.Array(Strict({ keyId: KeyId, publicKey: PublicKey }), {
     minItems: 1,

@@ -100,7 +100,9 @@ export async function startDemo(options: DemoOptions, io: DemoIo): Promise<Runni
   try {
     app = await buildApp({
       dataDir: fleetDir,
-      mqtt: { port: options.mqttPort, host: options.host },
+      // Locks reach the demo's broker over TLS as they would a real fleet's: a self-signed
+      // certificate made once in the fleet's data directory, pinned by each lock at enrolment.
+      mqtt: { port: options.mqttPort, host: options.host, tls: "self-signed" },
     });
   } catch (error) {
     if (isAddressInUse(error)) throw portTaken(options.mqttPort, options.host, "--mqtt-port");

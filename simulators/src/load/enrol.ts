@@ -130,6 +130,7 @@ export function enrolmentClaim(token: string): {
           password: enrolment.broker.password,
           signing,
           fleetKeys: enrolment.fleetKeys,
+          ...(enrolment.broker.ca === undefined ? {} : { brokerCa: enrolment.broker.ca }),
         },
       };
     },

@@ -43,6 +43,8 @@ export interface SimulatedLockIdentity {
   signing: { publicKey: Uint8Array; secretKey: Uint8Array };
   /** Fleet public keys the lock trusts for commands, by key id (base64url). */
   fleetKeys: ReadonlyArray<{ keyId: string; publicKey: string }>;
+  /** CA certificate (PEM) the fleet handed over for its mqtts:// broker: the only one trusted. */
+  brokerCa?: string;
 }
 
 export interface SimulatedLockCounters {
@@ -121,6 +123,9 @@ export class SimulatedLock {
       clientId: deviceId,
       ...(username === undefined ? {} : { username }),
       ...(password === undefined ? {} : { password }),
+      ...(this.identity.brokerCa === undefined
+        ? {}
+        : { ca: this.identity.brokerCa, rejectUnauthorized: true }),
       clean: true,
       keepalive: this.#options.keepaliveSec ?? 60,
       reconnectPeriod: 0,
