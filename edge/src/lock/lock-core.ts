@@ -392,16 +392,16 @@ export class LockCore {
   #run<T>(work: () => T): T | undefined {
     if (this.#work !== undefined)
       throw new Error("E_REENTRANT: lock core input while another is being handled");
-    this.#work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
+    const unit: Work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
+    this.#work = unit;
     let result: T;
     try {
       result = work();
       this.#refreshDisplay();
       this.#commit();
     } catch (error) {
-      const failed = this.#work;
       this.#work = undefined;
-      this.#failSecure(error instanceof Error ? error : new Error(String(error)), failed);
+      this.#failSecure(error instanceof Error ? error : new Error(String(error)), unit);
       return undefined;
     }
     const pending = this.#pendingFault;
