@@ -8,6 +8,7 @@
 import {
   DeviceRuntime,
   isProvisioned,
+  jsonLog,
   type LockHardware,
   openHardware,
   provision,
@@ -72,6 +73,10 @@ async function start(options: DeviceStartOptions): Promise<void> {
     kek,
     profile: options.profile,
     hardware: open,
+    // A lock running on its own logs as a device does (warnings and errors, JSON lines on stderr).
+    ...(options.autoOpenMs === undefined
+      ? {}
+      : { log: jsonLog({ level: "warn", write: (line) => process.stderr.write(line) }) }),
     // The simulator users open an auto-opening lock; a bench-top lock gets them always.
     ...(bench || options.autoOpenMs !== undefined
       ? { firstStart: { users: [...BENCH_USERS] } }
