@@ -429,9 +429,13 @@ export class LockCore {
       this.#s.acks = undefined as unknown as AckSection;
       work.sections.acks = null;
     }
-    const recovery = this.#storageFault.active
-      ? this.#storageFault.recoveryRecords(this.lockTime())
-      : [];
+    // During a storage fault a write is tried when this unit has something to write, or when
+    // the retry is due (tick); a unit that changes nothing does not hammer a full disk.
+    const retryAt = this.#storageFault.retryAt;
+    const attempt =
+      retryAt !== undefined &&
+      (retryAt <= this.#mono() || Object.keys(work.sections).length > 0 || work.events.length > 0);
+    const recovery = attempt ? this.#storageFault.recoveryRecords(this.lockTime()) : [];
     if (recovery.length > 0) {
       // The store takes writes again: the fault and the fail-secure state go on record first.
       work.events.unshift(...recovery);
@@ -707,6 +711,12 @@ export class LockCore {
           at: formatInstant(mark.at),
           recordedAfterRestart: true,
         });
+        // This boot writes: the storage fault is over, and so is its alarm at the fleet.
+        this.#audit("storage.restored", null, {
+          since: formatInstant(mark.at),
+          afterRestart: true,
+        });
+        this.#audit("alarm.cleared", null, { alarm: "storageFault" });
         this.#required().after.push(() => this.#store.clearFailSecureMark?.());
       }
       if (mark !== undefined && cycle && cycle.phase !== "released" && cycle.phase !== "open") {
