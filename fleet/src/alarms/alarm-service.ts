@@ -499,6 +499,7 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
    */
   fromAudit(deviceId: string, records: readonly AuditRecord[]): void {
     for (const record of records) {
+      if (record.kind !== "alarm.raised" && record.kind !== "alarm.cleared") continue;
       const kind = record.data.alarm;
       if (typeof kind !== "string" || !isAlarmKind(kind)) continue;
       if (record.kind === "alarm.raised") {
