@@ -60,6 +60,16 @@ describe("storage fault", () => {
     expect(alarms[0]?.auditSeq).toBe(t.head());
     expect(state.activeAlarms).not.toContain("lockJammed");
     expect(alarmsOf(t.records())).not.toContain("lockJammed");
+    // The store still holds the cycle until it writes again; then the fail-secure state is on
+    // record and no restart can bring the cycle back.
+    expect(store.readSection("cycle")).toBeDefined();
+    store.full = false;
+    t.lock.advance(2 * MINUTE);
+    expect(store.readSection("cycle")).toBeUndefined();
+    const restarted = t.restart(true);
+    restarted.advance(2 * SECOND);
+    expect(restarted.core.state().cycle.phase).toBe("idle");
+    expect(alarmsOf(t.records())).not.toContain("lockJammed");
   });
 
   it("the retry log is bounded: attempts 1, 2, 4, 8 … and no line per second", () => {
