@@ -57,7 +57,13 @@ import type {
   StoredGrant,
   StoredUser,
 } from "./state.js";
-import { isStorageFailure, StorageFault, type StorageFaultReport } from "./storage-fault.js";
+import {
+  alarmFromMemory,
+  isStorageFailure,
+  recordsOfFailSecureMark,
+  StorageFault,
+  type StorageFaultReport,
+} from "./storage-fault.js";
 import { delayMinutes } from "./time-delay.js";
 import { TimeLockEvaluator } from "./time-lock.js";
 import { DEFAULT_MAX_BACKWARD_TIME_JUMP_MS } from "./trusted-time.js";
@@ -559,25 +565,13 @@ export class LockCore {
         // The mark could not be kept either; the retry writes the cycle's end.
       }
     }
-    const fromMemory = (kind: AlarmKind, data: Record<string, unknown>): AlarmNotice => ({
-      kind,
-      priority: ALARM_PRIORITY[kind],
-      auditSeq: Math.max(1, headSeq),
-      actor: null,
-      data: { ...data, fromMemory: true },
-    });
     if (first) {
-      this.#emit(
-        "alarm",
-        fromMemory("storageFault", {
-          code: (error as { code?: string }).code ?? "E_STORAGE",
-          error: error.message.slice(0, 300),
-        }),
-      );
+      const detail = { code: "E_STORAGE", error: error.message.slice(0, 300) };
+      this.#emit("alarm", alarmFromMemory("storageFault", headSeq, detail));
     }
     for (const alarm of refusedAlarms) {
       if (alarm.kind === "storageFault") continue;
-      this.#emit("alarm", fromMemory(alarm.kind, alarm.event?.data ?? {}));
+      this.#emit("alarm", alarmFromMemory(alarm.kind, headSeq, alarm.event?.data ?? {}));
     }
     if (report !== undefined) this.#emit("storageFault", report);
     if (first) this.#emit("fault", error);
@@ -704,19 +698,8 @@ export class LockCore {
       const mark = this.#store.failSecureMark?.();
       if (mark !== undefined) {
         // The lock failed secure and the store could not take it (fail-secure-mark.ts): the
-        // fault goes on record now, and the cycle it ended stays ended.
-        this.#audit("lock.fault", null, {
-          code: "E_STORAGE",
-          error: mark.error.slice(0, 300),
-          at: formatInstant(mark.at),
-          recordedAfterRestart: true,
-        });
-        // This boot writes: the storage fault is over, and so is its alarm at the fleet.
-        this.#audit("storage.restored", null, {
-          since: formatInstant(mark.at),
-          afterRestart: true,
-        });
-        this.#audit("alarm.cleared", null, { alarm: "storageFault" });
+        // fault goes on record now that it writes, and the cycle it ended stays ended.
+        this.#required().events.push(...recordsOfFailSecureMark(mark, this.lockTime()));
         this.#required().after.push(() => this.#store.clearFailSecureMark?.());
       }
       if (mark !== undefined && cycle && cycle.phase !== "released" && cycle.phase !== "open") {
@@ -1834,7 +1817,9 @@ export class LockCore {
   }
 
   get activeAlarms(): readonly AlarmKind[] {
-    return [...this.#activeAlarms];
+    const active = new Set(this.#activeAlarms);
+    if (this.#storageFault.active) active.add("storageFault");
+    return [...active];
   }
 
   get display(): DisplayLines {
@@ -1886,7 +1871,7 @@ export class LockCore {
         : { timeLockedUntil: formatInstant(until) }),
       blocked: this.#s.remote.blocked,
       ...(penaltyUntil === undefined ? {} : { penaltyUntil }),
-      activeAlarms: [...this.#activeAlarms],
+      activeAlarms: [...this.activeAlarms],
       trustedTime: this.#trustedTime,
       auditHead: { seq: head.seq, hash: head.hash },
       firmware: FIRMWARE_VERSION,

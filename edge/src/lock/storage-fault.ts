@@ -15,7 +15,8 @@
  *
  * Nothing here is a bolt jam: a drive to where the bolt already is needs no confirmation.
  */
-import type { AuditAppend } from "../store/lock-store.js";
+import { ALARM_PRIORITY, type AlarmKind, formatInstant } from "@lockfleet/protocol";
+import type { AuditAppend, FailSecureMark } from "../store/lock-store.js";
 import { LockStoreError } from "../store/lock-store.js";
 
 export const STORAGE_RETRY_MIN_MS = 1000;
@@ -134,4 +135,41 @@ export class StorageFault {
       since: episode.since,
     };
   }
+}
+
+/**
+ * An alarm notice for an alarm the store could not take: `auditSeq` names the last record the
+ * store holds (the fleet dedups by lock, kind and seq, so a repeat of it is dropped).
+ */
+export function alarmFromMemory(kind: AlarmKind, headSeq: number, data: Record<string, unknown>) {
+  return {
+    kind,
+    priority: ALARM_PRIORITY[kind],
+    auditSeq: Math.max(1, headSeq),
+    actor: null,
+    data: { ...data, fromMemory: true },
+  };
+}
+
+/**
+ * What a start that finds the fail-secure mark puts on record (the store writes again): the
+ * fault as it was, its end, and the storageFault alarm cleared.
+ */
+export function recordsOfFailSecureMark(mark: FailSecureMark, at: number): AuditAppend[] {
+  const since = formatInstant(mark.at);
+  return [
+    {
+      at,
+      kind: "lock.fault",
+      actor: null,
+      data: {
+        code: "E_STORAGE",
+        error: mark.error.slice(0, 300),
+        at: since,
+        recordedAfterRestart: true,
+      },
+    },
+    { at, kind: "storage.restored", actor: null, data: { since, afterRestart: true } },
+    { at, kind: "alarm.cleared", actor: null, data: { alarm: "storageFault" } },
+  ];
 }
