@@ -27,7 +27,7 @@ export type ChainVerification =
 export interface ChainVerificationOptions {
   /** The device's Ed25519 public key: the latest checkpoint must carry its signature. */
   checkpointPublicKey?: Uint8Array;
-  /** Records per batch between yields. Default 2,000. */
+  /** Records per batch between yields. Default 250 (tens of milliseconds on a Raspberry Pi-class core). */
   batch?: number;
   /** True when the walk should stop (the runtime stopped). */
   cancelled?: () => boolean;
@@ -44,7 +44,7 @@ export async function verifyWholeChain(
   store: VerifiableStore,
   options: ChainVerificationOptions = {},
 ): Promise<ChainVerification | undefined> {
-  const batch = Math.max(1, options.batch ?? 2000);
+  const batch = Math.max(1, options.batch ?? 250);
   let base: AuditHead;
   let head: AuditHead;
   try {
