@@ -319,8 +319,11 @@ export class DeviceRuntime {
       .catch((error: Error) =>
         this.#log.warn("hardware did not close cleanly", { err: error.message }),
       );
-    this.core.shutdown();
-    this.#dirLock.release();
+    try {
+      this.core.shutdown();
+    } finally {
+      this.#dirLock.release();
+    }
     this.#log.info("stopped", { deviceId: this.deviceId });
   }
 
