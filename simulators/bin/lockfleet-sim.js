@@ -1,55 +1,44 @@
 #!/usr/bin/env node
 /**
- * `lockfleet-sim`: starts the simulators' command line. In a clone (after `npm ci`) it runs
- * the TypeScript sources through tsx with the "@lockfleet/source" condition, so every
- * workspace is used as written and no build step is needed. Where tsx is not installed
- * (an install without dev dependencies) it runs the built `dist/cli.js` instead.
+ * `lockfleet-sim`: starts the simulators' command line in this very process — no child — so
+ * that a signal, SIGKILL included, ends the command itself (a lock it runs in a process of its
+ * own ends with it, see lock-console/device-process.ts). In a clone (after `npm ci`) the
+ * TypeScript sources run through tsx's loader, registered here with the "@lockfleet/source"
+ * condition, so every workspace is used as written and no build step is needed. Where tsx is
+ * not installed (an install without dev dependencies) the built `dist/cli.js` runs instead.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { register } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const source = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const built = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
-function tsxLoader() {
+async function tsxApi() {
   try {
-    return import.meta.resolve("tsx");
+    return await import("tsx/esm/api");
   } catch {
     return undefined;
   }
 }
 
-const loader = tsxLoader();
-let nodeArgs;
-if (loader !== undefined && existsSync(source)) {
-  nodeArgs = ["--conditions=@lockfleet/source", "--import", loader, source];
+const tsx = await tsxApi();
+let entry;
+if (tsx !== undefined && existsSync(source)) {
+  tsx.register();
+  // Runs before tsx's resolver: every import may pick the packages' TypeScript sources.
+  const addSourceCondition = `export async function resolve(specifier, context, next) {
+    const conditions = [...new Set(["@lockfleet/source", ...(context.conditions ?? [])])];
+    return next(specifier, { ...context, conditions });
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(addSourceCondition)}`);
+  entry = source;
 } else if (existsSync(built)) {
-  nodeArgs = [built];
+  entry = built;
 } else {
   process.stderr.write(
     "E_LAUNCHER: neither tsx (a dev dependency: run `npm ci`) nor a build (`npm run build`) is available to run lockfleet-sim\n",
   );
   process.exit(2);
 }
-
-const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(2)], {
-  stdio: "inherit",
-});
-// The command line runs in the child: signals sent to this process are passed on, so that
-// `kill` on the launcher stops a running demo cleanly.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => child.kill(signal));
-}
-child.on("error", (error) => {
-  process.stderr.write(`E_LAUNCHER: cannot start node: ${error.message}\n`);
-  process.exit(2);
-});
-child.on("exit", (code, signal) => {
-  if (signal !== null) {
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
-  } else {
-    process.exit(code ?? 1);
-  }
-});
+await import(pathToFileURL(entry).href);

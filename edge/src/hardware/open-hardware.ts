@@ -193,6 +193,7 @@ export async function openHardware(
         door: doorContact.active !== true,
         bolt: bolt.position,
         tamper: tamperSwitch === undefined ? false : tamperSwitch.active !== true,
+        ...(powerFail === undefined ? {} : { powerFail: powerFail.active !== true }),
       };
     },
     driveBolt(position: BoltPosition) {

@@ -33,7 +33,13 @@ export interface LockHardware extends LockOutputs {
   readonly profileId: string;
   on<K extends keyof LockHardwareEvents>(event: K, listener: LockHardwareEvents[K]): () => void;
   /** Current debounced inputs, for start-up (door open at boot, tamper active…). */
-  readInputs(): { door: boolean; bolt: BoltPosition | "unknown"; tamper: boolean };
+  readInputs(): {
+    door: boolean;
+    bolt: BoltPosition | "unknown";
+    tamper: boolean;
+    /** The power-fail input (true: mains failed); absent when the build has none. */
+    powerFail?: boolean;
+  };
   /** Exercises each part and reports per part (ok / fault / notFitted). */
   selfTest(deviceId: string): Promise<SelfTestReport>;
   close(): Promise<void>;

@@ -29,7 +29,8 @@ import {
   type TimeLockSchedule,
   validate,
 } from "@lockfleet/protocol";
-import type { AuditAppend, LockStore } from "../store/lock-store.js";
+import type { ChainVerification } from "../store/chain-verification.js";
+import type { AuditAppend, FailSecureMark, LockStore } from "../store/lock-store.js";
 import { openingCloseSeal } from "./close-seal.js";
 import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
 import {
@@ -46,6 +47,7 @@ import { afterWrongCode, NO_PENALTY } from "./penalty.js";
 import { policyWeakenings } from "./policy-change.js";
 import type { BoltPosition, BuzzerSound, Clock, DeviceIdentity, LockOutputs } from "./ports.js";
 import { programPolicy } from "./programming.js";
+import { applyStartInputs, type StartInputs } from "./start-up.js";
 import type {
   AckSection,
   Authorisation,
@@ -55,6 +57,13 @@ import type {
   StoredGrant,
   StoredUser,
 } from "./state.js";
+import {
+  alarmFromMemory,
+  isStorageFailure,
+  recordsOfFailSecureMark,
+  StorageFault,
+  type StorageFaultReport,
+} from "./storage-fault.js";
 import { delayMinutes } from "./time-delay.js";
 import { TimeLockEvaluator } from "./time-lock.js";
 import { DEFAULT_MAX_BACKWARD_TIME_JUMP_MS } from "./trusted-time.js";
@@ -90,6 +99,8 @@ export interface LockCoreOptions {
   maxBackwardTimeJumpMs?: number;
   /** Sign a checkpoint after this many new audit records. */
   checkpointEvery?: number;
+  /** The inputs as read at power-up, applied right after boot in start-up order (start-up.ts). */
+  startInputs?: StartInputs;
 }
 
 export interface LockCoreEvents {
@@ -105,7 +116,11 @@ export interface LockCoreEvents {
   auditResend: (fromSeq: number, toSeq: number) => void;
   selfTestRequested: () => void;
   fault: (error: Error) => void;
+  /** A storage fault began, is still there (bounded: attempts 1, 2, 4 …) or is over. */
+  storageFault: (report: StorageFaultReport) => void;
 }
+
+type AlarmNotice = Parameters<LockCoreEvents["alarm"]>[0];
 
 type Listeners = { [K in keyof LockCoreEvents]: Set<LockCoreEvents[K]> };
 
@@ -120,7 +135,7 @@ type Listeners = { [K in keyof LockCoreEvents]: Set<LockCoreEvents[K]> };
  * - `selfTest`: a completed self-test report.
  */
 export type HardwareEvent =
-  | { kind: "powerFail"; failing: boolean }
+  | { kind: "powerFail"; failing: boolean; source?: "powerFailInput" | "startUp" }
   | { kind: "partFault"; part: string; error: Error }
   | { kind: "boltJam"; expected: BoltPosition }
   | { kind: "selfTest"; report: SelfTestReport };
@@ -199,7 +214,11 @@ export class LockCore {
     auditResend: new Set(),
     selfTestRequested: new Set(),
     fault: new Set(),
+    storageFault: new Set(),
   };
+  /** Alarms raised before anyone listened (at boot): delivered to the first alarm listener. */
+  #undeliveredAlarms: AlarmNotice[] = [];
+  readonly #storageFault = new StorageFault();
 
   #s: SectionMap;
   #work: Work | undefined;
@@ -261,6 +280,7 @@ export class LockCore {
     if (isNew) LockCore.#initialise(options);
     const core = new LockCore(options);
     core.#boot(isNew);
+    if (options.startInputs !== undefined) applyStartInputs(core, options.startInputs);
     return core;
   }
 
@@ -357,10 +377,18 @@ export class LockCore {
 
   on<K extends keyof LockCoreEvents>(event: K, listener: LockCoreEvents[K]): () => void {
     this.#listeners[event].add(listener);
+    if (event === "alarm") {
+      for (const alarm of this.#undeliveredAlarms.splice(0))
+        (listener as LockCoreEvents["alarm"])(alarm);
+    }
     return () => this.#listeners[event].delete(listener);
   }
 
   #emit<K extends keyof LockCoreEvents>(event: K, ...args: Parameters<LockCoreEvents[K]>): void {
+    if (event === "alarm" && this.#listeners.alarm.size === 0) {
+      this.#undeliveredAlarms.push(args[0] as AlarmNotice);
+      return;
+    }
     for (const listener of this.#listeners[event])
       (listener as (...a: Parameters<LockCoreEvents[K]>) => void)(...args);
   }
@@ -370,7 +398,8 @@ export class LockCore {
   #run<T>(work: () => T): T | undefined {
     if (this.#work !== undefined)
       throw new Error("E_REENTRANT: lock core input while another is being handled");
-    this.#work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
+    const unit: Work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
+    this.#work = unit;
     let result: T;
     try {
       result = work();
@@ -378,7 +407,7 @@ export class LockCore {
       this.#commit();
     } catch (error) {
       this.#work = undefined;
-      this.#failSecure(error instanceof Error ? error : new Error(String(error)));
+      this.#failSecure(error instanceof Error ? error : new Error(String(error)), unit);
       return undefined;
     }
     const pending = this.#pendingFault;
@@ -406,10 +435,24 @@ export class LockCore {
       this.#s.acks = undefined as unknown as AckSection;
       work.sections.acks = null;
     }
+    // During a storage fault a write is tried when this unit has something to write, or when
+    // the retry is due (tick); a unit that changes nothing does not hammer a full disk.
+    const retryAt = this.#storageFault.retryAt;
+    const attempt =
+      retryAt !== undefined &&
+      (retryAt <= this.#mono() || Object.keys(work.sections).length > 0 || work.events.length > 0);
+    const recovery = attempt ? this.#storageFault.recoveryRecords(this.lockTime()) : [];
+    if (recovery.length > 0) {
+      // The store takes writes again: the fault and the fail-secure state go on record first.
+      work.events.unshift(...recovery);
+      for (const alarm of work.alarms) alarm.index += recovery.length;
+      if (!("cycle" in work.sections) && !this.#s.cycle) work.sections.cycle = null;
+    }
     const records =
       Object.keys(work.sections).length > 0 || work.events.length > 0
         ? this.#store.commit({ sections: work.sections, events: work.events })
         : [];
+    if (recovery.length > 0) this.#storageRestored();
     try {
       for (const output of work.outputs) output();
     } finally {
@@ -434,8 +477,9 @@ export class LockCore {
   }
 
   /** Any internal error: bolt thrown, cycle ended, fault on the display and on record. */
-  #failSecure(error: Error): void {
-    this.#faulted = true;
+  #failSecure(error: Error, failed?: Work): void {
+    const storage = isStorageFailure(error);
+    if (!storage) this.#faulted = true;
     // Whatever the failed unit of work changed in memory is dropped: no release, no relock
     // timer, and the bolt command the sensor is checked against is "thrown".
     this.#clearCycleTimers();
@@ -444,10 +488,12 @@ export class LockCore {
     this.#entryDeadline = undefined;
     this.#mode = { kind: "code" };
     this.#message = undefined;
-    this.#boltCommand = {
-      position: "thrown",
-      by: this.#clock.monotonic() + this.#options.boltSensorTimeoutMs,
-    };
+    // A bolt the sensor reports thrown already gets no new confirmation: waiting for one would
+    // turn every fault of a locked lock into a false bolt jam.
+    this.#boltCommand =
+      this.#bolt === "thrown"
+        ? undefined
+        : { position: "thrown", by: this.#clock.monotonic() + this.#options.boltSensorTimeoutMs };
     try {
       this.#outputs.driveBolt("thrown");
       this.#lastDisplay = DISPLAY.fault();
@@ -455,6 +501,10 @@ export class LockCore {
       this.#outputs.buzzer("alarm");
     } catch {
       // The hardware itself failing is reported below with the original error.
+    }
+    if (storage) {
+      this.#storageFailed(error, failed);
+      return;
     }
     let faultRecords: AuditRecord[] = [];
     try {
@@ -477,6 +527,65 @@ export class LockCore {
     }
     if (faultRecords.length > 0) this.#emit("audit", faultRecords);
     this.#emit("fault", error);
+  }
+
+  /**
+   * The store refused a write (storage-fault.ts): the cycle is over in memory and by the
+   * fail-secure mark (the store may not take it), the storageFault alarm and the alarms of the
+   * refused unit of work go to the fleet from memory, and writes are retried from tick().
+   */
+  #storageFailed(error: Error, failed: Work | undefined): void {
+    const first = !this.#storageFault.active;
+    const report = this.#storageFault.failed(error, this.lockTime(), this.#mono());
+    const refusedAlarms = (failed?.alarms ?? [])
+      .map((alarm) => ({ kind: alarm.kind, event: failed?.events[alarm.index] }))
+      .filter((alarm) => alarm.event !== undefined);
+    for (const alarm of refusedAlarms) this.#storageFault.keep(alarm.event as AuditAppend);
+    if (first) {
+      try {
+        this.#s = this.#loadSections();
+        this.#evaluator = new TimeLockEvaluator(this.#s.timeLock.schedule);
+      } catch {
+        // Reading failed too: the sections in memory stay as they were.
+      }
+    }
+    const cycle = this.#s.cycle;
+    this.#s.cycle = undefined as unknown as CycleSection;
+    let headSeq = 0;
+    try {
+      headSeq = this.#store.auditHead().seq;
+    } catch {
+      // unreadable: the alarm below names no record
+    }
+    if (cycle) {
+      try {
+        const mark: FailSecureMark = { at: this.lockTime(), headSeq, error: error.message };
+        this.#store.markFailSecure?.(mark);
+      } catch {
+        // The mark could not be kept either; the retry writes the cycle's end.
+      }
+    }
+    if (first) {
+      const detail = { code: "E_STORAGE", error: error.message.slice(0, 300) };
+      this.#emit("alarm", alarmFromMemory("storageFault", headSeq, detail));
+    }
+    for (const alarm of refusedAlarms) {
+      if (alarm.kind === "storageFault") continue;
+      this.#emit("alarm", alarmFromMemory(alarm.kind, headSeq, alarm.event?.data ?? {}));
+    }
+    if (report !== undefined) this.#emit("storageFault", report);
+    if (first) this.#emit("fault", error);
+  }
+
+  /** The recovery records are on record: the fault is over, the lock works again. */
+  #storageRestored(): void {
+    const report = this.#storageFault.restored();
+    try {
+      this.#store.clearFailSecureMark?.();
+    } catch {
+      // A mark left behind only ends a cycle that is already over.
+    }
+    if (report !== undefined) this.#emit("storageFault", report);
   }
 
   #set<K extends SectionName>(name: K, value: SectionMap[K] | undefined): void {
@@ -586,7 +695,16 @@ export class LockCore {
         });
       }
       const cycle = this.#s.cycle;
-      if (cycle !== undefined && cycle !== null) {
+      const mark = this.#store.failSecureMark?.();
+      if (mark !== undefined) {
+        // The lock failed secure and the store could not take it (fail-secure-mark.ts): the
+        // fault goes on record now that it writes, and the cycle it ended stays ended.
+        this.#required().events.push(...recordsOfFailSecureMark(mark, this.lockTime()));
+        this.#required().after.push(() => this.#store.clearFailSecureMark?.());
+      }
+      if (mark !== undefined && cycle && cycle.phase !== "released" && cycle.phase !== "open") {
+        this.#endCycle("cycle.expired", { reason: "failSecure" });
+      } else if (cycle !== undefined && cycle !== null) {
         if ((cycle.phase === "delay" || cycle.phase === "window") && cycle.opening.length > 0) {
           this.#startDelay(
             { ...cycle, phase: "delay", round: 1, authorisations: cycle.opening },
@@ -827,7 +945,7 @@ export class LockCore {
     const now = this.lockTime();
     const cycle = this.#s.cycle;
     // After an internal error the lock opens no more until it has restarted.
-    if (this.#faulted) return { reason: "fault" };
+    if (this.#faulted || this.#storageFault.active) return { reason: "fault" };
     if (cycle && (cycle.phase === "released" || cycle.phase === "open")) {
       return { reason: "alreadyOpen" }; // the screen already says OPEN DOOR / DOOR OPEN
     }
@@ -1307,6 +1425,7 @@ export class LockCore {
       this.#penaltyUntil,
       this.#boltCommand?.by,
       this.#message?.until,
+      this.#storageFault.retryAt,
     ].filter((deadline): deadline is number => deadline !== undefined);
     // A running countdown refreshes the display once a second.
     if (
@@ -1320,6 +1439,10 @@ export class LockCore {
   }
 
   tick(): void {
+    // While the store refuses writes the lock stays fault-locked; the next unit of work is the
+    // retry, which puts the fault on record when it succeeds (#commit).
+    const retryAt = this.#storageFault.retryAt;
+    if (retryAt !== undefined && retryAt > this.#mono()) return;
     this.#run(() => {
       const now = this.#mono();
       const due = (deadline: number | undefined): boolean =>
@@ -1400,7 +1523,7 @@ export class LockCore {
     this.#run(() => {
       switch (event.kind) {
         case "powerFail":
-          return this.#powerFail(event.failing);
+          return this.#powerFail(event.failing, event.source);
         case "partFault":
           return this.#partFault(event.part, event.error);
         case "boltJam":
@@ -1417,8 +1540,8 @@ export class LockCore {
    * The power-fail input: `power.failed` / `power.restored` (never `power.lost`, which is an
    * unclean restart), with the powerLoss alarm raised and cleared through the usual records.
    */
-  #powerFail(failing: boolean): void {
-    const detail = { source: "powerFailInput" };
+  #powerFail(failing: boolean, source: "powerFailInput" | "startUp" = "powerFailInput"): void {
+    const detail = { source };
     if (failing) {
       this.#audit("power.failed", null, detail);
       this.#raise("powerLoss", null, { ...detail, mains: "failed" });
@@ -1466,6 +1589,23 @@ export class LockCore {
     else this.#clear("selfTestFault");
   }
 
+  /**
+   * The outcome of the background whole-chain verification (store/chain-verification.ts), on
+   * record for the fleet; a broken chain or a damaged file raises storageFault.
+   */
+  recordChainVerification(result: ChainVerification): void {
+    this.#run(() => {
+      this.#audit("audit.verified", null, { ...result });
+      if (!result.ok) {
+        this.#raise("storageFault", null, {
+          code: result.code,
+          ...(result.seq === undefined ? {} : { seq: result.seq }),
+          error: result.message.slice(0, 300),
+        });
+      }
+    });
+  }
+
   #remaining(deadline: number | undefined): number {
     return deadline === undefined ? 0 : Math.max(0, deadline - this.#mono());
   }
@@ -1474,7 +1614,7 @@ export class LockCore {
 
   /** What the display should show now, derived from state; transient messages take precedence. */
   #screen(): DisplayLines {
-    if (this.#faulted) return DISPLAY.fault();
+    if (this.#faulted || this.#storageFault.active) return DISPLAY.fault();
     if (this.#penaltyUntil !== undefined)
       return DISPLAY.penalty(this.#remaining(this.#penaltyUntil));
     if (this.#activeAlarms.has("doorAjar")) return DISPLAY.doorAjar();
@@ -1677,7 +1817,9 @@ export class LockCore {
   }
 
   get activeAlarms(): readonly AlarmKind[] {
-    return [...this.#activeAlarms];
+    const active = new Set(this.#activeAlarms);
+    if (this.#storageFault.active) active.add("storageFault");
+    return [...active];
   }
 
   get display(): DisplayLines {
@@ -1729,7 +1871,7 @@ export class LockCore {
         : { timeLockedUntil: formatInstant(until) }),
       blocked: this.#s.remote.blocked,
       ...(penaltyUntil === undefined ? {} : { penaltyUntil }),
-      activeAlarms: [...this.#activeAlarms],
+      activeAlarms: [...this.activeAlarms],
       trustedTime: this.#trustedTime,
       auditHead: { seq: head.seq, hash: head.hash },
       firmware: FIRMWARE_VERSION,

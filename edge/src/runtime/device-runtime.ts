@@ -29,7 +29,9 @@ import type { Clock, DeviceIdentity } from "../lock/ports.js";
 import type { LockStore } from "../store/lock-store.js";
 import { SqliteLockStore } from "../store/sqlite-store.js";
 import { AuditSync, type AuditSyncOptions } from "./audit-sync.js";
+import { startBackgroundChecks } from "./background-checks.js";
 import { SystemClock } from "./clock.js";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import {
   type DeviceConfig,
   dataPaths,
@@ -43,6 +45,7 @@ import { MqttLink } from "./mqtt-link.js";
 import { resolveProfile } from "./profile.js";
 import { DeadlineScheduler } from "./scheduler.js";
 import { loadKek, locateKek } from "./secrets.js";
+import { reportRefusedStore } from "./store-refused.js";
 
 export type HardwareOpener = (profile: HardwareProfile) => Promise<LockHardware>;
 
@@ -85,6 +88,7 @@ interface RuntimeParts {
   clock: Clock;
   log: RuntimeLog;
   options: DeviceRuntimeOptions;
+  dirLock: DataDirLock;
 }
 
 export class DeviceRuntime {
@@ -105,6 +109,8 @@ export class DeviceRuntime {
   #selfTestRequested = false;
   #stopped = false;
   #onlineWaiters: Array<() => void> = [];
+  readonly #dirLock: DataDirLock;
+  readonly #checkpointKey: Uint8Array;
 
   /**
    * Opens the provisioned device in `dataDir` and starts it. Resolves once the lock core has
@@ -131,9 +137,27 @@ export class DeviceRuntime {
       );
     }
     const clock = options.clock ?? new SystemClock();
+    // One runtime per data directory: a second one refuses here, before it touches anything.
+    const dirLock = lockDataDir(options.dataDir);
     // After an unclean shutdown the chain is verified from the latest checkpoint, and that
     // checkpoint must carry this device's signature (a log rewritten on disk is refused).
-    const store = openStore(options.dataDir, config.deviceId, identity, log);
+    let store: SqliteLockStore;
+    try {
+      store = openStore(options.dataDir, config.deviceId, identity, log);
+    } catch (error) {
+      // The lock does not run, but the fleet hears why (a storageFault alarm from memory).
+      if (options.mqtt?.enabled !== false) {
+        await reportRefusedStore({
+          config,
+          kek,
+          error,
+          log,
+          ...(options.mqtt?.url === undefined ? {} : { url: options.mqtt.url }),
+        });
+      }
+      dirLock.release();
+      throw error;
+    }
     let hardware: LockHardware | undefined;
     try {
       installEnrolmentSecret(store, config, clock);
@@ -145,11 +169,14 @@ export class DeviceRuntime {
           `the hardware was opened with profile "${hardware.profileId}", the device runs "${profile.id}"`,
         );
       }
+      // Every input is read before the core decides anything (start-up.ts).
+      const startInputs = hardware.readInputs();
       const core = LockCore.open({
         store,
         clock,
         outputs: hardware,
         identity,
+        startInputs,
         boltSensorTimeoutMs: profile.timings.boltSensorTimeoutMs,
         factory: {
           timeZone: config.timeZone,
@@ -171,12 +198,14 @@ export class DeviceRuntime {
         clock,
         log,
         options,
+        dirLock,
       });
       runtime.#begin(kek, options);
       return runtime;
     } catch (error) {
       await hardware?.close().catch(() => {});
       store.close();
+      dirLock.release();
       throw error;
     }
   }
@@ -188,6 +217,8 @@ export class DeviceRuntime {
     this.store = parts.store;
     this.hardware = parts.hardware;
     this.#log = parts.log;
+    this.#dirLock = parts.dirLock;
+    this.#checkpointKey = parts.identity.signing.publicKey;
     const { org, deviceId } = parts.config;
     this.#topics = {
       state: topics.state(org, deviceId),
@@ -288,7 +319,11 @@ export class DeviceRuntime {
       .catch((error: Error) =>
         this.#log.warn("hardware did not close cleanly", { err: error.message }),
       );
-    this.core.shutdown();
+    try {
+      this.core.shutdown();
+    } finally {
+      this.#dirLock.release();
+    }
     this.#log.info("stopped", { deviceId: this.deviceId });
   }
 
@@ -343,15 +378,27 @@ export class DeviceRuntime {
       core.on("fault", (error) =>
         this.#log.error("lock fault; bolt thrown", { err: error.message }),
       ),
+      // Bounded: the core reports a storage fault's attempts 1, 2, 4, 8 … and its end.
+      core.on("storageFault", (report) => {
+        const detail = { attempts: report.attempts, err: report.error };
+        if (report.state === "restored") this.#log.warn("lock store writes again", detail);
+        else this.#log.error("lock store refuses writes; lock fault-locked, retrying", detail);
+      }),
     );
-    // Inputs as they stand at start-up (a door already open, tamper active, bolt position).
-    const inputs = hardware.readInputs();
-    input(() => {
-      if (inputs.bolt !== "unknown") core.boltSensed(inputs.bolt);
-      if (inputs.door) core.setDoor(true);
-      if (inputs.tamper) core.setTamper(true);
-    })();
     this.#scheduler.rearm();
+    this.#afterInput();
+    this.#unsubscribe.push(
+      startBackgroundChecks({
+        store: this.store,
+        core,
+        checkpointPublicKey: this.#checkpointKey,
+        log: this.#log,
+        afterInput: () => {
+          this.#scheduler.rearm();
+          this.#afterInput();
+        },
+      }),
+    );
     const interval = options.checkpointIntervalMs ?? 3_600_000;
     this.#checkpointTimer = setInterval(() => this.#checkpointIfBehind(), interval);
     this.#checkpointTimer.unref();
@@ -424,9 +471,16 @@ export class DeviceRuntime {
 
   #checkpointIfBehind(): void {
     if (this.#stopped) return;
-    const head = this.store.auditHead();
-    const latest = this.store.latestCheckpoint();
-    if (head.seq > 0 && (latest === undefined || latest.seq < head.seq)) this.core.checkpoint();
+    try {
+      const head = this.store.auditHead();
+      const latest = this.store.latestCheckpoint();
+      if (head.seq > 0 && (latest === undefined || latest.seq < head.seq)) this.core.checkpoint();
+    } catch (error) {
+      // A store that refuses the checkpoint is a storage fault the core reports on its next write.
+      this.#log.warn("checkpoint not written", {
+        err: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   #command(payload: Buffer): void {

@@ -22,7 +22,8 @@ export type RuntimeErrorCode =
   | "E_AUDIT_UNACKNOWLEDGED"
   | "E_PENALTY_RUNNING"
   | "E_HARDWARE"
-  | "E_USAGE";
+  | "E_USAGE"
+  | "E_DATA_DIR_IN_USE";
 
 export class RuntimeError extends Error {
   constructor(

@@ -28,8 +28,10 @@ import { codeMatches } from "../lock/codes.js";
 import { FIRMWARE_VERSION } from "../lock/lock-core.js";
 import type { DeviceIdentity } from "../lock/ports.js";
 import type { StoredUser } from "../lock/state.js";
+import { failSecureMarkPath } from "../store/fail-secure-mark.js";
 import { SqliteLockStore } from "../store/sqlite-store.js";
 import { BROKER_CA_FILE, checkBrokerTrust } from "./broker-trust.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import {
   type DeviceConfig,
   dataPaths,
@@ -315,6 +317,22 @@ export function factoryReset(options: FactoryResetOptions): { deviceId: string }
   const identity = readIdentity(options.dataDir, kek);
   const config = readConfig(options.dataDir);
   const paths = dataPaths(options.dataDir);
+  // Never under a running controller: it refuses with E_DATA_DIR_IN_USE.
+  const dirLock = lockDataDir(options.dataDir);
+  try {
+    resetStore(options, identity, config, paths);
+  } finally {
+    dirLock.release();
+  }
+  return { deviceId: identity.deviceId };
+}
+
+function resetStore(
+  options: FactoryResetOptions,
+  identity: DeviceIdentity,
+  config: DeviceConfig,
+  paths: ReturnType<typeof dataPaths>,
+): void {
   if (existsSync(paths.store)) {
     const store = SqliteLockStore.open(paths.store, identity.deviceId);
     try {
@@ -349,8 +367,8 @@ export function factoryReset(options: FactoryResetOptions): { deviceId: string }
     `${paths.store}-wal`,
     `${paths.store}-shm`,
     join(options.dataDir, BROKER_CA_FILE),
+    failSecureMarkPath(paths.store),
   ]) {
     rmSync(path, { force: true });
   }
-  return { deviceId: identity.deviceId };
 }

@@ -13,6 +13,7 @@ export type LockStoreErrorCode =
   | "E_STORE_DEVICE_MISMATCH"
   | "E_STORE_VERSION"
   | "E_AUDIT_CHAIN_BROKEN"
+  | "E_STORE_MALFORMED"
   | "E_ACK_MISMATCH"
   | "E_STORE_CLOSED";
 
@@ -62,6 +63,18 @@ export interface AuditHead {
   hash: string;
 }
 
+/**
+ * The fail-secure state when the store itself could not take it: the cycle that was running
+ * when the lock failed secure is over, whatever the store's `cycle` section still says.
+ */
+export interface FailSecureMark {
+  /** Lock time of the failure, epoch ms. */
+  at: number;
+  /** The audit head when the store refused the write. */
+  headSeq: number;
+  error: string;
+}
+
 export interface LockStore {
   readonly deviceId: string;
   /** False when the previous run ended without close(): the core then records a power loss. */
@@ -87,5 +100,12 @@ export interface LockStore {
   auditCount(): number;
   saveCheckpoint(checkpoint: Checkpoint): void;
   latestCheckpoint(): Checkpoint | undefined;
+  /**
+   * Keeps the fail-secure mark where a write still succeeds when the store is full (space
+   * reserved when the store was opened). Optional: a store that cannot fail needs none.
+   */
+  markFailSecure?(mark: FailSecureMark): void;
+  failSecureMark?(): FailSecureMark | undefined;
+  clearFailSecureMark?(): void;
   close(): void;
 }

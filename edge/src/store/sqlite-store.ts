@@ -20,8 +20,16 @@ import {
 } from "@lockfleet/protocol";
 import Database from "better-sqlite3";
 import {
+  clearFailSecureMark,
+  failSecureMarkPath,
+  readFailSecureMark,
+  reserveFailSecureMark,
+  writeFailSecureMark,
+} from "./fail-secure-mark.js";
+import {
   type AuditHead,
   DEFAULT_AUDIT_RETENTION,
+  type FailSecureMark,
   type LockStore,
   LockStoreError,
   type LockStoreOptions,
@@ -49,9 +57,38 @@ const META_PRUNED_HASH = "pruned_hash";
 /** Records verified per query at an unclean open: bounded memory for a log of any length. */
 const VERIFY_BATCH = 10_000;
 
+/** SQLite's own verdict that the file is damaged or is no database at all. */
+function isMalformed(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    (error.code.startsWith("SQLITE_CORRUPT") || error.code === "SQLITE_NOTADB")
+  );
+}
+
 function storageError(path: string, what: string, cause: unknown): LockStoreError {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  if (isMalformed(cause)) {
+    return new LockStoreError(
+      "E_STORE_MALFORMED",
+      `lock store ${path} ${what}: the SQLite file is damaged (${reason})`,
+      { cause },
+    );
+  }
   return new LockStoreError("E_STORAGE", `lock store ${path} ${what}: ${reason}`, { cause });
+}
+
+/**
+ * SQLite's page-level check (`PRAGMA quick_check`): the problems it finds, none when the file
+ * is sound. A damaged page shows here, where the hash chain would only see records missing.
+ */
+export function sqliteProblems(db: Database.Database, max = 5): string[] {
+  try {
+    const rows = db.pragma(`quick_check(${max})`) as Array<{ quick_check: string }>;
+    const problems = rows.map((row) => row.quick_check).filter((text) => text !== "ok");
+    return problems;
+  } catch (error) {
+    return [error instanceof Error ? error.message : String(error)];
+  }
 }
 
 function isSqliteError(error: unknown): boolean {
@@ -194,9 +231,14 @@ export class SqliteLockStore implements LockStore {
       // too, from the latest signed checkpoint on, so a file rewritten at rest with its
       // clean-shutdown flag left set is caught as well (cheap: checkpoints are frequent).
       if (!clean || options.checkpointPublicKey !== undefined) {
-        verifyStoredChain(db, sql, path, deviceId, base, options.checkpointPublicKey);
+        try {
+          verifyStoredChain(db, sql, path, deviceId, base, options.checkpointPublicKey);
+        } catch (error) {
+          throw malformedOr(db, path, error);
+        }
       }
       sql.writeMeta.run(META_CLEAN_SHUTDOWN, "0");
+      reserveFailSecureMark(failSecureMarkPath(path));
       return new SqliteLockStore(db, sql, {
         path,
         deviceId,
@@ -302,6 +344,24 @@ export class SqliteLockStore implements LockStore {
     } catch (error) {
       throw storageError(this.path, "has an unreadable checkpoint", error);
     }
+  }
+
+  markFailSecure(mark: FailSecureMark): void {
+    writeFailSecureMark(failSecureMarkPath(this.path), mark);
+  }
+
+  failSecureMark(): FailSecureMark | undefined {
+    return readFailSecureMark(failSecureMarkPath(this.path));
+  }
+
+  clearFailSecureMark(): void {
+    clearFailSecureMark(failSecureMarkPath(this.path));
+  }
+
+  /** SQLite's page-level check of the open file (see sqliteProblems); empty when sound. */
+  integrityProblems(): string[] {
+    this.#usable();
+    return sqliteProblems(this.#db);
   }
 
   /** Marks the shutdown clean and closes the file; further use is refused. */
@@ -446,6 +506,22 @@ function recordOf(row: AuditRow, deviceId: string): AuditRecord {
     prevHash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+/**
+ * A chain that does not verify in a file SQLite itself finds damaged is a malformed store, not
+ * a log with records missing: E_STORE_MALFORMED with SQLite's finding.
+ */
+function malformedOr(db: Database.Database, path: string, error: unknown): unknown {
+  if (error instanceof LockStoreError && error.code === "E_STORE_MALFORMED") return error;
+  if (isMalformed(error)) return storageError(path, "cannot be verified", error);
+  const problems = sqliteProblems(db);
+  if (problems.length === 0) return error;
+  return new LockStoreError(
+    "E_STORE_MALFORMED",
+    `lock store ${path} is a damaged SQLite file (${problems.join("; ").slice(0, 300)}); the store stays closed until it is examined`,
+    { cause: error },
+  );
 }
 
 function chainBroken(path: string, seq: number, reason: string): LockStoreError {

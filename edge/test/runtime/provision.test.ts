@@ -267,6 +267,28 @@ describe("factory reset", () => {
     expect(fleet.enrolled).toHaveLength(2);
   });
 
+  it("is refused under a running controller (E_DATA_DIR_IN_USE) and takes the fail-secure mark too", async () => {
+    const kek = await provisionAndRun();
+    const runtime = await DeviceRuntime.start({
+      dataDir,
+      kek,
+      hardware: new FakeHardware("virtual"),
+      mqtt: { enabled: false },
+    });
+    try {
+      expect(
+        await rejection(() =>
+          factoryReset({ dataDir, kek, masterCode: "87654321", discardUnacknowledgedAudit: true }),
+        ),
+      ).toBe("E_DATA_DIR_IN_USE");
+      expect(existsSync(dataPaths(dataDir).identity)).toBe(true);
+    } finally {
+      await runtime.stop();
+    }
+    factoryReset({ dataDir, kek, masterCode: "87654321", discardUnacknowledgedAudit: true });
+    expect(existsSync(`${dataPaths(dataDir).store}-failsecure`)).toBe(false);
+  });
+
   it("a KEK readable by others is refused", async () => {
     writeFileSync(kekFile, `${toBase64url(randomBytes(32))}\n`, { mode: 0o644 });
     const code = await rejection(

@@ -123,11 +123,11 @@ describe("SqliteLockStore on disk", () => {
     expect(error.message).toContain("safe-1");
   });
 
-  it("a file that is not a lock store is refused with E_STORAGE naming the path", () => {
+  it("a file that is not a lock store is refused as a malformed store naming the path", () => {
     const path = newPath();
     writeFileSync(path, Buffer.alloc(8192, 0x5a));
     const error = errorOf(() => SqliteLockStore.open(path, CONTRACT_DEVICE));
-    expect(error.code).toBe("E_STORAGE");
+    expect(error.code).toBe("E_STORE_MALFORMED");
     expect(error.message).toContain(path);
   });
 

@@ -390,7 +390,7 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
       if (this.#ownChecks) this.#safely(() => this.checkClockDrift(deviceId, state));
     };
     const onAudit = (deviceId: string, records: AuditRecord[]) => {
-      this.#safely(() => this.clearFromAudit(deviceId, records));
+      this.#safely(() => this.fromAudit(deviceId, records));
       if (this.#ownChecks) this.#safely(() => this.checkAuditContinuity(deviceId, records));
     };
     hub.on("alarm", onAlarm);
@@ -489,6 +489,35 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
       at: this.#now(),
       data: { offlineSince: since, graceMs: this.#checks.offlineGraceMs },
     });
+  }
+
+  /**
+   * The lock's verified audit, in order: each `alarm.raised` record raises its alarm (a notice
+   * lost on the way — raised while the lock booted, or sent just before a power cut — is
+   * recovered from the audit; one already reported by notice is dropped as a duplicate, being
+   * the same lock, kind and audit record), each `alarm.cleared` ends the open alarm's condition.
+   */
+  fromAudit(deviceId: string, records: readonly AuditRecord[]): void {
+    for (const record of records) {
+      if (record.kind !== "alarm.raised" && record.kind !== "alarm.cleared") continue;
+      const kind = record.data.alarm;
+      if (typeof kind !== "string" || !isAlarmKind(kind)) continue;
+      if (record.kind === "alarm.raised") {
+        this.#safely(() =>
+          this.raise({
+            deviceId,
+            kind,
+            source: "device",
+            at: record.at,
+            auditSeq: record.seq,
+            actor: record.actor,
+            data: record.data,
+          }),
+        );
+      } else if (record.kind === "alarm.cleared") {
+        this.clear(deviceId, kind);
+      }
+    }
   }
 
   /** The lock's verified `alarm.cleared` records mark the open alarm's condition as ended. */

@@ -63,6 +63,10 @@ export const AUDIT_EVENT_KINDS = [
   "hardware.partRestored",
   /** The lock failed secure: bolt thrown, FAULT LOCKED. */
   "lock.fault",
+  /** The lock store takes writes again after a storage fault (the fault is on record before it). */
+  "storage.restored",
+  /** The whole audit chain in the lock store was verified after start (result in `data`). */
+  "audit.verified",
   "audit.checkpoint",
   "audit.acknowledged",
 ] as const;
@@ -101,6 +105,8 @@ export const ALARM_KINDS = [
   "clockDrift",
   "auditGap",
   "selfTestFault",
+  /** The lock store refused a write or failed its check (disk full, damaged file, broken chain). */
+  "storageFault",
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 export const AlarmKindSchema = Type.Union(ALARM_KINDS.map((kind) => Type.Literal(kind)));
@@ -120,6 +126,7 @@ export const ALARM_PRIORITY: Readonly<Record<AlarmKind, AlarmPriority>> = {
   clockDrift: "low",
   powerLoss: "low",
   selfTestFault: "medium",
+  storageFault: "high",
 };
 
 /** Alarm notice sent ahead of the audit batch; the audit record at `auditSeq` is the evidence. */

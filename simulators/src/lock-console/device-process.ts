@@ -8,6 +8,7 @@
 import {
   DeviceRuntime,
   isProvisioned,
+  jsonLog,
   type LockHardware,
   openHardware,
   provision,
@@ -15,6 +16,7 @@ import {
 } from "@lockfleet/edge";
 import type { HardwareProfile } from "@lockfleet/hardware-profiles";
 import { createVirtualBoard, type VirtualBoard } from "../virtual-board/virtual-board.js";
+import { startAutoOpen } from "./auto-open.js";
 import { BENCH_USERS, consoleKek, isBenchTop, setUpBenchTop } from "./bench-top.js";
 import type { ConsoleToDevice, DeviceStartOptions, DeviceToConsole, LockView } from "./messages.js";
 
@@ -27,6 +29,7 @@ let viewTimer: NodeJS.Timeout | undefined;
 /** A bench-top lock has no fleet link. */
 let bench = false;
 let stopped = false;
+let stopAutoOpen: (() => void) | undefined;
 /** Records of this power-up written before the console listened (boot, power loss). */
 const EARLIER_RECORDS_SHOWN = 50;
 
@@ -70,7 +73,14 @@ async function start(options: DeviceStartOptions): Promise<void> {
     kek,
     profile: options.profile,
     hardware: open,
-    ...(bench ? { firstStart: { users: [...BENCH_USERS] } } : {}),
+    // A lock running on its own logs as a device does (warnings and errors, JSON lines on stderr).
+    ...(options.autoOpenMs === undefined
+      ? {}
+      : { log: jsonLog({ level: "warn", write: (line) => process.stderr.write(line) }) }),
+    // The simulator users open an auto-opening lock; a bench-top lock gets them always.
+    ...(bench || options.autoOpenMs !== undefined
+      ? { firstStart: { users: [...BENCH_USERS] } }
+      : {}),
     mqtt: bench ? { enabled: false } : { reconnectMinMs: 200, reconnectMaxMs: 2000 },
   });
   const started = runtime;
@@ -93,6 +103,12 @@ async function start(options: DeviceStartOptions): Promise<void> {
   });
   viewTimer = setInterval(reportView, VIEW_POLL_MS);
   reportView();
+  if (options.autoOpenMs !== undefined && board !== undefined) {
+    stopAutoOpen = startAutoOpen(started, board, {
+      intervalMs: options.autoOpenMs,
+      note: (text) => send({ op: "note", text }),
+    });
+  }
 }
 
 function reportView(): void {
@@ -140,12 +156,19 @@ async function apply(message: Exclude<ConsoleToDevice, { op: "start" }>): Promis
       return;
     case "stop":
       stopped = true;
+      stopAutoOpen?.();
       if (viewTimer !== undefined) clearInterval(viewTimer);
       await lock.stop();
       lockBoard.close();
       return;
   }
 }
+
+// The console is this lock's power: when it goes (killed, crashed), so does the lock, at once
+// and without a clean shutdown, as in a power cut. A lock process never outlives its console.
+process.on("disconnect", () => {
+  if (!stopped) process.exit(1);
+});
 
 process.on("message", (message: ConsoleToDevice) => {
   if (message.op === "start") {

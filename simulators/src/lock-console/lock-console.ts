@@ -17,7 +17,8 @@ import { parseDuration } from "../scenario/duration.js";
 import { type DeviceStarted, LockDevice } from "./lock-device.js";
 import type { DeviceStartOptions, LockView } from "./messages.js";
 
-export const LOCK_USAGE = "lock [--profile virtual] [--data DIR] [--fleet URL --token T]";
+export const LOCK_USAGE =
+  "lock [--profile virtual] [--data DIR] [--fleet URL --token T] [--auto-open 15s]";
 
 export const LOCK_HELP = [
   "keys: 0-9 # * go to the keypad (# enter, * clear/cancel)",
@@ -30,6 +31,8 @@ export interface LockConsoleOptions {
   profile: string;
   dataDir?: string;
   fleet?: { url: string; token: string };
+  /** Run on its own and open automatically this often (no keys read from stdin). */
+  autoOpenMs?: number;
 }
 
 export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
@@ -40,9 +43,17 @@ export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
       data: { type: "string" },
       fleet: { type: "string" },
       token: { type: "string" },
+      "auto-open": { type: "string" },
     },
     strict: true,
   });
+  const autoOpen = values["auto-open"];
+  const autoOpenMs = autoOpen === undefined ? undefined : parseDuration(autoOpen);
+  if (autoOpen !== undefined && (autoOpenMs === undefined || autoOpenMs < 1000)) {
+    throw new Error(
+      `E_USAGE: --auto-open takes a duration of at least 1s, e.g. 15s (got "${autoOpen}")`,
+    );
+  }
   if ((values.fleet === undefined) !== (values.token === undefined)) {
     throw new Error("E_USAGE: --fleet URL and --token T come together");
   }
@@ -52,6 +63,7 @@ export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
     ...(values.fleet === undefined || values.token === undefined
       ? {}
       : { fleet: { url: values.fleet, token: values.token } }),
+    ...(autoOpenMs === undefined ? {} : { autoOpenMs }),
   };
 }
 
@@ -94,6 +106,7 @@ export async function runLockConsole(
   let view: LockView | undefined;
   let powered = false;
   let shownSeq = 0;
+  let lockLost: (() => void) | undefined;
   const pulses = () => earlierPulses + (view?.silentAlarmPulses ?? 0);
   const device = new LockDevice({
     view: (next) => {
@@ -108,9 +121,11 @@ export async function runLockConsole(
       }
     },
     selfTest: (report) => io.stdout(formatSelfTest(report)),
+    note: (text) => io.stdout(text),
     lost: (reason) => {
       powered = false;
       io.stderr(`E_LOCK_LOST: ${reason}`);
+      lockLost?.();
     },
   });
   const startOptions = (): DeviceStartOptions => ({
@@ -119,6 +134,7 @@ export async function runLockConsole(
     shownSeq,
     ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
     world: { ...world },
+    ...(options.autoOpenMs === undefined ? {} : { autoOpenMs: options.autoOpenMs }),
   });
   const describeStart = (started: DeviceStarted) => {
     const how =
@@ -137,6 +153,22 @@ export async function runLockConsole(
     } catch (error) {
       io.stderr(messageOf(error));
       return 1;
+    }
+    if (options.autoOpenMs !== undefined) {
+      // On its own: it opens by itself until SIGINT or SIGTERM stops it cleanly.
+      io.stdout(
+        `auto-open every ${options.autoOpenMs / 1000} s; SIGINT or SIGTERM stops the lock cleanly`,
+      );
+      const ended = await new Promise<"signal" | "lost">((resolve) => {
+        const onSignal = () => resolve("signal");
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        lockLost = () => resolve("lost");
+      });
+      if (ended === "lost") return 1;
+      await device.stop();
+      io.stdout(`lock stopped${temporary ? "" : `; its state stays in ${dataDir}`}`);
+      return 0;
     }
     io.stdout(LOCK_HELP);
 

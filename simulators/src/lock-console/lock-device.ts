@@ -14,6 +14,8 @@ export interface LockDeviceListener {
   view(view: LockView): void;
   audit(records: Extract<DeviceToConsole, { op: "audit" }>["records"]): void;
   selfTest(report: SelfTestReport): void;
+  /** A line from the lock process about what it does by itself (automatic openings). */
+  note?(text: string): void;
   /** The device process ended without being asked to (a crash). */
   lost(reason: string): void;
 }
@@ -74,6 +76,9 @@ export class LockDevice {
             return;
           case "selfTest":
             this.#listener.selfTest(message.report);
+            return;
+          case "note":
+            this.#listener.note?.(message.text);
             return;
           case "done": {
             const waiter = this.#waiting.get(message.id);

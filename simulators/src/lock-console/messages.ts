@@ -15,6 +15,8 @@ export interface DeviceStartOptions {
   shownSeq: number;
   /** The world as it stands when the lock powers up. */
   world: { door: boolean; tamper: boolean; jammed: boolean };
+  /** Open automatically this often (auto-open.ts); the simulator users are installed on first start. */
+  autoOpenMs?: number;
 }
 
 export type ConsoleToDevice =
@@ -53,5 +55,6 @@ export type DeviceToConsole =
   | { op: "view"; view: LockView }
   | { op: "audit"; records: AuditRecord[] }
   | { op: "selfTest"; report: SelfTestReport }
+  | { op: "note"; text: string }
   | { op: "done"; id: number; error?: string }
   | { op: "failed"; message: string };

@@ -79,7 +79,10 @@ describe.each([
 
   it("starts fail-secure: bolt thrown, door closed, housing closed", async () => {
     const { board, hardware } = await start(profile);
-    expect(hardware.readInputs()).toEqual({ door: false, bolt: "thrown", tamper: false });
+    const { powerFail, ...inputs } = hardware.readInputs();
+    expect(inputs).toEqual({ door: false, bolt: "thrown", tamper: false });
+    // Mains present where the build has a power-fail input; absent where it has none.
+    expect(powerFail).toBe("powerFail" in profile.parts ? false : undefined);
     expect(board.boltPosition()).toBe("thrown");
   });
 
@@ -212,6 +215,7 @@ describe("relay bolt actuator on the virtual board", () => {
     const power = nextEvent<boolean>((l) => hardware.on("powerFail", l));
     board.setPowerFail(true);
     expect(await power).toBe(true);
+    expect(hardware.readInputs().powerFail).toBe(true);
   });
 });
 

@@ -142,6 +142,12 @@ describe("device runtime with the real fleet", () => {
     });
     await runtime.waitOnline(8000);
     const lock = runtime;
+    // The whole-chain verification after start puts its result on record once.
+    await until(
+      () => lock.store.auditRange(1, 1e9).some((record) => record.kind === "audit.verified"),
+      8000,
+      "the background verification on record",
+    );
     // Some real records, acknowledged by the fleet (each ack is a signed command on `sync`).
     await board.typeKeys("0199999999#");
     await until(
