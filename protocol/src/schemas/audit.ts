@@ -101,6 +101,13 @@ export const ALARM_KINDS = [
   "clockDrift",
   "auditGap",
   "selfTestFault",
+  /**
+   * The fleet refused a message on a lock's topics: unsigned, signed by another key, replayed,
+   * naming another lock or on the wrong topic. Someone other than the lock speaks for it.
+   */
+  "forgedMessage",
+  /** A lock's audit head or checkpoint went backwards: its log was rolled back or replaced. */
+  "auditRegression",
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 export const AlarmKindSchema = Type.Union(ALARM_KINDS.map((kind) => Type.Literal(kind)));
@@ -120,6 +127,8 @@ export const ALARM_PRIORITY: Readonly<Record<AlarmKind, AlarmPriority>> = {
   clockDrift: "low",
   powerLoss: "low",
   selfTestFault: "medium",
+  forgedMessage: "high",
+  auditRegression: "high",
 };
 
 /** Alarm notice sent ahead of the audit batch; the audit record at `auditSeq` is the evidence. */
