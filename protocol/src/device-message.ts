@@ -18,7 +18,7 @@ import { Strict } from "./schemas/common.js";
 import { CommandResult } from "./schemas/result.js";
 import { Availability, LockState } from "./schemas/state.js";
 import type { TopicKind } from "./topics.js";
-import { formatInstant } from "./validate.js";
+import { formatInstant, parseInstant } from "./validate.js";
 
 export const DEVICE_MESSAGE_TYPES = [
   "state",
@@ -279,9 +279,52 @@ function isUnsigned(received: Uint8Array | string): boolean {
   }
 }
 
+const SIGNATURE_MEMBER = /"signature"\s*:\s*"([A-Za-z0-9_-]{86})"/;
+
+/**
+ * The signature member of an envelope openEnvelope accepted (so exactly `{payload, signature}`):
+ * inside the payload string every quote is escaped, so only the real member can match; read
+ * this way an audit batch is not parsed a second time.
+ */
 function signatureOf(received: Uint8Array | string): string {
-  const wire = JSON.parse(typeof received === "string" ? received : utf8.decode(received)) as {
-    signature: string;
-  };
-  return wire.signature;
+  const text = typeof received === "string" ? received : Buffer.from(received).toString("utf8");
+  const found = SIGNATURE_MEMBER.exec(text)?.[1];
+  if (found !== undefined) return found;
+  return (JSON.parse(text) as { signature: string }).signature;
+}
+
+/**
+ * The type, device seq and body of a device message, read WITHOUT verifying it: for logs,
+ * observers and tests only. Nothing may be decided on what this returns; `openDeviceMessage`
+ * is the only way to trust a device message.
+ */
+export function peekDeviceMessage(
+  received: Uint8Array | string,
+): { type: string; seq: number; issuedAt: number; body: unknown } | undefined {
+  try {
+    const wire = JSON.parse(typeof received === "string" ? received : utf8.decode(received)) as {
+      payload?: unknown;
+    };
+    if (typeof wire.payload !== "string") return undefined;
+    const payload = JSON.parse(wire.payload) as {
+      type?: unknown;
+      seq?: unknown;
+      issuedAt?: unknown;
+      body?: unknown;
+    };
+    if (
+      typeof payload.type !== "string" ||
+      typeof payload.seq !== "number" ||
+      typeof payload.issuedAt !== "string"
+    )
+      return undefined;
+    return {
+      type: payload.type,
+      seq: payload.seq,
+      issuedAt: parseInstant(payload.issuedAt),
+      body: payload.body,
+    };
+  } catch {
+    return undefined;
+  }
 }
