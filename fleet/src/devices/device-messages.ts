@@ -6,9 +6,10 @@
  * retained copy of a topic is delivered again on every subscription, so each stream keeps its
  * own highest seq; the lock numbers all its messages from one counter.
  *
- * A message at or below the highest seq that is exactly one the fleet accepted (same seq and
- * signature: a QoS 1 redelivery, the broker's retained copy) is a duplicate and changes
- * nothing; any other is a replay. The only unsigned message a lock's topics may carry is the
+ * A message at or below the highest seq changes nothing. Exactly the last one accepted on its
+ * stream (the broker's retained copy, delivered on every subscription) is a duplicate; one
+ * accepted within the redelivery window (QoS 1 sends a message again when its acknowledgement
+ * was lost) is recorded as a redelivery; any other is a replay. The only unsigned message a lock's topics may carry is the
  * broker's last will ("offline" on `availability`), which is a hint, never evidence.
  */
 import {
@@ -23,6 +24,8 @@ import type { DeviceRepository, MessageMark } from "./device-repository.js";
 
 /** Accepted messages remembered per lock, to tell a redelivery from a replay. */
 const RECENT_PER_DEVICE = 64;
+/** How long after acceptance the same message again counts as a QoS 1 redelivery (2 min). */
+export const DEFAULT_REDELIVERY_WINDOW_MS = 120_000;
 
 export type Admission =
   /** Verified, in sequence, within its validity period: the fleet may act on it. */
@@ -32,8 +35,10 @@ export type Admission =
    * idle lock's last state): shown for what it is, never taken as a sign of life.
    */
   | { verdict: "accepted"; message: OpenedDeviceMessage; stale: true }
-  /** A message the fleet already accepted, delivered again. */
+  /** The last message the fleet accepted on this stream, delivered again (retained copy). */
   | { verdict: "duplicate"; seq: number }
+  /** A message accepted moments ago, delivered again: changes nothing, worth a record. */
+  | { verdict: "redelivery"; seq: number; type: string }
   /** The broker's last will: unsigned "offline". */
   | { verdict: "hint"; availability: Availability }
   | {
@@ -58,12 +63,14 @@ export class DeviceMessageGate {
   readonly #repository: DeviceRepository;
   /** deviceId → stream → highest accepted. */
   readonly #marks = new Map<string, Map<string, Mark>>();
-  /** deviceId → seq → signature of recently accepted messages. */
-  readonly #recent = new Map<string, Map<number, string>>();
+  /** deviceId → seq → signature and time of recently accepted messages. */
+  readonly #recent = new Map<string, Map<number, { signature: string; at: number }>>();
+  readonly #redeliveryWindowMs: number;
   #dirty = new Map<string, MessageMark>();
 
-  constructor(repository: DeviceRepository) {
+  constructor(repository: DeviceRepository, redeliveryWindowMs = DEFAULT_REDELIVERY_WINDOW_MS) {
     this.#repository = repository;
+    this.#redeliveryWindowMs = redeliveryWindowMs;
     for (const mark of repository.messageMarks()) {
       this.#streams(mark.deviceId).set(mark.stream, { seq: mark.seq, signature: mark.signature });
     }
@@ -109,9 +116,9 @@ export class DeviceMessageGate {
         return { verdict: "refused", code: reopened.error.code, message: reopened.error.message };
       }
       stale = true;
-      return this.#sequence(device.deviceId, stream, reopened.value, stale);
+      return this.#sequence(device.deviceId, stream, reopened.value, stale, now);
     }
-    return this.#sequence(device.deviceId, stream, outcome.value, stale);
+    return this.#sequence(device.deviceId, stream, outcome.value, stale, now);
   }
 
   #sequence(
@@ -119,14 +126,22 @@ export class DeviceMessageGate {
     stream: string,
     message: OpenedDeviceMessage,
     stale: boolean,
+    now: number,
   ): Admission {
     const streams = this.#streams(deviceId);
     const mark = streams.get(stream);
     if (mark !== undefined && message.seq <= mark.seq) {
-      const known =
-        (message.seq === mark.seq && message.signature === mark.signature) ||
-        this.#recent.get(deviceId)?.get(message.seq) === message.signature;
-      if (known) return { verdict: "duplicate", seq: message.seq };
+      if (message.seq === mark.seq && message.signature === mark.signature) {
+        return { verdict: "duplicate", seq: message.seq };
+      }
+      const recent = this.#recent.get(deviceId)?.get(message.seq);
+      if (
+        recent !== undefined &&
+        recent.signature === message.signature &&
+        now - recent.at <= this.#redeliveryWindowMs
+      ) {
+        return { verdict: "redelivery", seq: message.seq, type: message.type };
+      }
       return {
         verdict: "refused",
         code: "E_REPLAY",
@@ -145,7 +160,7 @@ export class DeviceMessageGate {
       recent = new Map();
       this.#recent.set(deviceId, recent);
     }
-    recent.set(message.seq, message.signature);
+    recent.set(message.seq, { signature: message.signature, at: now });
     if (recent.size > RECENT_PER_DEVICE) {
       const oldest = recent.keys().next().value;
       if (oldest !== undefined) recent.delete(oldest);

@@ -102,6 +102,11 @@ export interface DeviceHubOptions {
    * as offline when none comes within this long (10 s).
    */
   presenceProbeWaitMs?: number;
+  /**
+   * A message from a lock delivered again this soon after the fleet accepted it counts as a
+   * QoS 1 redelivery (recorded, no alarm); later, as a replay (alarmed). Default 2 min.
+   */
+  redeliveryWindowMs?: number;
   /** Benchmark baseline only: aedes' flat retained store instead of the indexed one. */
   unindexedRetainedStore?: boolean;
 }
@@ -334,7 +339,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       presenceProbeWaitMs: options.presenceProbeWaitMs ?? DEFAULTS.presenceProbeWaitMs,
     };
     this.#repository = new DeviceRepository(options.db);
-    this.#gate = new DeviceMessageGate(this.#repository);
+    this.#gate = new DeviceMessageGate(this.#repository, options.redeliveryWindowMs);
     this.#secrets = options.secrets ?? SecretBox.load(options.dataDir);
     this.#keys = new FleetKeyRing(this.#repository, this.#secrets, this.#clock());
     for (const row of this.#repository.activeDevices()) {
@@ -1180,6 +1185,14 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   ): void {
     switch (admission.verdict) {
       case "duplicate":
+        return;
+      case "redelivery":
+        this.#reject(
+          device,
+          "message.redelivery",
+          `E_REDELIVERED: ${admission.type} message with device seq ${admission.seq} was accepted moments ago; delivered again, it changes nothing`,
+          { topic },
+        );
         return;
       case "hint":
         this.#onAvailabilityHint(device);
