@@ -35,6 +35,7 @@ import {
   isCommandType,
   isTopicSegment,
   LockState,
+  MAX_DEVICE_MESSAGE_BYTES,
   type OpenedDeviceMessage,
   type ParsedTopic,
   parseInstant,
@@ -154,7 +155,7 @@ export interface DeviceHubEventMap {
 }
 
 /** Larger device messages are refused before they are parsed (an audit batch of 500 fits). */
-export const MAX_DEVICE_MESSAGE_BYTES = 512 * 1024;
+export { MAX_DEVICE_MESSAGE_BYTES };
 
 /** Acks, gap requests and time sync go on `sync`; every other command on `cmd`. */
 const SYNC_COMMANDS: ReadonlySet<CommandType> = new Set([
