@@ -80,11 +80,12 @@ function serialise(value: unknown, path: Path, ancestors: Set<object>): string {
 
 function serialiseArray(array: readonly unknown[], path: Path, ancestors: Set<object>): string {
   // An index loop, not map(): map skips holes of a sparse array and would emit "[,1]".
-  const items: string[] = [];
+  let out = "[";
   for (let index = 0; index < array.length; index++) {
-    items.push(serialise(array[index], { parent: path, key: index }, ancestors));
+    if (index > 0) out += ",";
+    out += serialise(array[index], { parent: path, key: index }, ancestors);
   }
-  return `[${items.join(",")}]`;
+  return `${out}]`;
 }
 
 /** Members whose value is undefined are left out, as JSON.stringify does (optional fields). */
@@ -94,21 +95,28 @@ function serialiseObject(
   ancestors: Set<object>,
 ): string {
   // Array.prototype.sort compares strings by UTF-16 code units, which is RFC 8785 §3.2.3.
-  const keys = Object.keys(object)
-    .filter((key) => object[key] !== undefined)
-    .sort();
-  const members = keys.map((key) => {
+  const keys = Object.keys(object).sort();
+  let out = "{";
+  let first = true;
+  for (const key of keys) {
+    const value = object[key];
+    if (value === undefined) continue;
     const memberPath: Path = { parent: path, key };
-    return `${serialiseString(key, memberPath)}:${serialise(object[key], memberPath, ancestors)}`;
-  });
-  return `{${members.join(",")}}`;
+    if (!first) out += ",";
+    first = false;
+    out += `${serialiseString(key, memberPath)}:${serialise(value, memberPath, ancestors)}`;
+  }
+  return `${out}}`;
 }
 
 // RFC 8785 accepts I-JSON only: every surrogate must belong to a pair.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+// Most strings hold no surrogate at all; the cheap test spares them the look-around one.
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
 function serialiseString(text: string, path: Path): string {
-  if (LONE_SURROGATE.test(text))
+  if (ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text))
     throw new CanonicalJsonError(render(path), "contains a lone UTF-16 surrogate");
   return JSON.stringify(text);
 }
