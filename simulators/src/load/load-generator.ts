@@ -192,10 +192,14 @@ export class LoadGenerator {
       pending.push(promise.catch(() => {}));
       if (pending.length > 10_000) pending.splice(0, 5_000);
     };
+    let lastTick = started;
     while (performance.now() - started < durationMs && signal?.aborted !== true) {
       await sleep(TICK_MS);
-      auditDue += (rate * TICK_MS) / 1000;
-      commandsDue += (commandRate * TICK_MS) / 1000;
+      // By the time that passed, not the ticks: a busy event loop must not lower the rate.
+      const now = performance.now();
+      auditDue += (rate * (now - lastTick)) / 1000;
+      commandsDue += (commandRate * (now - lastTick)) / 1000;
+      lastTick = now;
       while (auditDue >= 1 && online.length > 0) {
         auditDue -= 1;
         const lock = online[cursor++ % online.length] as SimulatedLock;
