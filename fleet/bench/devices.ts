@@ -16,8 +16,12 @@ import {
   type AuditRecord,
   chainAuditRecord,
   DEFAULT_LOCK_POLICY,
+  ed25519,
   formatInstant,
+  fromBase64url,
   GENESIS_HASH,
+  signDeviceMessage,
+  toBase64url,
   topics,
 } from "@lockfleet/protocol";
 import type Database from "better-sqlite3";
@@ -77,18 +81,19 @@ async function provision(count: number): Promise<Fleet> {
   const repository = new DeviceRepository(db);
   const locks: SwarmLock[] = [];
   const run = randomBytes(3).toString("hex");
-  const signing = randomBytes(32).toString("base64url").slice(0, 43);
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
       // A fresh id range per run: an external broker may still hold earlier runs' messages.
       const deviceId = `lock-${run}${i.toString(16).padStart(6, "0")}`;
       const password = randomBytes(24).toString("base64url");
+      // Each lock its own device key: every message it sends is verified with it.
+      const signing = ed25519.generateKeyPair();
       repository.insertDevice({
         deviceId,
         orgId,
         containerId,
-        signingPublicKey: signing,
-        encryptionPublicKey: signing,
+        signingPublicKey: toBase64url(signing.publicKey),
+        encryptionPublicKey: toBase64url(signing.publicKey),
         mqttUsername: deviceId,
         mqttPasswordHash: createHash("sha256").update(password).digest("hex"),
         hardwareProfile: "bench",
@@ -96,7 +101,12 @@ async function provision(count: number): Promise<Fleet> {
         enrolledAt: now,
         trustedKeyIds: keyIds,
       });
-      locks.push({ deviceId, org: orgId, password });
+      locks.push({
+        deviceId,
+        org: orgId,
+        password,
+        signingSecretKey: toBase64url(signing.secretKey),
+      });
     }
   })();
   return { dir, db, secrets, orgId, locks, hubOptions };
@@ -336,6 +346,26 @@ async function auditIngest(): Promise<void> {
         }),
       );
     }
+    // One device signature per batch, made before the clock starts (the lock's cost, not the
+    // fleet's); the fleet verifies each one on ingest.
+    let seq = Date.now() * 1000;
+    const signed = fleet.locks.map((lock, index) => {
+      const chain = chains[index] as AuditRecord[];
+      const key = {
+        deviceId: lock.deviceId,
+        keyId: `${lock.deviceId}-k1`,
+        secretKey: fromBase64url(lock.signingSecretKey),
+      };
+      return Array.from({ length: batches }, (_, b) =>
+        signDeviceMessage(
+          "audit",
+          { records: chain.slice(b * perBatch, (b + 1) * perBatch) },
+          key,
+          ++seq,
+          Date.now(),
+        ),
+      );
+    });
     const total = lockCount * batches * perBatch;
     let stored = 0;
     const done = new Promise<void>((resolve) => {
@@ -348,23 +378,15 @@ async function auditIngest(): Promise<void> {
     await Promise.all(
       fleet.locks.map(async (lock, index) => {
         const client = clients[index];
-        const chain = chains[index] as AuditRecord[];
-        for (let b = 0; b < batches; b++) {
-          await client?.publishAsync(
-            topics.event(lock.org, lock.deviceId),
-            JSON.stringify({
-              type: "audit",
-              records: chain.slice(b * perBatch, (b + 1) * perBatch),
-            }),
-            { qos: 1 },
-          );
+        for (const text of signed[index] as string[]) {
+          await client?.publishAsync(topics.event(lock.org, lock.deviceId), text, { qos: 1 });
         }
       }),
     );
     await done;
     const elapsed = performance.now() - started;
     console.log(
-      `  audit ingest (chain verified, stored with synchronous=FULL, acked; ${lockCount} locks, batches of ${perBatch}): ` +
+      `  audit ingest (batch signature and chain verified, stored with synchronous=FULL, acked; ${lockCount} locks, batches of ${perBatch}): ` +
         `${total} records in ${(elapsed / 1000).toFixed(2)} s = ${((total / elapsed) * 1000).toFixed(0)} records/s`,
     );
   } finally {

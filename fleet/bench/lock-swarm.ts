@@ -3,12 +3,15 @@
  * each, so the broker process and this one each stay within their own file limit). Every lock
  * connects with its credentials and a retained last will, subscribes to its command topics,
  * publishes retained state and availability, and answers each command after verifying it.
+ * Every message a lock publishes (but its last will) is signed with its own device key.
  *
  * Driven over IPC by the benchmark: start, drop (all connections cut, wills fire), reconnect,
  * stop.
  */
 import {
   type CommandResult,
+  type DeviceMessageBody,
+  type DeviceMessageType,
   formatInstant,
   fromBase64url,
   GENESIS_HASH,
@@ -16,6 +19,7 @@ import {
   MemoryReplayGuard,
   openCommand,
   peekEnvelopeId,
+  signDeviceMessage,
   topics,
 } from "@lockfleet/protocol";
 import { connectAsync, type MqttClient } from "mqtt";
@@ -24,6 +28,8 @@ export interface SwarmLock {
   deviceId: string;
   org: string;
   password: string;
+  /** The lock's device signing key (64-byte Ed25519 secret key, base64url). */
+  signingSecretKey: string;
 }
 
 export type SwarmRequest =
@@ -54,6 +60,29 @@ const guards = new Map<string, MemoryReplayGuard>();
 const reasons = new Map<string, number>();
 let answered = 0;
 let refused = 0;
+/** One device sequence for the whole swarm is strictly increasing for each lock too. */
+let deviceSeq = Date.now() * 1000;
+const secretKeys = new Map<string, Uint8Array>();
+
+function sign<T extends DeviceMessageType>(
+  lock: SwarmLock,
+  type: T,
+  body: DeviceMessageBody<T>,
+): string {
+  let secretKey = secretKeys.get(lock.deviceId);
+  if (secretKey === undefined) {
+    secretKey = fromBase64url(lock.signingSecretKey);
+    secretKeys.set(lock.deviceId, secretKey);
+  }
+  deviceSeq += 1;
+  return signDeviceMessage(
+    type,
+    body,
+    { deviceId: lock.deviceId, keyId: `${lock.deviceId}-k1`, secretKey },
+    deviceSeq,
+    Date.now(),
+  );
+}
 
 function state(lock: SwarmLock): LockState {
   return {
@@ -95,13 +124,17 @@ async function connectLock(lock: SwarmLock): Promise<void> {
     [topics.cmd(lock.org, lock.deviceId), topics.sync(lock.org, lock.deviceId)],
     { qos: 1 },
   );
-  await client.publishAsync(topics.state(lock.org, lock.deviceId), JSON.stringify(state(lock)), {
-    qos: 1,
-    retain: true,
-  });
+  await client.publishAsync(
+    topics.state(lock.org, lock.deviceId),
+    sign(lock, "state", state(lock)),
+    {
+      qos: 1,
+      retain: true,
+    },
+  );
   await client.publishAsync(
     topics.availability(lock.org, lock.deviceId),
-    JSON.stringify({ status: "online" }),
+    sign(lock, "availability", { status: "online" }),
     { qos: 1, retain: true },
   );
 }
@@ -129,7 +162,9 @@ function answer(lock: SwarmLock, client: MqttClient, payload: Buffer): void {
       };
   if (opened.ok) answered += 1;
   else refused += 1;
-  client.publish(topics.cmdResult(lock.org, lock.deviceId), JSON.stringify(result), { qos: 1 });
+  client.publish(topics.cmdResult(lock.org, lock.deviceId), sign(lock, "result", result), {
+    qos: 1,
+  });
 }
 
 /** mqtt.js keeps a QoS 1 publish pending across a dropped connection: give up after `ms`. */

@@ -19,36 +19,50 @@ export const CANONICAL_JSON_MAX_DEPTH = 256;
 const MAX_DEPTH = CANONICAL_JSON_MAX_DEPTH;
 
 export function canonicalJson(value: unknown): string {
-  return serialise(value, "", new Set());
+  return serialise(value, undefined, new Set());
+}
+
+/**
+ * Where a value sits, rendered only when an error names it: building a path string for every
+ * member of a large message (an audit batch) would cost more than serialising it.
+ */
+type Path = { parent: Path; key: string | number } | undefined;
+
+function render(path: Path): string {
+  if (path === undefined) return "";
+  const parent = render(path.parent);
+  if (typeof path.key === "number") return `${parent}[${path.key}]`;
+  return parent ? `${parent}.${path.key}` : path.key;
 }
 
 /**
  * `ancestors` holds the arrays and objects on the path from the root, so a cycle is refused
  * with a clear error instead of overflowing the stack (a shared, acyclic sub-object is fine).
  */
-function serialise(value: unknown, path: string, ancestors: Set<object>): string {
+function serialise(value: unknown, path: Path, ancestors: Set<object>): string {
   switch (typeof value) {
     case "string":
       return serialiseString(value, path);
     case "number":
       if (!Number.isFinite(value))
-        throw new CanonicalJsonError(path, `is ${value}, not a finite number`);
+        throw new CanonicalJsonError(render(path), `is ${value}, not a finite number`);
       // ES2015+ Number serialisation is the RFC 8785 algorithm; JSON.stringify(-0) is "0".
       return JSON.stringify(value);
     case "boolean":
       return value ? "true" : "false";
     case "object":
       if (value === null) return "null";
-      if (ancestors.has(value)) throw new CanonicalJsonError(path, "refers to itself (a cycle)");
+      if (ancestors.has(value))
+        throw new CanonicalJsonError(render(path), "refers to itself (a cycle)");
       if (ancestors.size >= MAX_DEPTH) {
-        throw new CanonicalJsonError(path, `nests deeper than ${MAX_DEPTH} levels`);
+        throw new CanonicalJsonError(render(path), `nests deeper than ${MAX_DEPTH} levels`);
       }
       ancestors.add(value);
       try {
         if (Array.isArray(value)) return serialiseArray(value, path, ancestors);
         if (!isPlainObject(value)) {
           throw new CanonicalJsonError(
-            path,
+            render(path),
             "is not a plain object (Date, Map, class instances are not JSON)",
           );
         }
@@ -57,42 +71,53 @@ function serialise(value: unknown, path: string, ancestors: Set<object>): string
         ancestors.delete(value);
       }
     default:
-      throw new CanonicalJsonError(path, `is of type ${typeof value}, which JSON cannot represent`);
+      throw new CanonicalJsonError(
+        render(path),
+        `is of type ${typeof value}, which JSON cannot represent`,
+      );
   }
 }
 
-function serialiseArray(array: readonly unknown[], path: string, ancestors: Set<object>): string {
+function serialiseArray(array: readonly unknown[], path: Path, ancestors: Set<object>): string {
   // An index loop, not map(): map skips holes of a sparse array and would emit "[,1]".
-  const items: string[] = [];
+  let out = "[";
   for (let index = 0; index < array.length; index++) {
-    items.push(serialise(array[index], `${path}[${index}]`, ancestors));
+    if (index > 0) out += ",";
+    out += serialise(array[index], { parent: path, key: index }, ancestors);
   }
-  return `[${items.join(",")}]`;
+  return `${out}]`;
 }
 
 /** Members whose value is undefined are left out, as JSON.stringify does (optional fields). */
 function serialiseObject(
   object: Record<string, unknown>,
-  path: string,
+  path: Path,
   ancestors: Set<object>,
 ): string {
   // Array.prototype.sort compares strings by UTF-16 code units, which is RFC 8785 §3.2.3.
-  const keys = Object.keys(object)
-    .filter((key) => object[key] !== undefined)
-    .sort();
-  const members = keys.map((key) => {
-    const memberPath = path ? `${path}.${key}` : key;
-    return `${serialiseString(key, memberPath)}:${serialise(object[key], memberPath, ancestors)}`;
-  });
-  return `{${members.join(",")}}`;
+  const keys = Object.keys(object).sort();
+  let out = "{";
+  let first = true;
+  for (const key of keys) {
+    const value = object[key];
+    if (value === undefined) continue;
+    const memberPath: Path = { parent: path, key };
+    if (!first) out += ",";
+    first = false;
+    out += `${serialiseString(key, memberPath)}:${serialise(value, memberPath, ancestors)}`;
+  }
+  return `${out}}`;
 }
 
 // RFC 8785 accepts I-JSON only: every surrogate must belong to a pair.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function serialiseString(text: string, path: string): string {
-  if (LONE_SURROGATE.test(text))
-    throw new CanonicalJsonError(path, "contains a lone UTF-16 surrogate");
+// Most strings hold no surrogate at all; the cheap test spares them the look-around one.
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+function serialiseString(text: string, path: Path): string {
+  if (ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text))
+    throw new CanonicalJsonError(render(path), "contains a lone UTF-16 surrogate");
   return JSON.stringify(text);
 }
 

@@ -5,6 +5,7 @@ export * from "./close-seal.js";
 export * from "./crypto/bytes.js";
 export * from "./crypto/ed25519.js";
 export * from "./crypto/sealed-box.js";
+export * from "./device-message.js";
 export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./one-time-code.js";

@@ -8,6 +8,8 @@
  * - Fleet: retained `state` and `availability` (last will offline), signed commands on `cmd`
  *   and `sync` verified by the core (every rejection answered on `cmd/result` and audited),
  *   audit records at least once and in order on `event` (AuditSync), self-test reports.
+ *   Everything published except the last will is signed with the device key
+ *   (DeviceMessageSigner): only the lock speaks for the lock.
  *
  * The lock never waits for the network: inputs are handled whether the link is up or not,
  * and the audit backlog waits in the store until the fleet acknowledges it.
@@ -41,6 +43,7 @@ import {
 } from "./device-files.js";
 import { RuntimeError } from "./errors.js";
 import { type RuntimeLog, silentLog } from "./log.js";
+import { DeviceMessageSigner } from "./message-signer.js";
 import { MqttLink } from "./mqtt-link.js";
 import { resolveProfile } from "./profile.js";
 import { DeadlineScheduler } from "./scheduler.js";
@@ -100,6 +103,7 @@ export class DeviceRuntime {
   readonly #log: RuntimeLog;
   readonly #scheduler: DeadlineScheduler;
   readonly #audit: AuditSync;
+  readonly #signer: DeviceMessageSigner;
   #link: MqttLink | undefined;
   readonly #unsubscribe: Array<() => void> = [];
   readonly #topics: { state: string; event: string; result: string };
@@ -225,6 +229,15 @@ export class DeviceRuntime {
       event: topics.event(org, deviceId),
       result: topics.cmdResult(org, deviceId),
     };
+    this.#signer = new DeviceMessageSigner(
+      this.store,
+      {
+        deviceId,
+        keyId: parts.identity.signingKeyId,
+        secretKey: parts.identity.signing.secretKey,
+      },
+      () => this.core.lockTime(),
+    );
     this.#scheduler = new DeadlineScheduler(this.core, parts.clock, () => this.#afterInput());
     this.#audit = new AuditSync({
       store: this.store,
@@ -418,6 +431,7 @@ export class DeviceRuntime {
         username: this.config.broker.username,
         password: openPassword(this.config, kek),
         ...(this.config.broker.tls === undefined ? {} : { tls: this.config.broker.tls }),
+        signAvailability: (availability) => this.#signer.sign("availability", availability),
         ...pick(mqttOptions, [
           "persistentSession",
           "keepaliveSec",
@@ -452,12 +466,26 @@ export class DeviceRuntime {
     const text = JSON.stringify(comparable);
     if (!force && text === this.#lastStateText) return;
     this.#lastStateText = text;
-    await this.#link.publish(this.#topics.state, JSON.stringify(state), { retain: true });
+    await this.#link.publish(this.#topics.state, this.#signer.sign("state", state), {
+      retain: true,
+    });
   }
 
+  /** One signature per message: an audit batch is signed once, its records stay chained. */
   #publishEvent(message: DeviceEventMessage): Promise<void> {
     if (this.#link === undefined) return Promise.reject(new Error("E_MQTT_CLOSED: no fleet link"));
-    return this.#link.publish(this.#topics.event, JSON.stringify(message));
+    let text: string;
+    try {
+      text =
+        message.type === "audit"
+          ? this.#signer.sign("audit", { records: message.records })
+          : message.type === "alarm"
+            ? this.#signer.sign("alarm", message.alarm)
+            : this.#signer.sign("checkpoint", message.checkpoint);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#link.publish(this.#topics.event, text);
   }
 
   #connected(): void {
@@ -517,8 +545,10 @@ export class DeviceRuntime {
   }
 
   #publishResult(result: CommandResult): void {
-    this.#link
-      ?.publish(this.#topics.result, JSON.stringify(result))
+    const link = this.#link;
+    if (link === undefined) return;
+    Promise.resolve()
+      .then(() => link.publish(this.#topics.result, this.#signer.sign("result", result)))
       .catch((error: Error) => this.#log.warn("result not published", { err: error.message }));
   }
 }

@@ -3,6 +3,8 @@
  * availability with a last will `offline`, subscriptions to `cmd` and `sync` under the
  * device's own prefix, QoS 1 for everything that matters, reconnect with capped exponential
  * backoff and jitter (so a fleet restart does not bring every lock back in the same second).
+ * The lock's own availability messages are signed (`signAvailability`); the last will cannot
+ * be (the broker sends it later, on the lock's behalf), so the fleet takes it as a hint only.
  */
 import { readFileSync } from "node:fs";
 import { type Availability, formatInstant, topics } from "@lockfleet/protocol";
@@ -25,6 +27,8 @@ export interface MqttLinkOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   connectTimeoutMs?: number;
+  /** Turns an availability message into the text published (the device-signed envelope). */
+  signAvailability?: (availability: Availability) => string;
   log?: RuntimeLog;
 }
 
@@ -149,7 +153,7 @@ export class MqttLink {
     if (this.#online) {
       const offline: Availability = { status: "offline", at: formatInstant(Date.now()) };
       await Promise.race([
-        this.publish(this.#topics.availability, JSON.stringify(offline), { retain: true }),
+        this.publish(this.#topics.availability, this.#availabilityText(offline), { retain: true }),
         new Promise((resolve) => setTimeout(resolve, 2000).unref()),
       ]).catch(() => {});
     }
@@ -181,10 +185,19 @@ export class MqttLink {
       if (error) this.#log.error("mqtt: subscribe failed", { err: error.message });
     });
     const online: Availability = { status: "online", at: formatInstant(Date.now()) };
-    this.publish(this.#topics.availability, JSON.stringify(online), { retain: true }).catch(
-      (error: Error) => this.#log.warn("mqtt: availability not published", { err: error.message }),
-    );
+    Promise.resolve()
+      .then(() =>
+        this.publish(this.#topics.availability, this.#availabilityText(online), { retain: true }),
+      )
+      .catch((error: Error) =>
+        this.#log.warn("mqtt: availability not published", { err: error.message }),
+      );
     this.#handlers.connected();
+  }
+
+  #availabilityText(availability: Availability): string {
+    const sign = this.#options.signAvailability;
+    return sign === undefined ? JSON.stringify(availability) : sign(availability);
   }
 
   #onClose(): void {

@@ -16,7 +16,13 @@ export { ALARM_KINDS, type AlarmKind, type AlarmPriority };
 export const DURESS: AlarmKind = "forcedUser";
 
 /** Alarms the fleet raises from its own checks rather than from a lock's report. */
-export const FLEET_CHECK_KINDS = ["lockOffline", "clockDrift", "auditGap"] as const;
+export const FLEET_CHECK_KINDS = [
+  "lockOffline",
+  "clockDrift",
+  "auditGap",
+  "forgedMessage",
+  "auditRegression",
+] as const;
 
 const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = {
   critical: 1,

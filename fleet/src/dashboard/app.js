@@ -130,7 +130,9 @@ function onState({ deviceId, containerId, state }) {
 
 function onAvailability({ deviceId, containerId, status }) {
   const lock = store.devices.get(deviceId) ?? { deviceId, containerId, state: null };
-  store.devices.set(deviceId, { ...lock, availability: status });
+  // Availability events follow evidence (the lock's signed word, the fleet's own probe):
+  // whatever hint the broker's last will gave is settled.
+  store.devices.set(deviceId, { ...lock, availability: status, availabilityHint: null });
   refreshLockRow(deviceId);
 }
 

@@ -13,6 +13,8 @@ export type LockStatusName =
 export interface DashboardLock {
   deviceId?: string;
   availability?: "unknown" | "online" | "offline";
+  /** The broker's last will, not confirmed by the lock's silence: a hint, not evidence. */
+  availabilityHint?: { status: "offline"; at: string } | null;
   state?: LockState | null;
 }
 

@@ -1,9 +1,20 @@
 // What a person needs to know about a lock at a glance, from its last state and presence.
 
 /**
+ * The broker's last will is only a hint (anyone who may publish on the lock's topic can send
+ * it): shown next to the status, which follows what the lock itself signed.
+ *
  * @returns {{ state: "locked"|"delay"|"window"|"open"|"alarm"|"offline"|"unknown", label: string, endsAt?: string }}
  */
 export function lockStatus(lock, openAlarms = 0) {
+  const status = signedStatus(lock, openAlarms);
+  if (lock?.availabilityHint && status.state !== "offline") {
+    return { ...status, label: `${status.label} (broker: offline?, being checked)` };
+  }
+  return status;
+}
+
+function signedStatus(lock, openAlarms) {
   if (!lock) return { state: "unknown", label: "No lock enrolled" };
   if (lock.availability === "offline") return { state: "offline", label: "Offline" };
   const s = lock.state;

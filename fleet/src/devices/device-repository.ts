@@ -96,6 +96,13 @@ export interface SecurityEvent {
   reason: string;
 }
 
+export interface MessageMark {
+  deviceId: string;
+  stream: string;
+  seq: number;
+  signature: string;
+}
+
 export class DeviceRepository {
   readonly #hasContainers: boolean;
   readonly #statements = new Map<string, Database.Statement>();
@@ -562,5 +569,46 @@ export class DeviceRepository {
       topic: row.topic ?? undefined,
       reason: row.reason,
     }));
+  }
+
+  // --- device message sequences ---
+
+  /** The highest device sequence accepted per lock and stream, with that message's signature. */
+  messageMarks(): MessageMark[] {
+    return (
+      this.#sql(
+        "SELECT device_id, stream, seq, signature FROM device_message_seqs",
+      ).all() as Array<{
+        device_id: string;
+        stream: string;
+        seq: number;
+        signature: string;
+      }>
+    ).map((row) => ({
+      deviceId: row.device_id,
+      stream: row.stream,
+      seq: row.seq,
+      signature: row.signature,
+    }));
+  }
+
+  writeMessageMarks(marks: readonly MessageMark[]): void {
+    if (marks.length === 0) return;
+    const upsert = this.#sql(
+      `INSERT INTO device_message_seqs (device_id, stream, seq, signature) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device_id, stream) DO UPDATE SET seq = excluded.seq, signature = excluded.signature
+         WHERE excluded.seq > device_message_seqs.seq`,
+    );
+    this.db.transaction(() => {
+      for (const mark of marks) upsert.run(mark.deviceId, mark.stream, mark.seq, mark.signature);
+    })();
+  }
+
+  /** The highest checkpoint seq the stored chain confirmed (0 when none). */
+  highestMatchedCheckpoint(deviceId: string): number {
+    const row = this.#sql(
+      "SELECT MAX(seq) AS seq FROM device_checkpoints WHERE device_id = ? AND status = 'matched'",
+    ).get(deviceId) as { seq: number | null };
+    return row.seq ?? 0;
   }
 }

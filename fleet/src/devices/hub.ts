@@ -18,15 +18,13 @@ import {
   type Alarm,
   type AlarmKind,
   type AuditRecord,
-  Availability,
   type Checkpoint,
   COMMAND_BODIES,
   type CommandBody,
-  CommandResult,
+  type CommandResult,
   type CommandType,
   canonicalJson,
   DEFAULT_LOCK_POLICY,
-  DeviceEventMessage,
   EnrolmentRequest,
   type EnrolmentResponse,
   ed25519,
@@ -37,6 +35,8 @@ import {
   isCommandType,
   isTopicSegment,
   LockState,
+  MAX_DEVICE_MESSAGE_BYTES,
+  type OpenedDeviceMessage,
   type ParsedTopic,
   parseInstant,
   parseTopic,
@@ -69,6 +69,7 @@ import { FleetError } from "../errors.js";
 import { newDeviceId, newId } from "../ids.js";
 import { SecretBox } from "../secrets.js";
 import { type AuditHead, judgeCheckpoint, planAuditIngest } from "./audit-ingest.js";
+import { type Admission, DeviceMessageGate } from "./device-messages.js";
 import {
   type CommandRow,
   DeviceRepository,
@@ -116,6 +117,17 @@ export interface DeviceHubOptions {
   keyInstallWaitMs?: number;
   /** Key-encryption for secrets at rest; default from LOCKFLEET_KEK or `<dataDir>/kek`. */
   secrets?: SecretBox;
+  /**
+   * After the broker's last will says a lock went offline (a hint only: anyone who may publish
+   * on the lock's topic can send it), the fleet asks the lock for a signed answer and takes it
+   * as offline when none comes within this long (10 s).
+   */
+  presenceProbeWaitMs?: number;
+  /**
+   * A message from a lock delivered again this soon after the fleet accepted it counts as a
+   * QoS 1 redelivery (recorded, no alarm); later, as a replay (alarmed). Default 2 min.
+   */
+  redeliveryWindowMs?: number;
   /** Benchmark baseline only: aedes' flat retained store instead of the indexed one. */
   unindexedRetainedStore?: boolean;
 }
@@ -130,6 +142,11 @@ export interface DeviceSummary {
   status: "active" | "retired";
   availability: "unknown" | "online" | "offline";
   availabilityAt: string | null;
+  /**
+   * The broker's last will, when it says "offline" and nothing the lock signed has confirmed
+   * it yet: shown as a hint, never taken as evidence.
+   */
+  availabilityHint: { status: "offline"; at: string } | null;
   state: LockState | null;
   auditHeadSeq: number;
   clockDriftMs: number | null;
@@ -158,7 +175,7 @@ export interface DeviceHubEventMap {
 }
 
 /** Larger device messages are refused before they are parsed (an audit batch of 500 fits). */
-export const MAX_DEVICE_MESSAGE_BYTES = 512 * 1024;
+export { MAX_DEVICE_MESSAGE_BYTES };
 
 /** Acks, gap requests and time sync go on `sync`; every other command on `cmd`. */
 const SYNC_COMMANDS: ReadonlySet<CommandType> = new Set([
@@ -174,7 +191,10 @@ const DEFAULTS = {
   commandTtlMs: 5 * 60_000,
   keyInstallWaitMs: 10_000,
   auditHeadCheckMs: 10_000,
+  presenceProbeWaitMs: 10_000,
 };
+/** A source (lock and topic) of refused messages raises forgedMessage at most this often. */
+const FORGERY_ALARM_INTERVAL_MS = 60 * 60_000;
 const TIME_SYNC_TTL_MS = 60_000;
 const TIME_SYNC_MIN_INTERVAL_MS = 60_000;
 const GAP_RETRY_MS = 10_000;
@@ -220,6 +240,11 @@ interface LiveDevice {
   gapOpen: boolean;
   lastGapRequest: { key: string; at: number } | undefined;
   lastTimeSyncAt: number;
+  /** Highest audit head the lock itself reported (signed state). */
+  reportedHead: number;
+  regressionAlarmRaised: boolean;
+  availabilityHint: { status: "offline"; at: string } | null;
+  probing: boolean;
 }
 
 type PresenceUpdate =
@@ -275,15 +300,11 @@ function toLive(row: DeviceRow): LiveDevice {
     gapOpen: false,
     lastGapRequest: undefined,
     lastTimeSyncAt: 0,
+    reportedHead: state?.auditHead.seq ?? 0,
+    regressionAlarmRaised: false,
+    availabilityHint: null,
+    probing: false,
   };
-}
-
-function parseJson(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString("utf8"));
-  } catch {
-    return undefined;
-  }
 }
 
 export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
@@ -298,6 +319,9 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   readonly #orgs = new Set<string>();
   /** How many active locks trust each fleet key: a key nobody needs any more is retired. */
   readonly #trustCounts = new Map<string, number>();
+  readonly #gate: DeviceMessageGate;
+  /** When each source of refused messages (lock and topic) last raised forgedMessage. */
+  readonly #forgeryAlarms = new Map<string, number>();
   readonly #waiters = new Map<string, ResultWaiter>();
   #outbox: OutgoingCommand[] = [];
   #connectWindow = { start: 0, count: 0 };
@@ -335,8 +359,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       commandTtlMs: options.commandTtlMs ?? DEFAULTS.commandTtlMs,
       keyInstallWaitMs: options.keyInstallWaitMs ?? DEFAULTS.keyInstallWaitMs,
       auditHeadCheckMs: options.auditHeadCheckMs ?? DEFAULTS.auditHeadCheckMs,
+      presenceProbeWaitMs: options.presenceProbeWaitMs ?? DEFAULTS.presenceProbeWaitMs,
     };
     this.#repository = new DeviceRepository(options.db);
+    this.#gate = new DeviceMessageGate(this.#repository, options.redeliveryWindowMs);
     this.#secrets = options.secrets ?? SecretBox.load(options.dataDir);
     this.#keys = new FleetKeyRing(this.#repository, this.#secrets, this.#clock());
     for (const row of this.#repository.activeDevices()) {
@@ -767,6 +793,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       status: row.status,
       availability: live?.availability ?? row.availability,
       availabilityAt: live?.availabilityAt ?? row.availability_at,
+      availabilityHint: live?.availabilityHint ?? null,
       state: live?.state ?? null,
       auditHeadSeq: row.audit_head_seq,
       clockDriftMs: live?.clockDriftMs ?? row.clock_drift_ms,
@@ -1086,6 +1113,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       this.#repository.recordCommandResults(results);
       this.#repository.setTrustedKeysOf(trust);
       this.#repository.insertSecurityEvents(security);
+      this.#gate.flush();
     } catch (error) {
       this.#log.error({ err: error }, "E_PRESENCE_WRITE: lock presence or results not stored");
     } finally {
@@ -1192,22 +1220,16 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       return;
     }
     try {
-      switch (parsed.value.kind) {
-        case "state":
-          this.#onState(device, payload, packet.retain, topic);
-          return;
-        case "availability":
-          this.#onAvailability(device, payload, topic);
-          return;
-        case "event":
-          this.#onEvent(device, payload, topic);
-          return;
-        case "cmd/result":
-          this.#onResult(device, payload, topic);
-          return;
-        default:
-          return;
-      }
+      // Verified over the bytes as received, with the lock's enrolled key, before anything in
+      // them is read; then the device sequence of this stream.
+      const admission = this.#gate.admit(
+        device,
+        parsed.value.kind,
+        payload,
+        packet.retain,
+        this.#clock(),
+      );
+      this.#onAdmitted(device, admission, packet.retain, parsed.value.kind, topic);
     } catch (error) {
       // A storage failure must not take the hub down; the lock resends what was not acked.
       this.#log.error(
@@ -1215,6 +1237,91 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
         "E_DEVICE_MESSAGE: not processed",
       );
     }
+  }
+
+  #onAdmitted(
+    device: LiveDevice,
+    admission: Admission,
+    retained: boolean,
+    kind: ParsedTopic["kind"],
+    topic: string,
+  ): void {
+    switch (admission.verdict) {
+      case "duplicate":
+        return;
+      case "redelivery":
+        this.#reject(
+          device,
+          "message.redelivery",
+          `E_REDELIVERED: ${admission.type} message with device seq ${admission.seq} was accepted moments ago; delivered again, it changes nothing`,
+          { topic },
+        );
+        return;
+      case "hint":
+        this.#onAvailabilityHint(device);
+        return;
+      case "refused":
+        this.#onRefusedMessage(device, admission, kind, topic);
+        return;
+    }
+    const message: OpenedDeviceMessage = admission.message;
+    const snapshot = retained || admission.stale;
+    // A live message the lock signed just now is the evidence that it is there; a retained
+    // copy is only what it said when it was.
+    if (!snapshot && !(message.type === "availability" && message.body.status === "offline")) {
+      this.#heardFrom(device);
+    }
+    switch (message.type) {
+      case "state":
+        this.#onState(device, message.body, snapshot, topic);
+        return;
+      case "availability":
+        if (!snapshot && message.body.status === "offline") this.#onSignedOffline(device);
+        return;
+      case "audit":
+        this.#ingestAudit(device, message.body.records, topic);
+        return;
+      case "alarm":
+        this.#storeAlarm(device, message.body, "device");
+        return;
+      case "checkpoint":
+        this.#ingestCheckpoint(device, message.body, topic);
+        return;
+      case "result":
+        this.#onResult(device, message.body, topic);
+        return;
+    }
+  }
+
+  /**
+   * Refused: unsigned, signed by another key, replayed, naming another lock, on the wrong
+   * topic. Stored as a security event; one forgedMessage alarm per lock and topic at most
+   * every FORGERY_ALARM_INTERVAL_MS. A message the lock signed whose validity period does not
+   * fit the fleet's clock is a clock matter (its signed time measures the lock's drift).
+   */
+  #onRefusedMessage(
+    device: LiveDevice,
+    refusal: Extract<Admission, { verdict: "refused" }>,
+    kind: ParsedTopic["kind"],
+    topic: string,
+  ): void {
+    const reason = `${refusal.code}: ${refusal.message}`;
+    if (refusal.signedAt !== undefined) {
+      this.#reject(device, "message.stale", reason, { topic });
+      this.#checkDrift(device, refusal.signedAt);
+      return;
+    }
+    this.#reject(device, "message.forged", reason, { topic });
+    const source = `${device.deviceId}/${kind}`;
+    const now = this.#clock();
+    const last = this.#forgeryAlarms.get(source);
+    if (last !== undefined && now - last < FORGERY_ALARM_INTERVAL_MS) return;
+    this.#forgeryAlarms.set(source, now);
+    this.#raiseFleetAlarm(device, "forgedMessage", {
+      reason: refusal.code,
+      topic: kind,
+      detail: refusal.message.slice(0, 300),
+    });
   }
 
   /**
@@ -1246,14 +1353,8 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     this.#reject(device, "message.refused", `${code}: ${message}`, { topic });
   }
 
-  #onState(device: LiveDevice, payload: Buffer, retained: boolean, topic: string): void {
-    const checked = validate(LockState, parseJson(payload), "lock state");
-    if (!checked.ok) {
-      this.#refuseMessage(device, topic, "E_SCHEMA", checked.error.message);
-      return;
-    }
-    const state = checked.value;
-    if (state.deviceId !== device.deviceId || state.org !== device.orgId) {
+  #onState(device: LiveDevice, state: LockState, snapshot: boolean, topic: string): void {
+    if (state.org !== device.orgId) {
       this.#refuseMessage(
         device,
         topic,
@@ -1262,71 +1363,98 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       );
       return;
     }
+    this.#checkHeadRegression(device, state.auditHead.seq, topic);
     device.state = state;
-    if (!retained) this.#checkDrift(device, parseInstant(state.at));
+    if (!snapshot) this.#checkDrift(device, parseInstant(state.at));
     this.#queuePresence({
       deviceId: device.deviceId,
       stateJson: JSON.stringify(state),
       at: state.at,
-      clockDriftMs: retained ? null : device.clockDriftMs,
+      clockDriftMs: snapshot ? null : device.clockDriftMs,
     });
     this.emit("state", device.deviceId, state);
     this.#scheduleHeadCheck(device, state.auditHead.seq);
   }
 
-  #onAvailability(device: LiveDevice, payload: Buffer, topic: string): void {
-    const checked = validate(Availability, parseJson(payload), "availability");
-    if (!checked.ok) {
-      this.#refuseMessage(device, topic, "E_SCHEMA", checked.error.message);
+  /**
+   * A lock's signed audit head below one it reported before, or below the chain the fleet
+   * stored from it: its log was rolled back or replaced. Recorded each time, alarmed once
+   * until the head is back.
+   */
+  #checkHeadRegression(device: LiveDevice, reported: number, topic: string): void {
+    const known = Math.max(device.reportedHead, this.#repository.auditHead(device.deviceId).seq);
+    if (reported >= known) {
+      device.reportedHead = reported;
+      device.regressionAlarmRaised = false;
       return;
     }
-    // A lock that reconnects before the broker noticed its old connection drop gets that
-    // connection's last will ("offline") after its own "online": the broker knows better.
-    if (checked.value.status === "offline" && this.#broker?.isDeviceConnected(device.deviceId)) {
-      return;
-    }
-    this.#setAvailability(device, checked.value.status);
+    this.#reject(
+      device,
+      "audit.headRegression",
+      `E_AUDIT_REGRESSION: lock ${device.deviceId} reports its audit head at seq ${reported}, below seq ${known} it reached before`,
+      { topic },
+    );
+    if (device.regressionAlarmRaised) return;
+    device.regressionAlarmRaised = true;
+    this.#raiseFleetAlarm(device, "auditRegression", { reportedSeq: reported, knownSeq: known });
   }
 
-  #onEvent(device: LiveDevice, payload: Buffer, topic: string): void {
-    const checked = validate(DeviceEventMessage, parseJson(payload), "device event");
-    if (!checked.ok) {
-      this.#refuseMessage(device, topic, "E_SCHEMA", checked.error.message);
-      return;
-    }
-    const message = checked.value;
-    switch (message.type) {
-      case "audit": {
-        const stranger = message.records.find((record) => record.deviceId !== device.deviceId);
-        if (stranger !== undefined) {
-          this.#refuseMessage(
-            device,
-            topic,
-            "E_WRONG_DEVICE",
-            `audit record ${stranger.seq} names lock ${stranger.deviceId}`,
-          );
-          return;
-        }
-        this.#ingestAudit(device, message.records, topic);
-        return;
-      }
-      case "alarm": {
-        if (message.alarm.deviceId !== device.deviceId) {
-          this.#refuseMessage(
-            device,
-            topic,
-            "E_WRONG_DEVICE",
-            `alarm names lock ${message.alarm.deviceId}`,
-          );
-          return;
-        }
-        this.#storeAlarm(device, message.alarm, "device");
-        return;
-      }
-      case "checkpoint":
-        this.#ingestCheckpoint(device, message.checkpoint, topic);
-        return;
-    }
+  /** A live, signed message from the lock: it is online, whatever the broker's will said. */
+  #heardFrom(device: LiveDevice): void {
+    device.availabilityHint = null;
+    if (device.availability !== "online") this.#setAvailability(device, "online");
+  }
+
+  /** The lock itself said it goes offline (a clean stop). */
+  #onSignedOffline(device: LiveDevice): void {
+    // A lock that reconnects before the broker noticed its old connection drop: the broker
+    // knows better than a message from the old connection.
+    if (this.#broker?.isDeviceConnected(device.deviceId)) return;
+    this.#setAvailability(device, "offline");
+  }
+
+  /**
+   * The broker's last will ("offline", unsigned): anyone who may publish on the lock's topic
+   * could have sent it, so it only starts a check. The embedded broker reports disconnections
+   * itself (#onDeviceDisconnected); on an external one the fleet asks the lock for a signed
+   * answer and takes it as offline only when none comes.
+   */
+  #onAvailabilityHint(device: LiveDevice): void {
+    if (this.#broker !== undefined || device.availability === "offline") return;
+    device.availabilityHint = { status: "offline", at: formatInstant(this.#clock()) };
+    this.#probePresence(device);
+  }
+
+  #probePresence(device: LiveDevice): void {
+    if (device.probing || this.#closed || device.status !== "active") return;
+    device.probing = true;
+    const now = this.#clock();
+    const drift = device.clockDriftMs ?? 0;
+    const validity = {
+      issuedAt: now + Math.min(0, drift),
+      expiresAt: now + Math.max(0, drift) + TIME_SYNC_TTL_MS,
+    };
+    device.lastTimeSyncAt = now;
+    this.#send(
+      device.deviceId,
+      "time.sync",
+      { time: formatInstant(now) },
+      validity,
+      this.#settings.presenceProbeWaitMs,
+    ).then(
+      ({ result }) => {
+        device.probing = false;
+        if (this.#closed || result !== undefined || device.availabilityHint === null) return;
+        // No signed answer: the fleet's own observation, not the will, takes the lock offline.
+        device.availabilityHint = null;
+        this.#setAvailability(device, "offline");
+      },
+      (error: unknown) => {
+        device.probing = false;
+        if (!this.#closed)
+          this.#log.warn({ err: error, deviceId: device.deviceId }, "presence probe not sent");
+      },
+    );
   }
 
   #storedHash(deviceId: string): (seq: number) => string | undefined {
@@ -1403,6 +1531,20 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   }
 
   #ingestCheckpoint(device: LiveDevice, checkpoint: Checkpoint, topic: string): void {
+    const verified = this.#repository.highestMatchedCheckpoint(device.deviceId);
+    if (checkpoint.seq < verified) {
+      this.#reject(
+        device,
+        "audit.checkpointRegression",
+        `E_AUDIT_REGRESSION: checkpoint at seq ${checkpoint.seq} is older than the one verified at seq ${verified}`,
+        { topic },
+      );
+      this.#raiseFleetAlarm(device, "auditRegression", {
+        checkpointSeq: checkpoint.seq,
+        verifiedSeq: verified,
+      });
+      return;
+    }
     const head = this.#repository.auditHead(device.deviceId);
     const verdict = judgeCheckpoint(
       device.deviceId,
@@ -1475,17 +1617,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     this.#sendQuietly(device.deviceId, "audit.gapRequest", { fromSeq, toSeq });
   }
 
-  #onResult(device: LiveDevice, payload: Buffer, topic: string): void {
-    const checked = validate(CommandResult, parseJson(payload), "command result");
-    if (!checked.ok) {
-      this.#refuseMessage(device, topic, "E_SCHEMA", checked.error.message);
-      return;
-    }
-    const result = checked.value;
-    if (result.deviceId !== device.deviceId) {
-      this.#refuseMessage(device, topic, "E_WRONG_DEVICE", `result names lock ${result.deviceId}`);
-      return;
-    }
+  #onResult(device: LiveDevice, result: CommandResult, topic: string): void {
     const command = this.#repository.command(result.id);
     if (command === undefined || command.device_id !== device.deviceId) {
       // Also the lock's answer to an envelope it could not read ("unknown"): worth a record.

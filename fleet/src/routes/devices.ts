@@ -26,6 +26,11 @@ const DeviceView = Type.Object({
     Type.Literal("offline"),
   ]),
   availabilityAt: Type.Union([Type.String(), Type.Null()]),
+  /** The broker's last will, not yet confirmed by the lock's silence: a hint, not evidence. */
+  availabilityHint: Type.Union([
+    Type.Object({ status: Type.Literal("offline"), at: Type.String() }),
+    Type.Null(),
+  ]),
   state: Type.Union([LockState, Type.Null()]),
   auditHeadSeq: Type.Integer(),
   clockDriftMs: Type.Union([Type.Integer(), Type.Null()]),

@@ -72,6 +72,17 @@ describe("the dashboard's lock state at a glance", () => {
     expect(lockStatus(lock({ door: "forced" })).state).toBe("alarm");
   });
 
+  it("the broker's last will is shown as a hint, never as the lock's status", () => {
+    const hinted = {
+      ...lock({}),
+      availabilityHint: { status: "offline" as const, at: "2026-11-23T10:00:00.000Z" },
+    };
+    expect(lockStatus(hinted)).toEqual({
+      state: "locked",
+      label: "Locked (broker: offline?, being checked)",
+    });
+  });
+
   it("counts down in minutes and seconds and stops at zero", () => {
     const now = Date.parse("2026-11-23T10:00:00.000Z");
     expect(countdown("2026-11-23T10:04:05.000Z", now)).toBe("4:05");

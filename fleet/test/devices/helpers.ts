@@ -93,6 +93,8 @@ export async function createWorld(
         log: silentLog,
         secrets,
         timeSyncIntervalMs: 0,
+        // On an external broker a last will starts a presence probe; tests wait seconds, not ten.
+        presenceProbeWaitMs: 1_000,
         ...overrides,
         ...more,
       });

@@ -76,7 +76,7 @@ describe.skipIf(!mosquitto.available)(
       );
     });
 
-    it("without a broker ACL, a message under a lock's prefix naming another lock is still refused", async () => {
+    it("without a broker ACL, a message under a lock's prefix signed by another lock is still refused", async () => {
       const w = await start();
       const victim = await enrolLock(w);
       const other = await enrolLock(w);
@@ -84,9 +84,9 @@ describe.skipIf(!mosquitto.available)(
       const rejected = nextEvent(
         w.hub,
         "rejected",
-        (id, reason) => id === victim.deviceId && reason.startsWith("E_WRONG_DEVICE"),
+        (id, reason) => id === victim.deviceId && reason.startsWith("E_BAD_SIGNATURE"),
       );
-      // Anyone on an open broker can publish here; the payload still has to name this lock.
+      // Anyone on an open broker can publish here; the payload still has to be this lock's.
       await other.publish(
         topics.state(victim.org, victim.deviceId),
         other.state({ bolt: "retracted" }),

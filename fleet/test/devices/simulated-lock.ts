@@ -3,6 +3,9 @@
  * depends on the edge): its own keys, enrolment, a hash-chained audit log with signed
  * checkpoints, retained state and availability with a last will, and command handling that
  * verifies every envelope (signature with a trusted fleet key, device, expiry, replay).
+ * Everything it publishes is a device-signed envelope (protocol `signDeviceMessage`) with its
+ * own device sequence, except the broker's last will; `publishRaw` sends text as given, for
+ * tests that play someone else on the lock's topics.
  */
 import {
   type AuditEventKind,
@@ -11,6 +14,8 @@ import {
   type CommandType,
   canonicalJson,
   chainAuditRecord,
+  type DeviceMessageBody,
+  type DeviceMessageType,
   type EnrolmentRequest,
   type EnrolmentResponse,
   ed25519,
@@ -25,6 +30,7 @@ import {
   parseInstant,
   peekEnvelopeId,
   signCheckpoint,
+  signDeviceMessage,
   toBase64url,
   topics,
   x25519,
@@ -64,6 +70,10 @@ export class SimulatedLock {
   clockOffsetMs: number;
   answer: boolean;
   ackedUpTo = 0;
+  /** Device sequence: above anything an earlier run could have sent. */
+  deviceSeq = Date.now() * 1000;
+  /** Every signed message text published, in order (for replay tests). */
+  readonly sent: Array<{ topic: string; text: string }> = [];
   #listeners: Array<() => void> = [];
 
   constructor(options: SimulatedLockOptions = {}) {
@@ -185,10 +195,25 @@ export class SimulatedLock {
   }
 
   async publishAvailabilityOn(client: MqttClient, status: "online" | "offline"): Promise<void> {
-    await client.publishAsync(
-      topics.availability(this.org, this.deviceId),
-      JSON.stringify({ status, at: formatInstant(this.now()) }),
-      { qos: 1, retain: true },
+    const topic = topics.availability(this.org, this.deviceId);
+    const text = this.sign("availability", { status, at: formatInstant(this.now()) });
+    this.sent.push({ topic, text });
+    await client.publishAsync(topic, text, { qos: 1, retain: true });
+  }
+
+  /** A device message signed with this lock's key (or `signWith`) and its next device seq. */
+  sign<T extends DeviceMessageType>(
+    type: T,
+    body: DeviceMessageBody<T>,
+    signWith: Uint8Array = this.signing.secretKey,
+  ): string {
+    this.deviceSeq += 1;
+    return signDeviceMessage(
+      type,
+      body,
+      { deviceId: this.deviceId, keyId: `${this.deviceId}-k1`, secretKey: signWith },
+      this.deviceSeq,
+      this.now(),
     );
   }
 
@@ -229,8 +254,49 @@ export class SimulatedLock {
     await this.publish(topics.event(this.org, this.deviceId), { type: "checkpoint", checkpoint });
   }
 
+  /**
+   * Signs and publishes what a lock says on `topic`: a LockState on `state`, an Availability
+   * on `availability`, `{type: "audit", records}`, `{type: "alarm", alarm}` or
+   * `{type: "checkpoint", checkpoint}` on `event`, a CommandResult on `cmd/result`.
+   */
   async publish(topic: string, message: unknown, retain = false): Promise<void> {
-    await this.#client().publishAsync(topic, JSON.stringify(message), { qos: 1, retain });
+    const text = this.signFor(topic, message);
+    this.sent.push({ topic, text });
+    await this.publishRaw(topic, text, retain);
+  }
+
+  /** Publishes `text` exactly as given (unsigned forgeries, replays). */
+  async publishRaw(topic: string, text: string, retain = false): Promise<void> {
+    await this.#client().publishAsync(topic, text, { qos: 1, retain });
+  }
+
+  /** The signed envelope text for `message` as `publish` would send it on `topic`. */
+  signFor(topic: string, message: unknown, signWith?: Uint8Array): string {
+    const kind = topic.split("/").slice(4).join("/");
+    const sign = <T extends DeviceMessageType>(type: T, body: unknown) =>
+      this.sign(type, body as DeviceMessageBody<T>, signWith);
+    switch (kind) {
+      case "state":
+        return sign("state", message);
+      case "availability":
+        return sign("availability", message);
+      case "cmd/result":
+        return sign("result", message);
+      case "event": {
+        const event = message as {
+          type: string;
+          records?: unknown;
+          alarm?: unknown;
+          checkpoint?: unknown;
+        };
+        if (event.type === "audit") return sign("audit", { records: event.records });
+        if (event.type === "alarm") return sign("alarm", event.alarm);
+        if (event.type === "checkpoint") return sign("checkpoint", event.checkpoint);
+        throw new Error(`no device message for event type ${event.type}`);
+      }
+      default:
+        throw new Error(`a lock does not publish on ${topic}`);
+    }
   }
 
   #client(): MqttClient {
@@ -327,7 +393,9 @@ export class SimulatedLock {
     if (!this.answer || this.client === undefined) return;
     this.results.push(result);
     await this.client
-      .publishAsync(topics.cmdResult(this.org, this.deviceId), JSON.stringify(result), { qos: 1 })
+      .publishAsync(topics.cmdResult(this.org, this.deviceId), this.sign("result", result), {
+        qos: 1,
+      })
       .catch(() => undefined);
   }
 }

@@ -107,6 +107,13 @@ export const ALARM_KINDS = [
   "selfTestFault",
   /** The lock store refused a write or failed its check (disk full, damaged file, broken chain). */
   "storageFault",
+  /**
+   * The fleet refused a message on a lock's topics: unsigned, signed by another key, replayed,
+   * naming another lock or on the wrong topic. Someone other than the lock speaks for it.
+   */
+  "forgedMessage",
+  /** A lock's audit head or checkpoint went backwards: its log was rolled back or replaced. */
+  "auditRegression",
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 export const AlarmKindSchema = Type.Union(ALARM_KINDS.map((kind) => Type.Literal(kind)));
@@ -127,6 +134,8 @@ export const ALARM_PRIORITY: Readonly<Record<AlarmKind, AlarmPriority>> = {
   powerLoss: "low",
   selfTestFault: "medium",
   storageFault: "high",
+  forgedMessage: "high",
+  auditRegression: "high",
 };
 
 /** Alarm notice sent ahead of the audit batch; the audit record at `auditSeq` is the evidence. */

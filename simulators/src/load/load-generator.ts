@@ -16,6 +16,8 @@ import {
   ed25519,
   encodeEnvelope,
   formatInstant,
+  openDeviceMessage,
+  parseTopic,
   signEnvelope,
   toBase64url,
   topics,
@@ -108,6 +110,9 @@ export class LoadGenerator {
       identities = Array.from({ length: options.locks.count }, (_, index) =>
         unenrolledIdentity(`lock-${run}${index.toString(16).padStart(6, "0")}`, org, trust),
       );
+      for (const identity of identities) {
+        this.#commander.trustLock(identity.deviceId, identity.signing.publicKey);
+      }
     }
     this.locks = identities.map(
       (identity) => new SimulatedLock(identity, { onCommand, onRefused }),
@@ -187,10 +192,14 @@ export class LoadGenerator {
       pending.push(promise.catch(() => {}));
       if (pending.length > 10_000) pending.splice(0, 5_000);
     };
+    let lastTick = started;
     while (performance.now() - started < durationMs && signal?.aborted !== true) {
       await sleep(TICK_MS);
-      auditDue += (rate * TICK_MS) / 1000;
-      commandsDue += (commandRate * TICK_MS) / 1000;
+      // By the time that passed, not the ticks: a busy event loop must not lower the rate.
+      const now = performance.now();
+      auditDue += (rate * (now - lastTick)) / 1000;
+      commandsDue += (commandRate * (now - lastTick)) / 1000;
+      lastTick = now;
       while (auditDue >= 1 && online.length > 0) {
         auditDue -= 1;
         const lock = online[cursor++ % online.length] as SimulatedLock;
@@ -293,6 +302,8 @@ class Commander {
   readonly #seq = new Map<string, number>();
   readonly #sentAt = new Map<string, number>();
   readonly #roundTrips: number[] = [];
+  /** Each lock's signing key: a result counts only when the lock signed it. */
+  readonly #lockKeys = new Map<string, Uint8Array>();
   #sent = 0;
   #client: MqttClient | undefined;
 
@@ -304,6 +315,10 @@ class Commander {
     return { keyId: STAND_IN_KEY_ID, publicKey: toBase64url(this.#keys.publicKey) };
   }
 
+  trustLock(deviceId: string, publicKey: Uint8Array): void {
+    this.#lockKeys.set(deviceId, publicKey);
+  }
+
   async connect(url: string): Promise<void> {
     const client = await mqtt.connectAsync(url, {
       protocolVersion: 4,
@@ -312,13 +327,18 @@ class Commander {
       reconnectPeriod: 0,
     });
     client.on("error", () => {});
-    client.on("message", (_topic, payload) => {
-      let result: CommandResult;
-      try {
-        result = JSON.parse(payload.toString("utf8")) as CommandResult;
-      } catch {
-        return;
-      }
+    client.on("message", (topic, payload) => {
+      const parsed = parseTopic(topic);
+      const publicKey = parsed.ok ? this.#lockKeys.get(parsed.value.deviceId) : undefined;
+      if (!parsed.ok || publicKey === undefined) return;
+      const opened = openDeviceMessage(payload, {
+        deviceId: parsed.value.deviceId,
+        topic: parsed.value.kind,
+        publicKey,
+        now: Date.now(),
+      });
+      if (!opened.ok || opened.value.type !== "result") return;
+      const result: CommandResult = opened.value.body;
       const sentAt = this.#sentAt.get(result.id);
       if (sentAt === undefined) return;
       this.#sentAt.delete(result.id);

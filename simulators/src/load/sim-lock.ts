@@ -9,7 +9,9 @@
  * requests write no record of their own: they are summed up in one `audit.acknowledged`
  * record (actor "fleet") written ahead of the next record, so an idle lock and the fleet do
  * not ping-pong records and acknowledgements — summed up by the edge's own
- * `withAcknowledgement`, so the two cannot drift apart.
+ * `withAcknowledgement`, so the two cannot drift apart. Everything it publishes except its last
+ * will is a device-signed envelope under its own key, with its own device sequence, as a real
+ * lock's is (one signature per audit batch).
  */
 
 import { type AckSection, withAcknowledgement } from "@lockfleet/edge";
@@ -19,6 +21,8 @@ import {
   type CommandResult,
   chainAuditRecord,
   type DeviceEventMessage,
+  type DeviceMessageBody,
+  type DeviceMessageType,
   ed25519,
   formatInstant,
   fromBase64url,
@@ -28,6 +32,7 @@ import {
   openCommand,
   peekEnvelopeId,
   signCheckpoint,
+  signDeviceMessage,
   topics,
 } from "@lockfleet/protocol";
 import mqtt, { type MqttClient } from "mqtt";
@@ -87,6 +92,8 @@ export class SimulatedLock {
   /** Acknowledgements not yet on record; written ahead of the next record. */
   #acks: AckSection | undefined;
   #client: MqttClient | undefined;
+  /** Device sequence; started from the clock, so a new process continues above an old one. */
+  #deviceSeq = Date.now() * 1000;
   readonly #topics: ReturnType<typeof topicsOf>;
 
   constructor(identity: SimulatedLockIdentity, options: SimulatedLockOptions = {}) {
@@ -141,11 +148,26 @@ export class SimulatedLock {
     client.on("error", () => {}); // a refused or cut connection shows as not online
     client.on("message", (_topic, payload) => this.#receive(payload));
     await client.subscribeAsync([this.#topics.cmd, this.#topics.sync], { qos: 1 });
-    await this.#publish(this.#topics.state, JSON.stringify(this.state()), true);
+    await this.#publish(this.#topics.state, this.#sign("state", this.state()), true);
     await this.#publish(
       this.#topics.availability,
-      JSON.stringify({ status: "online", at: formatInstant(Date.now()) }),
+      this.#sign("availability", { status: "online", at: formatInstant(Date.now()) }),
       true,
+    );
+  }
+
+  #sign<T extends DeviceMessageType>(type: T, body: DeviceMessageBody<T>): string {
+    this.#deviceSeq += 1;
+    return signDeviceMessage(
+      type,
+      body,
+      {
+        deviceId: this.identity.deviceId,
+        keyId: `${this.identity.deviceId}-k1`,
+        secretKey: this.identity.signing.secretKey,
+      },
+      this.#deviceSeq,
+      Date.now(),
     );
   }
 
@@ -243,7 +265,7 @@ export class SimulatedLock {
       await client
         .publishAsync(
           this.#topics.availability,
-          JSON.stringify({ status: "offline", at: formatInstant(Date.now()) }),
+          this.#sign("availability", { status: "offline", at: formatInstant(Date.now()) }),
           { qos: 1, retain: true },
         )
         .catch(() => {});
@@ -260,7 +282,13 @@ export class SimulatedLock {
   }
 
   async #event(message: DeviceEventMessage): Promise<void> {
-    await this.#publish(this.#topics.event, JSON.stringify(message), false);
+    const text =
+      message.type === "audit"
+        ? this.#sign("audit", { records: message.records })
+        : message.type === "alarm"
+          ? this.#sign("alarm", message.alarm)
+          : this.#sign("checkpoint", message.checkpoint);
+    await this.#publish(this.#topics.event, text, false);
   }
 
   async #publish(topic: string, payload: string, retain: boolean): Promise<void> {
@@ -312,7 +340,7 @@ export class SimulatedLock {
       this.counters.commandsRefused += 1;
       this.#options.onRefused?.(this, opened.error.code);
     }
-    this.#publish(this.#topics.result, JSON.stringify(result), false).catch(() => {});
+    this.#publish(this.#topics.result, this.#sign("result", result), false).catch(() => {});
   }
 
   #acknowledged(upToSeq: number): void {

@@ -11,6 +11,7 @@ import {
   type CommandResult,
   canonicalJson,
   ed25519,
+  signDeviceMessage,
   signEnvelope,
   topics,
   verifyAuditChain,
@@ -91,7 +92,7 @@ function resultsOnWire(): CommandResult[] {
   const topic = topics.cmdResult(lock.org, lock.deviceId);
   return lock.tap.sent
     .filter((publish) => publish.topic === topic)
-    .map((publish) => JSON.parse(publish.payload.toString("utf8")) as CommandResult);
+    .map((publish) => world.openedFrom(lock, publish.topic, publish.payload) as CommandResult);
 }
 
 /** Envelopes the broker delivered to the lock on its cmd topic, as an eavesdropper captured them. */
@@ -515,7 +516,7 @@ describe("a device publishing under another device's prefix", { timeout: 60_000 
     expect(lock.runtime.online).toBe(true);
     expect(world.fleet.app.hub.device(lock.deviceId)?.availability).toBe("online");
   });
-  it("history forged or rewritten with a lock's own credentials is refused by the fleet's chain check, recorded and alarmed", async () => {
+  it("history forged or rewritten with a lock's credentials is refused unsigned; with its key too, by the fleet's chain check; recorded and alarmed", async () => {
     const credentials = world.credentialsOf(vaultLock);
     const hub = world.fleet.app.hub;
     const storedBefore = hub.auditRecords(vaultLock.deviceId, 0, 100_000);
@@ -543,12 +544,28 @@ describe("a device publishing under another device's prefix", { timeout: 60_000 
     };
     const client = await asVaultLock(credentials);
     const eventTopic = topics.event(vaultLock.org, vaultLock.deviceId);
+    // With the broker credentials alone: not signed by the lock, refused before it is read.
     await client.publishAsync(eventTopic, JSON.stringify({ type: "audit", records: [rewritten] }), {
       qos: 1,
     });
-    await client.publishAsync(eventTopic, JSON.stringify({ type: "audit", records: [appended] }), {
-      qos: 1,
-    });
+    await until("the unsigned batch refused and recorded", () =>
+      hub
+        .securityEvents(vaultLock.deviceId)
+        .find((event) => event.kind === "message.forged" && event.reason.startsWith("E_UNSIGNED")),
+    );
+    // With the device's own key read from its storage: signed, but the chain check holds.
+    const key = world.signingKeyOf(vaultLock);
+    let seq = Date.now() * 1000;
+    const signed = (records: AuditRecord[]) =>
+      signDeviceMessage(
+        "audit",
+        { records },
+        { deviceId: vaultLock.deviceId, keyId: key.keyId, secretKey: key.secretKey },
+        ++seq,
+        world.now(),
+      );
+    await client.publishAsync(eventTopic, signed([rewritten]), { qos: 1 });
+    await client.publishAsync(eventTopic, signed([appended]), { qos: 1 });
     await client.endAsync();
 
     await until("the rewrite recorded", () =>

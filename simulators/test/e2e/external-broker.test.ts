@@ -74,7 +74,7 @@ describe.skipIf(!mosquitto.available)(
       const resultTopic = topics.cmdResult(lock.org, lock.deviceId);
       return overheard
         .filter((message) => message.topic === resultTopic)
-        .map((message) => JSON.parse(message.payload) as CommandResult)
+        .map((message) => world.openedFrom(lock, message.topic, message.payload) as CommandResult)
         .filter((result) => result.id === id);
     }
 

@@ -18,6 +18,9 @@ import {
   ed25519,
   encodeEnvelope,
   isValid,
+  openDeviceMessage,
+  parseTopic,
+  peekDeviceMessage,
   signEnvelope,
   topics,
   verifyAuditChain,
@@ -32,6 +35,30 @@ import { SimulatedLock, unenrolledIdentity } from "../../src/load/sim-lock.js";
 import { type Broker, brokersUnderTest, startAedes } from "../brokers.js";
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What a simulated lock published on `topic`, once its device signature is verified with the
+ * lock's own key (at the lock's time of signing). Its unsigned last will is read as it is.
+ */
+function published(lock: SimulatedLock, topic: string, payload: string | Buffer): unknown {
+  const text = payload.toString();
+  const parsed = parseTopic(topic);
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  const peeked = peekDeviceMessage(text);
+  if (peeked === undefined && parsed.value.kind === "availability") return JSON.parse(text);
+  const outcome = openDeviceMessage(text, {
+    deviceId: lock.deviceId,
+    topic: parsed.value.kind,
+    publicKey: lock.identity.signing.publicKey,
+    now: peeked?.issuedAt ?? Date.now(),
+  });
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+  if (outcome.value.type === "audit") return { type: "audit", records: outcome.value.body.records };
+  if (outcome.value.type === "alarm") return { type: "alarm", alarm: outcome.value.body };
+  if (outcome.value.type === "checkpoint")
+    return { type: "checkpoint", checkpoint: outcome.value.body };
+  return outcome.value.body;
+}
 
 async function until<T>(check: () => T | undefined | false, what: string, ms = 8000) {
   const end = Date.now() + ms;
@@ -108,7 +135,16 @@ for (const { name, skip, start } of brokers) {
           const retained = (kind: "state" | "availability") =>
             late.messages.find((m) => m.retain && m.topic === topics[kind](org, lock.deviceId));
           await until(() => retained("availability"), `availability of ${lock.deviceId}`);
-          expect(JSON.parse(retained("availability")?.payload ?? "{}").status).toBe("online");
+          const availability = retained("availability");
+          expect(
+            (
+              published(
+                lock,
+                availability?.topic ?? "",
+                availability?.payload ?? "",
+              ) as Availability
+            ).status,
+          ).toBe("online");
           await until(() => retained("state"), `state of ${lock.deviceId}`);
         }
         await late.client.endAsync();
@@ -123,7 +159,7 @@ for (const { name, skip, start } of brokers) {
         for (const lock of generator.locks) {
           const events = observer.messages
             .filter((m) => m.topic === topics.event(org, lock.deviceId))
-            .map((m) => JSON.parse(m.payload) as DeviceEventMessage);
+            .map((m) => published(lock, m.topic, m.payload) as DeviceEventMessage);
           const records: AuditRecord[] = events.flatMap((e) =>
             e.type === "audit" ? e.records : [],
           );
@@ -148,7 +184,7 @@ for (const { name, skip, start } of brokers) {
             observer.messages.some(
               (m) =>
                 m.topic === topics.availability(org, lock.deviceId) &&
-                (JSON.parse(m.payload) as Availability).status === "offline",
+                (published(lock, m.topic, m.payload) as Availability).status === "offline",
             ),
           ),
         "every lock offline",
@@ -172,7 +208,7 @@ for (const { name, skip, start } of brokers) {
             (m) =>
               m.topic === topics.availability(org, "lock-will") &&
               !m.retain &&
-              (JSON.parse(m.payload) as Availability).status === "offline",
+              (published(lock, m.topic, m.payload) as Availability).status === "offline",
           ),
         "last will",
       );
@@ -199,8 +235,8 @@ describe("simulated lock refuses commands it must not follow", () => {
     );
     await lock.connect(broker.url);
     fleetClient = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
-    fleetClient.on("message", (_topic, payload) =>
-      results.push(JSON.parse(payload.toString("utf8")) as CommandResult),
+    fleetClient.on("message", (topic, payload) =>
+      results.push(published(lock, topic, payload) as CommandResult),
     );
     await fleetClient.subscribeAsync(topics.cmdResult(org, "lock-a"), { qos: 1 });
   });
@@ -283,7 +319,7 @@ describe("simulated lock puts acknowledgements on record as a real lock does", (
       const results: CommandResult[] = [];
       const events: DeviceEventMessage[] = [];
       client.on("message", (topic, payload) => {
-        const message = JSON.parse(payload.toString("utf8")) as unknown;
+        const message = published(lock, topic, payload);
         if (topic.endsWith("/event")) events.push(message as DeviceEventMessage);
         else results.push(message as CommandResult);
       });

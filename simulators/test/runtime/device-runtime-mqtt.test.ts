@@ -55,9 +55,12 @@ for (const { name, skip, start } of brokers) {
       await late.subscribeAsync(`lockfleet/v1/${dut.org}/${dut.deviceId}/+`, { qos: 1 });
       await until(() => retained.has("state") && retained.has("availability"), 5000, "retained");
       await late.endAsync();
-      const availability = JSON.parse(retained.get("availability") ?? "{}") as Availability;
+      const availability = dut.opened({
+        kind: "availability",
+        payload: retained.get("availability") ?? "{}",
+      }) as Availability;
       expect(availability.status).toBe("online");
-      const state = JSON.parse(retained.get("state") ?? "{}") as unknown;
+      const state = dut.opened({ kind: "state", payload: retained.get("state") ?? "{}" });
       const checked = validate(LockState, state, "state");
       expect(checked.ok ? "" : checked.error.message).toBe("");
       expect(state).toMatchObject({
@@ -88,7 +91,10 @@ for (const { name, skip, start } of brokers) {
       const result = await dut.result(id);
       expect(result).toMatchObject({ id, deviceId: dut.deviceId, status: "ok" });
       await until(
-        () => dut.latest("state")?.payload.includes('"blocked":true'),
+        () => {
+          const latest = dut.latest("state");
+          return latest !== undefined && (dut.opened(latest) as LockState).blocked;
+        },
         5000,
         "blocked state",
       );
@@ -288,7 +294,9 @@ for (const { name, skip, start } of brokers) {
       expect(afterReconnect.some((e) => e.type === "alarm" && e.alarm.alarm === "tamper")).toBe(
         true,
       );
-      expect(isValid(LockState, JSON.parse(dut.latest("state")?.payload ?? "{}"))).toBe(true);
+      expect(
+        isValid(LockState, dut.opened(dut.latest("state") ?? { kind: "state", payload: "{}" })),
+      ).toBe(true);
     });
 
     it("a backlog of over a thousand records made offline, across a restart, arrives complete and in order", async () => {

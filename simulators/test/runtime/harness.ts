@@ -21,6 +21,9 @@ import {
   type DeviceEventMessage,
   deviceTopicPrefix,
   type LockPolicy,
+  openDeviceMessage,
+  peekDeviceMessage,
+  type TopicKind,
   topics,
 } from "@lockfleet/protocol";
 import mqtt, { type MqttClient } from "mqtt";
@@ -179,10 +182,27 @@ export class DeviceUnderTest {
     await this.fleetClient.publishAsync(target, payload, { qos: 1 });
   }
 
+  /**
+   * The body of a message the device published, once its device signature, device and topic
+   * are verified with the key it enrolled (checked at the lock's own time of signing).
+   */
+  opened(m: Pick<Received, "kind" | "payload">): unknown {
+    const publicKey = this.fleet.enrolled[0]?.signingPublicKey;
+    if (publicKey === undefined) throw new Error("no device enrolled");
+    const outcome = openDeviceMessage(m.payload, {
+      deviceId: this.deviceId,
+      topic: m.kind as TopicKind,
+      publicKey,
+      now: peekDeviceMessage(m.payload)?.issuedAt ?? Date.now(),
+    });
+    if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+    return outcome.value.body;
+  }
+
   results(): CommandResult[] {
     return this.received
       .filter((m) => m.kind === "cmd/result")
-      .map((m) => JSON.parse(m.payload) as CommandResult);
+      .map((m) => this.opened(m) as CommandResult);
   }
 
   async result(id: string, timeoutMs = 5000): Promise<CommandResult> {
@@ -192,7 +212,14 @@ export class DeviceUnderTest {
   events(): DeviceEventMessage[] {
     return this.received
       .filter((m) => m.kind === "event")
-      .map((m) => JSON.parse(m.payload) as DeviceEventMessage);
+      .map((m) => {
+        const type = peekDeviceMessage(m.payload)?.type;
+        const body = this.opened(m);
+        if (type === "audit")
+          return { type, records: (body as { records: AuditRecord[] }).records };
+        if (type === "alarm") return { type, alarm: body } as DeviceEventMessage;
+        return { type: "checkpoint", checkpoint: body } as DeviceEventMessage;
+      });
   }
 
   /** Audit records in the order they arrived (with repeats, as at-least-once allows). */

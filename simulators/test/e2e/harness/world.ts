@@ -22,9 +22,15 @@ import {
   openPassword,
   provision,
   readConfig,
+  readIdentity,
 } from "@lockfleet/edge";
 import { virtualProfile } from "@lockfleet/hardware-profiles";
-import type { AuditRecord } from "@lockfleet/protocol";
+import {
+  type AuditRecord,
+  openDeviceMessage,
+  parseTopic,
+  peekDeviceMessage,
+} from "@lockfleet/protocol";
 import {
   createFixture,
   type Fixture,
@@ -317,6 +323,30 @@ export class E2eWorld {
       () => this.fleet.app.hub.device(lock.deviceId)?.availability === "online",
     );
     return lock;
+  }
+
+  /** The lock's device signing key pair (what a thief who reads the device's key file holds). */
+  signingKeyOf(lock: VirtualLock): { publicKey: Uint8Array; secretKey: Uint8Array; keyId: string } {
+    const identity = readIdentity(lock.dataDir, lock.kek);
+    return { ...identity.signing, keyId: identity.signingKeyId };
+  }
+
+  /**
+   * The body of a device message `lock` published on `topic`, once its device signature is
+   * verified with the lock's key (at the lock's own time of signing).
+   */
+  openedFrom(lock: VirtualLock, topic: string, payload: Buffer | string): unknown {
+    const parsed = parseTopic(topic);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const text = payload.toString();
+    const outcome = openDeviceMessage(text, {
+      deviceId: lock.deviceId,
+      topic: parsed.value.kind,
+      publicKey: this.signingKeyOf(lock).publicKey,
+      now: peekDeviceMessage(text)?.issuedAt ?? Date.now(),
+    });
+    if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+    return outcome.value.body;
   }
 
   /** The MQTT credentials the fleet issued to `lock` at enrolment (what a thief of the device would hold). */
