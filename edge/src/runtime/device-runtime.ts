@@ -15,6 +15,7 @@
  * and the audit backlog waits in the store until the fleet acknowledges it.
  */
 
+import { join } from "node:path";
 import type { HardwareProfile } from "@lockfleet/hardware-profiles";
 import {
   type Alarm,
@@ -43,7 +44,7 @@ import {
 } from "./device-files.js";
 import { RuntimeError } from "./errors.js";
 import { type RuntimeLog, silentLog } from "./log.js";
-import { DeviceMessageSigner } from "./message-signer.js";
+import { DeviceMessageSigner, MESSAGE_SEQ_FILE } from "./message-signer.js";
 import { MqttLink } from "./mqtt-link.js";
 import { resolveProfile } from "./profile.js";
 import { DeadlineScheduler } from "./scheduler.js";
@@ -153,6 +154,8 @@ export class DeviceRuntime {
       if (options.mqtt?.enabled !== false) {
         await reportRefusedStore({
           config,
+          identity,
+          dataDir: options.dataDir,
           kek,
           error,
           log,
@@ -237,6 +240,7 @@ export class DeviceRuntime {
         secretKey: parts.identity.signing.secretKey,
       },
       () => this.core.lockTime(),
+      join(parts.options.dataDir, MESSAGE_SEQ_FILE),
     );
     this.#scheduler = new DeadlineScheduler(this.core, parts.clock, () => this.#afterInput());
     this.#audit = new AuditSync({

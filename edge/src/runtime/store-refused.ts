@@ -6,14 +6,26 @@
  * drops repeats of the same report (same lock, kind and audit seq), so a service manager
  * restarting the runtime does not flood the alarm inbox.
  */
-import { type Alarm, formatInstant, topics } from "@lockfleet/protocol";
+import { join } from "node:path";
+import { type Alarm, formatInstant, signDeviceMessage, topics } from "@lockfleet/protocol";
+import type { DeviceIdentity } from "../lock/ports.js";
 import { type DeviceConfig, openPassword } from "./device-files.js";
 import { errorCode } from "./errors.js";
 import type { RuntimeLog } from "./log.js";
+import {
+  MESSAGE_SEQ_BLOCK,
+  MESSAGE_SEQ_FILE,
+  readReservedSeq,
+  writeReservedSeq,
+} from "./message-signer.js";
 import { MqttLink } from "./mqtt-link.js";
 
 export interface RefusedStoreReport {
   config: DeviceConfig;
+  /** The device's keys: the alarm is signed like everything else the lock says. */
+  identity: DeviceIdentity;
+  /** The data directory, whose sequence file gives the alarm a sequence the fleet has not seen. */
+  dataDir: string;
   kek: Uint8Array;
   error: unknown;
   log: RuntimeLog;
@@ -46,6 +58,23 @@ export function refusedStoreAlarm(deviceId: string, error: unknown, at = Date.no
 export async function reportRefusedStore(report: RefusedStoreReport): Promise<boolean> {
   const { config, log } = report;
   const alarm = refusedStoreAlarm(config.deviceId, report.error);
+  // The store's own sequence reservation cannot be read: take a fresh block from the sequence
+  // file instead, recorded before the alarm leaves, so neither a repeated report nor the
+  // repaired store later reuses the number.
+  const seqFile = join(report.dataDir, MESSAGE_SEQ_FILE);
+  const seq = readReservedSeq(seqFile) + 1;
+  writeReservedSeq(seqFile, seq + MESSAGE_SEQ_BLOCK - 1);
+  const signed = signDeviceMessage(
+    "alarm",
+    alarm,
+    {
+      deviceId: config.deviceId,
+      keyId: report.identity.signingKeyId,
+      secretKey: report.identity.signing.secretKey,
+    },
+    seq,
+    Date.now(),
+  );
   let resolveOnline: () => void = () => {};
   const online = new Promise<void>((resolve) => {
     resolveOnline = resolve;
@@ -73,12 +102,7 @@ export async function reportRefusedStore(report: RefusedStoreReport): Promise<bo
   try {
     link.start();
     const sent = await Promise.race([
-      online.then(() =>
-        link.publish(
-          topics.event(config.org, config.deviceId),
-          JSON.stringify({ type: "alarm", alarm }),
-        ),
-      ),
+      online.then(() => link.publish(topics.event(config.org, config.deviceId), signed)),
       timedOut,
     ]);
     if (sent === "timeout") {
