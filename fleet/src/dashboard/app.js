@@ -643,7 +643,13 @@ async function approvals() {
 const POLICY_FIELDS = [
   ["timeDelayMin", "Time delay (min)", { type: "number", min: 0, max: 99 }],
   ["confirmationWindowMin", "Confirmation window (min)", { type: "number", min: 1, max: 19 }],
-  ["duressDelayMin", "Duress delay (min)", { type: "number", min: 0, max: 99 }],
+  // Unset (empty) by default: a duress opening then runs on the time delay, indistinguishable.
+  [
+    "duressDelayMin",
+    "Duress delay (min)",
+    { type: "number", min: 0, max: 99, placeholder: "time delay" },
+    { optional: true },
+  ],
 ];
 
 function describePolicyChange(c) {
@@ -653,7 +659,7 @@ function describePolicyChange(c) {
     `delay ${p.timeDelayMin} min`,
     `${p.dualControl} control`,
     `window ${p.confirmationWindowMin} min`,
-    `duress delay ${p.duressDelayMin} min`,
+    p.duressDelayMin === undefined ? null : `duress delay ${p.duressDelayMin} min`,
     p.mixedParties ? "mixed parties" : null,
   ].filter(Boolean);
   const weaker = c.weakened?.length ? ` — weakens: ${c.weakened.join("; ")}` : "";
@@ -668,9 +674,9 @@ function policyForm() {
     store.containers.map((c) => h("option", { value: c.id }, c.name)),
   );
   const inputs = Object.fromEntries(
-    POLICY_FIELDS.map(([name, , attributes]) => [
+    POLICY_FIELDS.map(([name, , attributes, field]) => [
       name,
-      h("input", { name, required: true, ...attributes }),
+      h("input", { name, required: !field?.optional, ...attributes }),
     ]),
   );
   const eyes = h(
@@ -684,7 +690,8 @@ function policyForm() {
   const fill = () => {
     const policy = current();
     if (!policy) return;
-    for (const [name] of POLICY_FIELDS) inputs[name].value = String(policy[name]);
+    for (const [name] of POLICY_FIELDS)
+      inputs[name].value = policy[name] === undefined ? "" : String(policy[name]);
     eyes.value = policy.dualControl;
     mixed.checked = policy.mixedParties;
   };
@@ -709,6 +716,9 @@ function policyForm() {
           dualControl: eyes.value,
           mixedParties: mixed.checked,
         };
+        // An empty optional field is unset, not 0.
+        for (const [name, , , field] of POLICY_FIELDS)
+          if (field?.optional && inputs[name].value === "") delete policy[name];
         const proposed = await api("/policy-changes", {
           method: "POST",
           body: {
