@@ -13,7 +13,13 @@ import { type Clock, DeviceRuntime, openHardware, provision } from "@lockfleet/e
 import { getProfile, type HardwareProfile } from "@lockfleet/hardware-profiles";
 import type { Alarm, AuditRecord, CommandResult } from "@lockfleet/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createFixture, type Fixture } from "../../../fleet/test/fixtures.js";
+import { createEnabledAccount } from "../../../fleet/src/auth/bootstrap.js";
+import {
+  createFixture,
+  FIXTURE_PASSWORD,
+  type Fixture,
+  TEST_SCRYPT,
+} from "../../../fleet/test/fixtures.js";
 import { createVirtualBoard, type VirtualBoard } from "../../src/virtual-board/virtual-board.js";
 import { until } from "./harness.js";
 import { LinkProxy } from "./link-proxy.js";
@@ -113,6 +119,52 @@ async function startLock(clock: Clock, options: { viaProxy?: boolean } = {}): Pr
   return lock;
 }
 
+async function api(
+  method: "GET" | "POST",
+  path: string,
+  who: Parameters<Fixture["as"]>[0] | { authorization: string },
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${fleetUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(typeof who === "string" ? fleet.as(who) : who),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** A branch manager of the bank whom `creator` identified and enabled, logged in. */
+async function accountCreatedBy(creator: string): Promise<{ authorization: string }> {
+  const email = "puppet@example.test";
+  await createEnabledAccount(fleet.app.repos, {
+    orgId: fleet.bank.id,
+    name: "Puppet manager",
+    role: "branchManager",
+    email,
+    password: FIXTURE_PASSWORD,
+    now: fleet.clock.now(),
+    passwordHashing: TEST_SCRYPT,
+    by: creator,
+  });
+  const login = await fetch(`${fleetUrl}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: FIXTURE_PASSWORD }),
+  });
+  expect(login.status).toBe(200);
+  const cookie = String(login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const token = await fetch(`${fleetUrl}/api/v1/auth/tokens`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify({ name: "puppet" }),
+  });
+  expect(token.status).toBe(201);
+  return { authorization: `Bearer ${((await token.json()) as { token: string }).token}` };
+}
+
 async function openAlarms(kind: string) {
   const response = await fetch(`${fleetUrl}/api/v1/alarms`, {
     headers: fleet.as("securityAdmin"),
@@ -125,7 +177,7 @@ async function openAlarms(kind: string) {
 }
 
 describe("trusted time between the fleet and a lock", () => {
-  it("a lock clock 10 min fast raises clockDrift; the sync beyond the daily bound is refused; a confirmed time.set corrects it and clears the alarm", async () => {
+  it("a lock clock 10 min fast raises clockDrift; the sync beyond the daily bound is refused; two officers confirm a time.set that corrects it and clears the alarm", async () => {
     const clock = new OffsetClock();
     clock.offsetMs = 10 * MINUTE;
     const lock = await startLock(clock);
@@ -149,22 +201,55 @@ describe("trusted time between the fleet and a lock", () => {
     );
     await until(async () => (await openAlarms("clockDrift")).length === 1, 8000, "alarm listed");
 
-    const drift = fleet.app.hub.device(lock.deviceId)?.clockDriftMs ?? 0;
-    const set = await fleet.app.hub.sendCommand(
-      lock.deviceId,
-      "time.set",
+    // A security admin proposes the correction the fleet measured; nothing leaves yet.
+    const proposed = await api(
+      "POST",
+      `/devices/${lock.deviceId}/clock-corrections`,
+      "securityAdmin",
       {
-        time: new Date(Date.now()).toISOString(),
-        confirmJumpSec: -Math.round(drift / 1000),
-        approvedBy: [
-          fleet.accounts.securityAdmin.person.id,
-          fleet.accounts.branchManager.person.id,
-        ],
         reason: "real-time clock ten minutes fast",
       },
-      { waitMs: 5000 },
     );
-    expect(set?.status).toBe("ok");
+    expect(proposed.status).toBe(201);
+    const correction = proposed.body as { id: string; confirmJumpSec: number; status: string };
+    expect(correction.status).toBe("pending");
+    expect(correction.confirmJumpSec).toBeLessThan(-590);
+    expect(correction.confirmJumpSec).toBeGreaterThan(-610);
+    const approve = (who: Parameters<Fixture["as"]>[0]) =>
+      api("POST", `/clock-corrections/${correction.id}/approve`, who);
+    // Attacks on the second approval: the proposer again, an auditor, another bank's admin, and
+    // a branch manager the proposer created.
+    expect((await approve("securityAdmin")).body).toMatchObject({ code: "E_SAME_APPROVER" });
+    expect((await approve("auditor")).status).toBe(403);
+    expect((await approve("bankBAdmin")).status).toBe(404);
+    const puppet = await accountCreatedBy(fleet.accounts.securityAdmin.person.id);
+    const byPuppet = await api("POST", `/clock-corrections/${correction.id}/approve`, puppet);
+    expect(byPuppet.body).toMatchObject({ code: "E_APPROVER_NOT_INDEPENDENT" });
+    expect(lock.results.filter((r) => r.status === "ok" && r.data?.jumpMs !== undefined)).toEqual(
+      [],
+    );
+    expect(Math.abs((runtime?.core.lockTime() ?? 0) - Date.now() - 10 * MINUTE)).toBeLessThan(
+      2 * SECOND,
+    );
+    // A second, independent officer approves: the signed, confirmed time.set goes out.
+    const approved = await approve("branchManager");
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({
+      status: "applied",
+      approvedBy: fleet.accounts.branchManager.person.id,
+      result: { status: "ok" },
+    });
+    const logged = fleet.app.db
+      .prepare("SELECT action FROM admin_log WHERE target = ? ORDER BY seq")
+      .pluck()
+      .all(correction.id);
+    expect(logged).toEqual([
+      "device.clockCorrection.propose",
+      "device.clockCorrection.approve.refused",
+      "device.clockCorrection.approve.refused",
+      "device.clockCorrection.approve",
+      "device.clockCorrection.send",
+    ]);
     expect(Math.abs((runtime?.core.lockTime() ?? 0) - Date.now())).toBeLessThan(2 * SECOND);
     expect(runtime?.core.trustedTime).toBe(true);
     await until(
