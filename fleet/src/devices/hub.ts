@@ -203,6 +203,8 @@ interface LiveDevice {
   connectTimer: NodeJS.Timeout | undefined;
   offlineAlarmRaised: boolean;
   driftAlarmRaised: boolean;
+  /** No in-tolerance measurement since start: a clockDrift from before may still be open. */
+  driftClearPending: boolean;
   /** Fleet time of the last drift measured from a live state (0: none since start). */
   driftMeasuredAt: number;
   /** The on-connect time sync waits for a drift measured on this connection. */
@@ -264,6 +266,7 @@ function toLive(row: DeviceRow): LiveDevice {
     connectTimer: undefined,
     offlineAlarmRaised: false,
     driftAlarmRaised: false,
+    driftClearPending: true,
     driftMeasuredAt: 0,
     syncOnState: false,
     backwardRefusedAt: 0,
@@ -954,8 +957,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     const waiting = device.syncOnState;
     device.syncOnState = false;
     if (Math.abs(drift) <= this.#settings.clockDriftToleranceMs) {
-      if (device.driftAlarmRaised) this.emit("alarmCleared", device.deviceId, "clockDrift");
+      if (device.driftAlarmRaised || device.driftClearPending)
+        this.emit("alarmCleared", device.deviceId, "clockDrift");
       device.driftAlarmRaised = false;
+      device.driftClearPending = false;
       if (waiting || !trustedTime) this.#syncClock(device, waiting || remeasured);
       return;
     }
