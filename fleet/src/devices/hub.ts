@@ -276,6 +276,15 @@ function toLive(row: DeviceRow): LiveDevice {
   };
 }
 
+/**
+ * The lock's time as a result shows it: `at` is the lock time when the command arrived, so an
+ * accepted time command's jump is added (else the drift would stay the one it corrected).
+ */
+function lockTimeAfter(result: CommandResult, clockCommand: boolean): number {
+  const at = parseInstant(result.at);
+  return clockCommand && result.status === "ok" ? at + (Number(result.data?.jumpMs) || 0) : at;
+}
+
 function parseJson(payload: Buffer): unknown {
   try {
     return JSON.parse(payload.toString("utf8"));
@@ -1460,21 +1469,6 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     this.#sendQuietly(device.deviceId, "audit.gapRequest", { fromSeq, toSeq });
   }
 
-  /**
-   * The lock's time as a result shows it: its `at` is the lock time when the command arrived,
-   * so an accepted time command's jump is added (else the drift would stay the one it corrected).
-   */
-  #lockTimeAfter(type: string, result: CommandResult): number {
-    const at = parseInstant(result.at);
-    if (!LOCK_CLOCK_COMMANDS.has(type as CommandType)) return at;
-    if (result.status === "ok") return at + (Number(result.data?.jumpMs) || 0);
-    if (result.error?.code === "E_TIME_BACKWARDS") {
-      const device = this.#devices.get(result.deviceId);
-      if (device !== undefined) device.backwardRefusedAt = this.#clock();
-    }
-    return at;
-  }
-
   #onResult(device: LiveDevice, payload: Buffer, topic: string): void {
     const checked = validate(CommandResult, parseJson(payload), "command result");
     if (!checked.ok) {
@@ -1515,7 +1509,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       at: formatInstant(this.#clock()),
     });
     this.#scheduleLazyWrites();
-    this.#checkDrift(device, this.#lockTimeAfter(command.type, result), true);
+    const clockCommand = LOCK_CLOCK_COMMANDS.has(command.type as CommandType);
+    if (clockCommand && result.error?.code === "E_TIME_BACKWARDS")
+      device.backwardRefusedAt = this.#clock();
+    this.#checkDrift(device, lockTimeAfter(result, clockCommand), true);
     if (command.type === "fleetKey.install" && result.status === "ok") {
       this.#onKeyInstalled(device, JSON.parse(command.body) as CommandBody<"fleetKey.install">);
       // A lock catching up after a rotation: install done, now drop the key it no longer needs.
