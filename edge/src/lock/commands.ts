@@ -37,6 +37,8 @@ import {
   backwardBudgetMs,
   decideTimeSet,
   decideTimeSync,
+  movesWithinDay,
+  shiftMoves,
   type TimeSection,
 } from "./trusted-time.js";
 
@@ -354,7 +356,10 @@ export function applyCommand(
         );
       }
       // A confirmed correction does not use up the daily bound of the syncs that follow it.
-      effects.setTrustedTime({ ...s.time, offsetMs: decision.offsetMs });
+      effects.setTrustedTime({
+        offsetMs: decision.offsetMs,
+        backward: shiftMoves(movesWithinDay(s.time.backward, current), decision.jumpMs),
+      });
       effects.audit("time.changed", actorOf(approvedBy), {
         command: "time.set",
         from: formatInstant(current),

@@ -15,7 +15,11 @@ const DAY_MS = 24 * 3600_000;
 /** Backward moves kept for the rolling 24 h budget; older ones are merged, never dropped. */
 export const BACKWARD_MOVES_KEPT = 32;
 
-/** One backward move of the clock: the lock time it was made at and how far back it went. */
+/**
+ * One backward move of the clock and how far back it went. `at` is the lock time it was made
+ * at, kept in the lock's current clock: every later change of the clock shifts it by the same
+ * jump, so `now - at` is the real time since the move whatever the clock did since.
+ */
 export interface BackwardMove {
   at: number;
   ms: number;
@@ -33,12 +37,14 @@ export function backwardBudgetMs(policy: Pick<LockPolicy, "timeBackwardSecPerDay
   return (policy.timeBackwardSecPerDay ?? POLICY_LIMITS.timeBackwardSecPerDay.default) * 1000;
 }
 
-/**
- * The backward moves still counting at lock time `now`. A move made at a lock time later than
- * `now` (the clock went back since) still counts: the budget errs on the side of less.
- */
+/** The backward moves still counting at lock time `now` (made within the last 24 h). */
 export function movesWithinDay(moves: readonly BackwardMove[] | undefined, now: number) {
   return (moves ?? []).filter((move) => move.at > now - DAY_MS);
+}
+
+/** The moves after the clock jumped by `jumpMs`, in the new clock. */
+export function shiftMoves(moves: readonly BackwardMove[], jumpMs: number): BackwardMove[] {
+  return moves.map((move) => ({ at: move.at + jumpMs, ms: move.ms }));
 }
 
 export type TimeSyncDecision =
@@ -58,8 +64,9 @@ export function decideTimeSync(
 ): TimeSyncDecision {
   const jumpMs = trusted - lockTime;
   const recent = movesWithinDay(section.backward, lockTime);
+  const shifted = shiftMoves(recent, jumpMs);
   if (jumpMs >= 0) {
-    return { accepted: true, offsetMs: section.offsetMs + jumpMs, jumpMs, backward: recent };
+    return { accepted: true, offsetMs: section.offsetMs + jumpMs, jumpMs, backward: shifted };
   }
   const usedMs = recent.reduce((sum, move) => sum + move.ms, 0);
   if (usedMs - jumpMs > budgetMs) return { accepted: false, jumpMs, usedMs, budgetMs };
@@ -67,7 +74,7 @@ export function decideTimeSync(
     accepted: true,
     offsetMs: section.offsetMs + jumpMs,
     jumpMs,
-    backward: keepMoves([...recent, { at: lockTime, ms: -jumpMs }]),
+    backward: keepMoves([...shifted, { at: trusted, ms: -jumpMs }]),
   };
 }
 

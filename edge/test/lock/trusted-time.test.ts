@@ -1,4 +1,5 @@
 import { DEFAULT_LOCK_POLICY, ed25519, TIME_SET_CONFIRM_TOLERANCE_MS } from "@lockfleet/protocol";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   BACKWARD_MOVES_KEPT,
@@ -236,6 +237,73 @@ describe("trusted time", () => {
   });
 });
 
+describe("the backward bound over random sequences", () => {
+  type Step =
+    | { kind: "advance"; ms: number }
+    | { kind: "sync"; jumpMs: number }
+    | { kind: "restart" };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    {
+      arbitrary: fc.record({
+        kind: fc.constant("advance" as const),
+        ms: fc.oneof(
+          fc.integer({ min: 0, max: 2 * MINUTE }),
+          fc.integer({ min: 0, max: 9 * HOUR }),
+        ),
+      }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant("sync" as const),
+        jumpMs: fc.oneof(
+          { arbitrary: fc.integer({ min: -90 * SECOND, max: 30 * SECOND }), weight: 4 },
+          // A lock found a day behind: the jump that would let old moves fall out of a window
+          // counted in lock time rather than real time.
+          { arbitrary: fc.integer({ min: 1, max: 2 * HOUR }), weight: 1 },
+          { arbitrary: fc.integer({ min: 20 * HOUR, max: 30 * HOUR }), weight: 1 },
+        ),
+      }),
+      weight: 5,
+    },
+    { arbitrary: fc.constant({ kind: "restart" as const }), weight: 1 },
+  );
+
+  it("within any 24 h of real time the clock goes back at most the daily bound, across forward jumps and restarts", () => {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+        const t = setup();
+        const moves: Array<{ real: number; ms: number }> = [];
+        for (const action of steps) {
+          if (action.kind === "advance") t.lock.advance(action.ms);
+          else if (action.kind === "restart") t.restart(false);
+          else {
+            const now = t.lock.core.lockTime();
+            const result = t.lock.command(t.sign("time.sync", { time: iso(now + action.jumpMs) }));
+            if (result.status === "ok" && action.jumpMs < 0) {
+              moves.push({ real: t.clock.now(), ms: -action.jumpMs });
+              accepted += 1;
+            }
+            if (result.status === "error") {
+              expect(result.error?.code).toBe("E_TIME_BACKWARDS");
+              refused += 1;
+            }
+          }
+        }
+        for (const move of moves) {
+          const withinDay = moves.filter((m) => m.real <= move.real && m.real > move.real - DAY);
+          expect(withinDay.reduce((sum, m) => sum + m.ms, 0)).toBeLessThanOrEqual(MINUTE);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(accepted).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(50);
+  }, 60_000);
+});
+
 describe("a larger correction needs a confirmed time.set", () => {
   const tenMinutesBack = (t: Setup, overrides: { confirmJumpSec?: number } = {}) => {
     const now = t.lock.core.lockTime();
@@ -336,7 +404,7 @@ describe("time decisions", () => {
       accepted: true,
       offsetMs: 7 - budget,
       jumpMs: -budget,
-      backward: [{ at: 1_000_000, ms: budget }],
+      backward: [{ at: 1_000_000 - budget, ms: budget }],
     });
     expect(
       decideTimeSync(1_000_000, 1_000_000 - budget - 1, { offsetMs: 0 }, budget).accepted,
