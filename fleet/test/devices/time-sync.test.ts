@@ -19,7 +19,7 @@ describe("time sync stated in the lock's clock", () => {
     const lock = await enrolLock(world, { clockOffsetMs: 4 * MINUTE });
     await lock.until(() => lock.commandsOfType("time.sync").length >= 1, 3_000, "time sync");
     const sync = lock.commandsOfType("time.sync")[0];
-    if (sync === undefined) throw new Error("no time sync");
+    if (sync?.type !== "time.sync") throw new Error("no time sync");
     // Widened (from fleet time to lock time + 60 s) a sync held back 4 min would still be valid.
     expect(sync.expiresAt - sync.issuedAt).toBe(MINUTE);
     expect(Math.abs(sync.issuedAt - (Date.parse(sync.body.time) + 4 * MINUTE))).toBeLessThan(2_000);
@@ -39,7 +39,7 @@ describe("time sync stated in the lock's clock", () => {
     );
     expect(result?.status).toBe("ok");
     const sync = lock.commandsOfType("time.sync")[before];
-    if (sync === undefined) throw new Error("no time sync");
+    if (sync?.type !== "time.sync") throw new Error("no time sync");
     expect(Math.abs(sync.issuedAt - (Date.parse(sync.body.time) - 20_000))).toBeLessThan(2_000);
     expect(sync.expiresAt - sync.issuedAt).toBe(MINUTE);
   });
