@@ -650,6 +650,13 @@ const POLICY_FIELDS = [
     { type: "number", min: 0, max: 99, placeholder: "time delay" },
     { optional: true },
   ],
+  // Unset: the lock's default (60 s); raising it weakens the lock (two approvers).
+  [
+    "timeBackwardSecPerDay",
+    "Clock back per day (s)",
+    { type: "number", min: 0, max: 3600, placeholder: "60" },
+    { optional: true },
+  ],
 ];
 
 function describePolicyChange(c) {
