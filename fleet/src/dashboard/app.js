@@ -361,8 +361,103 @@ function showLockPanel(panel, container, lock) {
   panel.replaceChildren(
     h("h2", {}, `${container.name}${lock ? ` · ${lock.deviceId}` : ""}`),
     ...commands,
+    ...(lock === undefined ? [] : clockSection(lock)),
     ...enrolment,
   );
+}
+
+/**
+ * The lock's clock: the drift the fleet measured, and corrections beyond what a time sync may
+ * do — a security admin proposes one for the measured drift, a second, independent officer
+ * approves, and only then does the signed, confirmed time.set go out.
+ */
+function clockSection(lock) {
+  const role = store.me.principal.role;
+  const path = `/devices/${encodeURIComponent(lock.deviceId)}/clock-corrections`;
+  const drift = lock.clockDriftMs;
+  const measured = h(
+    "p",
+    { id: "lock-clock" },
+    drift === null || drift === undefined
+      ? "Clock not measured yet."
+      : `Clock ${Math.abs(Math.round(drift / 1000))} s ${drift >= 0 ? "fast" : "slow"} (measured by the fleet).`,
+  );
+  const list = h("div", { id: "clock-corrections" });
+  const decide = (correction, verb) => async () => {
+    try {
+      await api(`/clock-corrections/${encodeURIComponent(correction.id)}/${verb}`, {
+        method: "POST",
+      });
+      toast(verb === "approve" ? "Clock correction approved" : "Clock correction rejected");
+    } catch (error) {
+      toast(`${error.code ?? "E_HTTP"}: ${error.message}`);
+    }
+    await load();
+  };
+  const load = async () => {
+    const { items } = await api(path);
+    list.replaceChildren(
+      ...items.slice(0, 5).map((c) =>
+        h(
+          "p",
+          { class: "row", dataset: { correctionId: c.id, status: c.status } },
+          `${when(c.requestedAt)} · set ${c.confirmJumpSec} s · ${c.reason} · ${c.status}`,
+          c.result?.error ? ` (${c.result.error.code})` : null,
+          c.status === "pending"
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  dataset: { approveCorrection: c.id },
+                  onclick: decide(c, "approve"),
+                },
+                "Approve",
+              )
+            : null,
+          c.status === "pending" && role === "securityAdmin"
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "secondary",
+                  dataset: { rejectCorrection: c.id },
+                  onclick: decide(c, "reject"),
+                },
+                "Reject",
+              )
+            : null,
+        ),
+      ),
+    );
+  };
+  const parts = [h("h2", {}, "Clock"), measured];
+  if (role === "securityAdmin") {
+    const reason = h("input", { name: "reason", required: true, maxlength: 200 });
+    const form = h(
+      "form",
+      { class: "inline", id: "propose-clock-correction" },
+      h("label", {}, "Reason ", reason),
+      h("button", { type: "submit" }, "Propose clock correction"),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api(path, { method: "POST", body: { reason: reason.value } });
+        toast("Clock correction proposed; a second officer approves it");
+      } catch (error) {
+        toast(`${error.code ?? "E_HTTP"}: ${error.message}`);
+      }
+      await load();
+    });
+    parts.push(form);
+  }
+  if (["securityAdmin", "branchManager"].includes(role)) {
+    parts.push(list);
+    load().catch((error) => {
+      list.textContent = `${error.code ?? "E_HTTP"}: ${error.message}`;
+    });
+  }
+  return parts;
 }
 
 function refreshLockRow(deviceId) {
