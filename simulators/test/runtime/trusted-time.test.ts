@@ -21,8 +21,9 @@ class OffsetClock implements Clock {
   now(): number {
     return Date.now() + this.offsetMs;
   }
+  /** Moving `offsetMs` on is time passing at the lock: both clocks move. */
   monotonic(): number {
-    return performance.now();
+    return performance.now() + this.offsetMs;
   }
 }
 
