@@ -191,13 +191,6 @@ export class LockCore {
     fault: new Set(),
   };
 
-  /**
-   * The real-time clock as read at boot and the monotonic time then: from there the lock's time
-   * runs on the monotonic clock, so a step of the operating system's clock (a spoofed NTP
-   * answer, a date set in a shell) does not move it; only signed fleet time does.
-   */
-  readonly #bootWall: number;
-  readonly #bootMono: number;
   #s: SectionMap;
   #work: Work | undefined;
   #evaluator: TimeLockEvaluator;
@@ -243,8 +236,6 @@ export class LockCore {
         `E_STORE_DEVICE_MISMATCH: store belongs to ${options.store.deviceId}, not ${this.deviceId}`,
       );
     }
-    this.#bootWall = options.clock.now();
-    this.#bootMono = options.clock.monotonic();
     this.#options = {
       boltSensorTimeoutMs: options.boltSensorTimeoutMs ?? 3000,
       checkpointEvery: options.checkpointEvery ?? 100,
@@ -537,10 +528,9 @@ export class LockCore {
 
   // ---------------------------------------------------------------- time
 
-  /** The lock's notion of now: the real-time clock at boot, run on, plus the trusted offset. */
+  /** The lock's notion of now: real-time clock plus the offset set by trusted time. */
   lockTime(): number {
-    const wall = this.#bootWall + (this.#clock.monotonic() - this.#bootMono);
-    return wall + (this.#s.time?.offsetMs ?? 0);
+    return this.#clock.now() + (this.#s.time?.offsetMs ?? 0);
   }
 
   #mono(): number {

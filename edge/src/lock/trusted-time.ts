@@ -28,7 +28,7 @@ export interface BackwardMove {
 /** The persisted `time` section. */
 export interface TimeSection {
   offsetMs: number;
-  /** Backward moves by time sync within the last 24 h (see BackwardMove). */
+  /** Backward moves by time sync within the last 24 h (lock time). */
   backward?: BackwardMove[];
 }
 
