@@ -5,7 +5,12 @@
  * Each function lists what makes `to` weaker than `from`, in words; empty when nothing does.
  */
 import { canonicalJson } from "./canonical-json.js";
-import type { Holiday, LockPolicy, TimeLockSchedule } from "./schemas/lock.js";
+import {
+  type Holiday,
+  type LockPolicy,
+  POLICY_LIMITS,
+  type TimeLockSchedule,
+} from "./schemas/lock.js";
 
 /** Distinct approvers a weakening change must name; a strengthening change needs one. */
 export const WEAKENING_APPROVERS_REQUIRED = 2;
@@ -21,7 +26,8 @@ export function policyWeakenings(from: LockPolicy, to: LockPolicy): string[] {
   if (to.timeDelayMin < from.timeDelayMin) {
     weaker.push(`time delay ${from.timeDelayMin} → ${to.timeDelayMin} min`);
   }
-  if (to.duressDelayMin < from.duressDelayMin) weaker.push("shorter duress delay");
+  // Unset, a duress opening runs on the normal delay: as if it were 0.
+  if ((to.duressDelayMin ?? 0) < (from.duressDelayMin ?? 0)) weaker.push("shorter duress delay");
   if (to.confirmationWindowMin > from.confirmationWindowMin) {
     weaker.push("longer confirmation window");
   }
@@ -38,6 +44,11 @@ export function policyWeakenings(from: LockPolicy, to: LockPolicy): string[] {
     weaker.push("longer second-code timeout");
   }
   if (!from.masterMayOpen && to.masterMayOpen) weaker.push("master may open");
+  const backward = (policy: LockPolicy) =>
+    policy.timeBackwardSecPerDay ?? POLICY_LIMITS.timeBackwardSecPerDay.default;
+  if (backward(to) > backward(from)) {
+    weaker.push(`clock may go back ${backward(from)} → ${backward(to)} s per day`);
+  }
   if (from.duressMode !== "off" && to.duressMode === "off") {
     weaker.push("duress alarm switched off");
   }

@@ -17,6 +17,7 @@ const base: LockPolicy = {
   dualControl: "dual",
   mixedParties: true,
   timeDelayMin: 10,
+  duressDelayMin: 15,
   codeLength: 7,
   duressMode: "lastDigitPlusOne",
   masterMayOpen: false,
@@ -43,6 +44,11 @@ describe("which policy changes weaken a lock (SPEC §3)", () => {
     ["a longer second-code timeout", { secondCodeTimeoutSec: 300 }, "longer second-code timeout"],
     ["a master who may open", { masterMayOpen: true }, "master may open"],
     ["duress switched off", { duressMode: "off" }, "duress alarm switched off"],
+    [
+      "a clock that may go back further per day",
+      { timeBackwardSecPerDay: 300 },
+      "clock may go back 60 → 300 s per day",
+    ],
   ])("%s weakens", (_what, change, words) => {
     expect(policyWeakenings(base, { ...base, ...change })).toEqual([words]);
   });
@@ -55,8 +61,16 @@ describe("which policy changes weaken a lock (SPEC §3)", () => {
     ["fewer wrong codes", { wrongCodeLimit: 3 }],
     ["an earlier relock", { autoRelockSec: 5, relockAfterCloseSec: 1 }],
     ["another duress mode that still alarms", { duressMode: "separateCode" }],
+    ["a longer duress delay", { duressDelayMin: 30 }],
+    ["a clock that may go back less per day", { timeBackwardSecPerDay: 10 }],
   ])("%s does not weaken", (_what, change) => {
     expect(policyWeakenings(base, { ...base, ...change })).toEqual([]);
+  });
+
+  it("unsetting the duress delay weakens (a duress opening runs on the normal delay again)", () => {
+    const { duressDelayMin: _unset, ...unset } = base;
+    expect(policyWeakenings(base, unset)).toEqual(["shorter duress delay"]);
+    expect(policyWeakenings(unset, base)).toEqual([]);
   });
 
   it("a delay weakens exactly when it gets shorter, and never in both directions", () => {

@@ -2,7 +2,8 @@
  * Signed fleet commands applied to the lock (SPEC §3 "Remote functions"). The envelope has
  * been verified already (signature, device, expiry, replay); what remains are the lock's own
  * rules, which a command never overrides: two approvers for anything that weakens the lock, a
- * running time lock never shortened, trusted time never moved back beyond a bound.
+ * running time lock never shortened, trusted time never moved back beyond the daily bound
+ * (a larger correction only by a `time.set` two approvers confirmed).
  */
 import {
   type AuditEventKind,
@@ -32,7 +33,14 @@ import {
   type StoredUser,
 } from "./state.js";
 import { holdOnScheduleChange, immediateTimeLockUntil, validateSchedule } from "./time-lock.js";
-import { decideTimeSync } from "./trusted-time.js";
+import {
+  backwardBudgetMs,
+  decideTimeSet,
+  decideTimeSync,
+  movesWithinDay,
+  shiftMoves,
+  type TimeSection,
+} from "./trusted-time.js";
 
 export interface CommandEffects {
   deviceId: string;
@@ -43,8 +51,7 @@ export interface CommandEffects {
   codeHashKey: Uint8Array;
   encryptionSecretKey: Uint8Array;
   setSchedule(schedule: TimeLockSchedule): void;
-  setTrustedTime(offsetMs: number): void;
-  maxBackwardTimeJumpMs: number;
+  setTrustedTime(time: TimeSection): void;
   endCycle(reason: string): void;
   envelopeExpiresAt: number;
   after(action: () => void): void;
@@ -297,30 +304,72 @@ export function applyCommand(
     case "time.sync": {
       const trusted = parseInstant(command.body.time);
       const current = effects.lockTime();
-      const decision = decideTimeSync(
-        current,
-        trusted,
-        s.time.offsetMs,
-        effects.maxBackwardTimeJumpMs,
-      );
+      const budgetMs = backwardBudgetMs(s.policy);
+      const decision = decideTimeSync(current, trusted, s.time, budgetMs);
       if (!decision.accepted) {
         effects.audit("time.rejected", FLEET, {
+          command: "time.sync",
           from: formatInstant(current),
           to: command.body.time,
-          reason: "backwardJumpTooLarge",
+          jumpMs: decision.jumpMs,
+          reason: "backwardBoundPerDay",
+          usedMs: decision.usedMs,
+          budgetMs,
         });
         throw new LockRuleError(
           "E_TIME_BACKWARDS",
-          `trusted time ${command.body.time} is more than ${effects.maxBackwardTimeJumpMs / 1000} s behind lock time ${formatInstant(current)}`,
+          `trusted time ${command.body.time} is ${-decision.jumpMs / 1000} s behind lock time ${formatInstant(current)}; the clock may go back ${budgetMs / 1000} s per 24 h (${decision.usedMs / 1000} s used), a larger correction needs a confirmed time.set`,
         );
       }
-      effects.setTrustedTime(decision.offsetMs);
+      effects.setTrustedTime({ offsetMs: decision.offsetMs, backward: decision.backward });
       effects.audit("time.changed", FLEET, {
+        command: "time.sync",
         from: formatInstant(current),
         to: command.body.time,
         jumpMs: decision.jumpMs,
       });
-      return { offsetMs: decision.offsetMs };
+      return { offsetMs: decision.offsetMs, jumpMs: decision.jumpMs };
+    }
+    case "time.set": {
+      const { time, confirmJumpSec, approvedBy, reason } = command.body;
+      requireTwoApprovers(approvedBy, "setting the clock");
+      const current = effects.lockTime();
+      const decision = decideTimeSet(
+        current,
+        parseInstant(time),
+        s.time.offsetMs,
+        confirmJumpSec * 1000,
+      );
+      if (!decision.accepted) {
+        effects.audit("time.rejected", actorOf(approvedBy), {
+          command: "time.set",
+          from: formatInstant(current),
+          to: time,
+          jumpMs: decision.jumpMs,
+          reason: "notAsConfirmed",
+          confirmJumpSec,
+          approvedBy,
+        });
+        throw new LockRuleError(
+          "E_TIME_NOT_CONFIRMED",
+          `setting the clock to ${time} moves it ${decision.jumpMs / 1000} s from lock time ${formatInstant(current)}, not the ${confirmJumpSec} s confirmed`,
+        );
+      }
+      // A confirmed correction does not use up the daily bound of the syncs that follow it.
+      effects.setTrustedTime({
+        offsetMs: decision.offsetMs,
+        backward: shiftMoves(movesWithinDay(s.time.backward, current), decision.jumpMs),
+      });
+      effects.audit("time.changed", actorOf(approvedBy), {
+        command: "time.set",
+        from: formatInstant(current),
+        to: time,
+        jumpMs: decision.jumpMs,
+        confirmJumpSec,
+        approvedBy,
+        reason,
+      });
+      return { offsetMs: decision.offsetMs, jumpMs: decision.jumpMs };
     }
     case "audit.ack": {
       try {
@@ -451,23 +500,4 @@ export function withAcknowledgement(
     }
   }
   return next;
-}
-
-/**
- * The instant a time.sync claims, read before verification only to check its validity period
- * against it: a lock whose clock runs behind must still accept the correction.
- */
-export function claimedTimeOfTimeSync(received: Uint8Array | string): number | undefined {
-  try {
-    const text = typeof received === "string" ? received : new TextDecoder().decode(received);
-    const payload = JSON.parse((JSON.parse(text) as { payload: string }).payload) as {
-      type?: unknown;
-      body?: { time?: unknown };
-    };
-    if (payload.type !== "time.sync" || typeof payload.body?.time !== "string") return undefined;
-    const claimed = parseInstant(payload.body.time);
-    return Number.isNaN(claimed) ? undefined : claimed;
-  } catch {
-    return undefined;
-  }
 }

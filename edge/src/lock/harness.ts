@@ -88,9 +88,7 @@ export interface HarnessOptions {
   clock: ManualClock;
   factory?: FactorySetup;
   outputs?: VirtualOutputs;
-  core?: Partial<
-    Pick<LockCoreOptions, "boltSensorTimeoutMs" | "maxBackwardTimeJumpMs" | "checkpointEvery">
-  >;
+  core?: Partial<Pick<LockCoreOptions, "boltSensorTimeoutMs" | "checkpointEvery">>;
 }
 
 /** Bolt travel time of the virtual actuator. */

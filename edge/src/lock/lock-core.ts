@@ -33,12 +33,7 @@ import type { ChainVerification } from "../store/chain-verification.js";
 import type { AuditAppend, FailSecureMark, LockStore } from "../store/lock-store.js";
 import { openingCloseSeal } from "./close-seal.js";
 import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
-import {
-  applyCommand,
-  type CommandEffects,
-  claimedTimeOfTimeSync,
-  withAcknowledgement,
-} from "./commands.js";
+import { applyCommand, type CommandEffects, withAcknowledgement } from "./commands.js";
 import { DISPLAY, type DisplayLines } from "./display.js";
 import { alreadyCounted, codesRequired, mixedPartiesPossible } from "./dual-control.js";
 import { activeGrantFor } from "./grants.js";
@@ -66,7 +61,6 @@ import {
 } from "./storage-fault.js";
 import { delayMinutes } from "./time-delay.js";
 import { TimeLockEvaluator } from "./time-lock.js";
-import { DEFAULT_MAX_BACKWARD_TIME_JUMP_MS } from "./trusted-time.js";
 import { userRefusal } from "./users.js";
 
 export const FIRMWARE_VERSION = "lockfleet-edge/0.1.0";
@@ -95,8 +89,6 @@ export interface LockCoreOptions {
   factory?: FactorySetup;
   /** The bolt sensor must confirm a drive within this time, or the bolt counts as jammed. */
   boltSensorTimeoutMs?: number;
-  /** Trusted time may move the clock back by at most this much. */
-  maxBackwardTimeJumpMs?: number;
   /** Sign a checkpoint after this many new audit records. */
   checkpointEvery?: number;
   /** The inputs as read at power-up, applied right after boot in start-up order (start-up.ts). */
@@ -204,9 +196,7 @@ export class LockCore {
   readonly #clock: Clock;
   readonly #outputs: LockOutputs;
   readonly #identity: DeviceIdentity;
-  readonly #options: Required<
-    Pick<LockCoreOptions, "boltSensorTimeoutMs" | "maxBackwardTimeJumpMs" | "checkpointEvery">
-  >;
+  readonly #options: Required<Pick<LockCoreOptions, "boltSensorTimeoutMs" | "checkpointEvery">>;
   readonly #listeners: Listeners = {
     audit: new Set(),
     alarm: new Set(),
@@ -267,7 +257,6 @@ export class LockCore {
     }
     this.#options = {
       boltSensorTimeoutMs: options.boltSensorTimeoutMs ?? 3000,
-      maxBackwardTimeJumpMs: options.maxBackwardTimeJumpMs ?? DEFAULT_MAX_BACKWARD_TIME_JUMP_MS,
       checkpointEvery: options.checkpointEvery ?? 100,
     };
     this.#s = this.#loadSections();
@@ -1691,12 +1680,12 @@ export class LockCore {
       const key = this.#s.trust.fleetKeys[keyId];
       return key === undefined ? undefined : fromBase64url(key);
     };
-    // A time sync is checked against the time it carries: a lock whose clock runs behind must
-    // still accept the correction. Its signature, seq and the backward bound still hold.
-    const now = claimedTimeOfTimeSync(received) ?? this.lockTime();
+    // Every envelope's validity is checked against the lock's own clock, a time sync's too:
+    // a delayed one has expired whatever time it carries (the fleet states a sync's validity
+    // in the lock's clock as it last measured it, so a lock running behind or ahead accepts it).
     const opened = openCommand(received, {
       deviceId: this.deviceId,
-      now,
+      now: this.lockTime(),
       keys,
       replayGuard: guard,
     });
@@ -1767,14 +1756,13 @@ export class LockCore {
       setSchedule: (schedule) => {
         this.#evaluator = new TimeLockEvaluator(schedule);
       },
-      setTrustedTime: (offsetMs) => {
-        this.#set("time", { offsetMs });
+      setTrustedTime: (time) => {
+        this.#set("time", time);
         // Trusted only once the new offset is on record.
         this.#required().after.push(() => {
           this.#trustedTime = true;
         });
       },
-      maxBackwardTimeJumpMs: this.#options.maxBackwardTimeJumpMs,
       endCycle: (reason) => {
         // An opening in progress (bolt retracted, door maybe open) ends with its relock and
         // close seal; only a cycle that has not opened yet is cancelled.

@@ -6,7 +6,7 @@
  *   1 + minutes  time delay (0–99)          e.g. 1 5 #  → 5 min
  *   2 + 1|2|3    single, dual, triple       e.g. 2 2 #  → dual control
  *   3 + minutes  confirmation window (1–19) e.g. 3 3 #  → 3 min
- *   4 + minutes  duress delay (0–99)        e.g. 4 1 0 # → 10 min
+ *   4 + minutes  duress delay (0–99)        e.g. 4 1 0 # → 10 min; 4 0 # → unset (normal delay)
  *   5 + 0|1      mixed parties (bank + CIT) e.g. 5 1 #  → required
  */
 import { isValid, LockPolicy } from "@lockfleet/protocol";
@@ -43,6 +43,10 @@ export function programPolicy(policy: LockPolicy, entered: string): ProgrammingR
   } else if (changed === "mixedParties") {
     if (value !== "0" && value !== "1") return { ok: false, reason: "outOfRange" };
     next = { ...policy, mixedParties: value === "1" };
+  } else if (changed === "duressDelayMin" && Number(value) === 0) {
+    // No separate duress delay: a duress opening runs on the normal delay (the default).
+    const { duressDelayMin: _unset, ...rest } = policy;
+    next = rest;
   } else {
     next = { ...policy, [changed]: Number(value) };
   }

@@ -10,6 +10,7 @@ import type {
   TimeLockSchedule,
 } from "@lockfleet/protocol";
 import type { PenaltyState } from "./penalty.js";
+import type { TimeSection } from "./trusted-time.js";
 
 export interface StoredUser extends LockUser {
   /** Keyed hash of the person's code; never the code. */
@@ -121,7 +122,7 @@ export interface SectionMap {
   grants: Record<string, StoredGrant>;
   otp: OtpSection;
   trust: TrustSection;
-  time: { offsetMs: number };
+  time: TimeSection;
   cycle: CycleSection;
   openings: { counter: number };
   acks: AckSection;

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { SetupOptions } from "./fixtures.js";
 import { alarmsOf, setup as baseSetup, entry, SECOND, type Setup, USERS } from "./fixtures.js";
 
-/** No time delay, and no separate duress delay: the duress opening releases at once, too. */
+/** No time delay, and no separate duress delay (the default): the duress opening releases at once, too. */
 function setup(options: SetupOptions = {}): Setup {
-  return baseSetup({ ...options, policy: { duressDelayMin: 0, ...options.policy } });
+  return baseSetup(options);
 }
 
 function bolt(t: Setup): string {

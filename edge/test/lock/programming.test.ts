@@ -78,7 +78,7 @@ describe("programming at the keypad", () => {
   });
 
   it("a master sets the duress delay and the mixed-party rule; dropping mixed parties is a recorded weakening", () => {
-    const t = lockWithMaster({ policy: { mixedParties: false, duressDelayMin: 0 } });
+    const t = lockWithMaster({ policy: { mixedParties: false } });
     openContainer(t);
     t.lock.press(entry(MASTER));
     t.lock.press("415#");
@@ -99,6 +99,19 @@ describe("programming at the keypad", () => {
       [],
       ["mixed parties no longer required"],
     ]);
+  });
+
+  it("a master unsets the duress delay with 4 0 #: a duress opening runs on the normal delay again", () => {
+    const t = lockWithMaster({ policy: { duressDelayMin: 10 } });
+    openContainer(t);
+    t.lock.press(entry(MASTER));
+    t.lock.press("40#");
+    expect(t.lock.core.policy).not.toHaveProperty("duressDelayMin");
+    expect(t.records().findLast((r) => r.kind === "policy.changed")?.data).toMatchObject({
+      via: "keypad",
+      changed: "duressDelayMin",
+      weakenings: ["shorter duress delay"],
+    });
   });
 
   it("programming ends when the container is locked again", () => {

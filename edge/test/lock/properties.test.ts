@@ -194,10 +194,28 @@ describe("lock core properties", () => {
       { arbitrary: door, weight: 2 },
       { arbitrary: key, weight: 1 },
     );
+    // Any time delay, not only the 5 min default; the duress delay unset (the default) or set
+    // no longer than the time delay: then nothing may tell the two openings apart.
+    const indistinguishablePolicy = fc
+      .record({
+        dualControl: fc.constantFrom("single" as const, "dual" as const, "triple" as const),
+        timeDelayMin: fc.oneof(fc.constantFrom(0, 1, 2, 3, 5), fc.integer({ min: 0, max: 99 })),
+        duressDelay: fc.oneof(
+          { arbitrary: fc.constant("unset" as const), weight: 3 },
+          { arbitrary: fc.constantFrom(0, 1, 2, 5), weight: 1 },
+        ),
+        confirmationWindowMin: fc.constantFrom(1, 3),
+      })
+      .map(({ duressDelay, ...p }) =>
+        duressDelay === "unset"
+          ? p
+          : { ...p, duressDelayMin: Math.min(duressDelay, p.timeDelayMin) },
+      );
     let duressOpenings = 0;
+    const delaysSeen = new Set<number>();
     fc.assert(
       fc.property(
-        policy.map((p) => ({ ...p, duressDelayMin: 0 })),
+        indistinguishablePolicy,
         fc.array(plain, { minLength: 1, maxLength: 40 }),
         fc.nat(),
         (lockPolicy, actions, pick) => {
@@ -223,12 +241,16 @@ describe("lock core properties", () => {
           const { auditHead: _b, ...duressState } = duress.lock.core.state();
           expect(duressState).toEqual(normalState);
           expect(normal.outputs.silentAlarmPulses).toBe(0);
-          if (duress.outputs.silentAlarmPulses > 0) duressOpenings += 1;
+          if (duress.outputs.silentAlarmPulses > 0) {
+            duressOpenings += 1;
+            delaysSeen.add(lockPolicy.timeDelayMin);
+          }
         },
       ),
       { numRuns: 150 },
     );
     expect(duressOpenings).toBeGreaterThan(50);
+    expect([...delaysSeen].filter((minutes) => minutes !== 5).length).toBeGreaterThan(5);
   }, 60_000);
 
   it("no sequence of keys and restarts gets more wrong codes in than the penalty allows", () => {

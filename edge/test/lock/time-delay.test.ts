@@ -115,6 +115,26 @@ describe("time delay and confirmation window", () => {
     expect(t.kinds()).toContain("cycle.cancelled");
   });
 
+  it("no duress delay configured: a duress opening counts down the normal delay (2 min, not 5)", () => {
+    const t = setup({ policy: { timeDelayMin: 2, duressMode: "lastDigitPlusOne" } });
+    expect(t.lock.core.policy.duressDelayMin).toBeUndefined();
+    t.lock.press(entry(USERS.anna, "11223345"));
+    t.lock.press(entry(USERS.ben));
+    expect(t.display()).toBe("TIME DELAY | 02:00");
+    expect(t.outputs.silentAlarmPulses).toBe(1);
+    expect(t.records().find((r) => r.kind === "cycle.delayStarted")?.data).toMatchObject({
+      minutes: 2,
+    });
+    t.lock.advance(2 * MINUTE);
+    expect(t.display()).toMatch(/^CONFIRM/);
+  });
+
+  it("the duress delay is unset by default: a longer one is an explicit setting", () => {
+    expect(DEFAULT_LOCK_POLICY).not.toHaveProperty("duressDelayMin");
+    expect(delayMinutes({ timeDelayMin: 2 }, true)).toBe(2);
+    expect(delayMinutes({ timeDelayMin: 7, duressDelayMin: 0 }, true)).toBe(7);
+  });
+
   it("a separate, longer duress delay applies to a duress opening", () => {
     const t = setup({
       policy: { timeDelayMin: 5, duressDelayMin: 15, duressMode: "lastDigitPlusOne" },

@@ -104,6 +104,8 @@ export interface AlarmSourceHub {
   ): unknown;
   on(event: "state", listener: (deviceId: string, state: LockState) => void): unknown;
   on(event: "audit", listener: (deviceId: string, records: AuditRecord[]) => void): unknown;
+  /** A condition the hub raised an alarm for is over (clockDrift: the clock is right again). */
+  on(event: "alarmCleared", listener: (deviceId: string, kind: AlarmKind) => void): unknown;
   off(event: string, listener: (...args: never[]) => void): unknown;
 }
 
@@ -113,6 +115,7 @@ export interface AlarmSourceEvents {
   availability: [deviceId: string, status: "online" | "offline"];
   state: [deviceId: string, state: LockState];
   audit: [deviceId: string, records: AuditRecord[]];
+  alarmCleared: [deviceId: string, kind: AlarmKind];
 }
 
 /** The hub marks the alarms it raises itself (offline, drift, gap) with `data.source`. */
@@ -397,11 +400,15 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
     hub.on("availability", onAvailability);
     hub.on("state", onState);
     hub.on("audit", onAudit);
+    const onCleared = (deviceId: string, kind: AlarmKind) =>
+      this.#safely(() => this.clear(deviceId, kind));
+    hub.on("alarmCleared", onCleared);
     this.#detach = () => {
       hub.off("alarm", onAlarm);
       hub.off("availability", onAvailability);
       hub.off("state", onState);
       hub.off("audit", onAudit);
+      hub.off("alarmCleared", onCleared);
     };
   }
 

@@ -363,8 +363,103 @@ function showLockPanel(panel, container, lock) {
   panel.replaceChildren(
     h("h2", {}, `${container.name}${lock ? ` · ${lock.deviceId}` : ""}`),
     ...commands,
+    ...(lock === undefined ? [] : clockSection(lock)),
     ...enrolment,
   );
+}
+
+/**
+ * The lock's clock: the drift the fleet measured, and corrections beyond what a time sync may
+ * do — a security admin proposes one for the measured drift, a second, independent officer
+ * approves, and only then does the signed, confirmed time.set go out.
+ */
+function clockSection(lock) {
+  const role = store.me.principal.role;
+  const path = `/devices/${encodeURIComponent(lock.deviceId)}/clock-corrections`;
+  const drift = lock.clockDriftMs;
+  const measured = h(
+    "p",
+    { id: "lock-clock" },
+    drift === null || drift === undefined
+      ? "Clock not measured yet."
+      : `Clock ${Math.abs(Math.round(drift / 1000))} s ${drift >= 0 ? "fast" : "slow"} (measured by the fleet).`,
+  );
+  const list = h("div", { id: "clock-corrections" });
+  const decide = (correction, verb) => async () => {
+    try {
+      await api(`/clock-corrections/${encodeURIComponent(correction.id)}/${verb}`, {
+        method: "POST",
+      });
+      toast(verb === "approve" ? "Clock correction approved" : "Clock correction rejected");
+    } catch (error) {
+      toast(`${error.code ?? "E_HTTP"}: ${error.message}`);
+    }
+    await load();
+  };
+  const load = async () => {
+    const { items } = await api(path);
+    list.replaceChildren(
+      ...items.slice(0, 5).map((c) =>
+        h(
+          "p",
+          { class: "row", dataset: { correctionId: c.id, status: c.status } },
+          `${when(c.requestedAt)} · set ${c.confirmJumpSec} s · ${c.reason} · ${c.status}`,
+          c.result?.error ? ` (${c.result.error.code})` : null,
+          c.status === "pending"
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  dataset: { approveCorrection: c.id },
+                  onclick: decide(c, "approve"),
+                },
+                "Approve",
+              )
+            : null,
+          c.status === "pending" && role === "securityAdmin"
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "secondary",
+                  dataset: { rejectCorrection: c.id },
+                  onclick: decide(c, "reject"),
+                },
+                "Reject",
+              )
+            : null,
+        ),
+      ),
+    );
+  };
+  const parts = [h("h2", {}, "Clock"), measured];
+  if (role === "securityAdmin") {
+    const reason = h("input", { name: "reason", required: true, maxlength: 200 });
+    const form = h(
+      "form",
+      { class: "inline", id: "propose-clock-correction" },
+      h("label", {}, "Reason ", reason),
+      h("button", { type: "submit" }, "Propose clock correction"),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api(path, { method: "POST", body: { reason: reason.value } });
+        toast("Clock correction proposed; a second officer approves it");
+      } catch (error) {
+        toast(`${error.code ?? "E_HTTP"}: ${error.message}`);
+      }
+      await load();
+    });
+    parts.push(form);
+  }
+  if (["securityAdmin", "branchManager"].includes(role)) {
+    parts.push(list);
+    load().catch((error) => {
+      list.textContent = `${error.code ?? "E_HTTP"}: ${error.message}`;
+    });
+  }
+  return parts;
 }
 
 function refreshLockRow(deviceId) {
@@ -645,7 +740,20 @@ async function approvals() {
 const POLICY_FIELDS = [
   ["timeDelayMin", "Time delay (min)", { type: "number", min: 0, max: 99 }],
   ["confirmationWindowMin", "Confirmation window (min)", { type: "number", min: 1, max: 19 }],
-  ["duressDelayMin", "Duress delay (min)", { type: "number", min: 0, max: 99 }],
+  // Unset (empty) by default: a duress opening then runs on the time delay, indistinguishable.
+  [
+    "duressDelayMin",
+    "Duress delay (min)",
+    { type: "number", min: 0, max: 99, placeholder: "time delay" },
+    { optional: true },
+  ],
+  // Unset: the lock's default (60 s); raising it weakens the lock (two approvers).
+  [
+    "timeBackwardSecPerDay",
+    "Clock back per day (s)",
+    { type: "number", min: 0, max: 3600, placeholder: "60" },
+    { optional: true },
+  ],
 ];
 
 function describePolicyChange(c) {
@@ -655,7 +763,7 @@ function describePolicyChange(c) {
     `delay ${p.timeDelayMin} min`,
     `${p.dualControl} control`,
     `window ${p.confirmationWindowMin} min`,
-    `duress delay ${p.duressDelayMin} min`,
+    p.duressDelayMin === undefined ? null : `duress delay ${p.duressDelayMin} min`,
     p.mixedParties ? "mixed parties" : null,
   ].filter(Boolean);
   const weaker = c.weakened?.length ? ` — weakens: ${c.weakened.join("; ")}` : "";
@@ -670,9 +778,9 @@ function policyForm() {
     store.containers.map((c) => h("option", { value: c.id }, c.name)),
   );
   const inputs = Object.fromEntries(
-    POLICY_FIELDS.map(([name, , attributes]) => [
+    POLICY_FIELDS.map(([name, , attributes, field]) => [
       name,
-      h("input", { name, required: true, ...attributes }),
+      h("input", { name, required: !field?.optional, ...attributes }),
     ]),
   );
   const eyes = h(
@@ -686,7 +794,8 @@ function policyForm() {
   const fill = () => {
     const policy = current();
     if (!policy) return;
-    for (const [name] of POLICY_FIELDS) inputs[name].value = String(policy[name]);
+    for (const [name] of POLICY_FIELDS)
+      inputs[name].value = policy[name] === undefined ? "" : String(policy[name]);
     eyes.value = policy.dualControl;
     mixed.checked = policy.mixedParties;
   };
@@ -711,6 +820,9 @@ function policyForm() {
           dualControl: eyes.value,
           mixedParties: mixed.checked,
         };
+        // An empty optional field is unset, not 0.
+        for (const [name, , , field] of POLICY_FIELDS)
+          if (field?.optional && inputs[name].value === "") delete policy[name];
         const proposed = await api("/policy-changes", {
           method: "POST",
           body: {

@@ -172,6 +172,8 @@ export interface DeviceHubEventMap {
   availability: [deviceId: string, status: "online" | "offline"];
   result: [deviceId: string, result: CommandResult];
   rejected: [deviceId: string | undefined, reason: string];
+  /** A condition the fleet raised an alarm for is over (clockDrift: the lock's clock is right again). */
+  alarmCleared: [deviceId: string, kind: AlarmKind];
 }
 
 /** Larger device messages are refused before they are parsed (an audit batch of 500 fits). */
@@ -196,7 +198,11 @@ const DEFAULTS = {
 /** A source (lock and topic) of refused messages raises forgedMessage at most this often. */
 const FORGERY_ALARM_INTERVAL_MS = 60 * 60_000;
 const TIME_SYNC_TTL_MS = 60_000;
+/** Commands that set the lock's clock: their validity is stated in that clock (#inLockClock). */
+const LOCK_CLOCK_COMMANDS: ReadonlySet<CommandType> = new Set(["time.sync", "time.set"]);
 const TIME_SYNC_MIN_INTERVAL_MS = 60_000;
+/** A drift measured this shortly before a connect still describes the lock's clock. */
+const FRESH_DRIFT_MS = 5_000;
 const GAP_RETRY_MS = 10_000;
 const PRESENCE_FLUSH_MS = 100;
 /** Commands issued within this window share one commit (a storm issues thousands). */
@@ -237,6 +243,14 @@ interface LiveDevice {
   connectTimer: NodeJS.Timeout | undefined;
   offlineAlarmRaised: boolean;
   driftAlarmRaised: boolean;
+  /** No in-tolerance measurement since start: a clockDrift from before may still be open. */
+  driftClearPending: boolean;
+  /** Fleet time of the last drift measured from a live state (0: none since start). */
+  driftMeasuredAt: number;
+  /** The on-connect time sync waits for a drift measured on this connection. */
+  syncOnState: boolean;
+  /** Fleet time the lock last refused a backward sync beyond its daily bound. */
+  backwardRefusedAt: number;
   gapOpen: boolean;
   lastGapRequest: { key: string; at: number } | undefined;
   lastTimeSyncAt: number;
@@ -297,6 +311,10 @@ function toLive(row: DeviceRow): LiveDevice {
     connectTimer: undefined,
     offlineAlarmRaised: false,
     driftAlarmRaised: false,
+    driftClearPending: true,
+    driftMeasuredAt: 0,
+    syncOnState: false,
+    backwardRefusedAt: 0,
     gapOpen: false,
     lastGapRequest: undefined,
     lastTimeSyncAt: 0,
@@ -305,6 +323,15 @@ function toLive(row: DeviceRow): LiveDevice {
     availabilityHint: null,
     probing: false,
   };
+}
+
+/**
+ * The lock's time as a result shows it: `at` is the lock time when the command arrived, so an
+ * accepted time command's jump is added (else the drift would stay the one it corrected).
+ */
+function lockTimeAfter(result: CommandResult, clockCommand: boolean): number {
+  const at = parseInstant(result.at);
+  return clockCommand && result.status === "ok" ? at + (Number(result.data?.jumpMs) || 0) : at;
 }
 
 export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
@@ -838,13 +865,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   ): Promise<{ commandId: string; result: CommandResult | undefined }> {
     const now = this.#clock();
     const ttlMs = options.ttlMs ?? this.#settings.commandTtlMs;
-    return this.#send(
-      deviceId,
-      type,
-      body,
-      { issuedAt: now, expiresAt: now + ttlMs },
-      options.waitMs,
-    );
+    const validity = LOCK_CLOCK_COMMANDS.has(type)
+      ? this.#inLockClock(this.#device(deviceId), now, ttlMs)
+      : { issuedAt: now, expiresAt: now + ttlMs };
+    return this.#send(deviceId, type, body, validity, options.waitMs);
   }
 
   async #send<T extends CommandType>(
@@ -984,19 +1008,25 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     const now = this.#clock();
     if (this.#closed || (!force && now - device.lastTimeSyncAt < TIME_SYNC_MIN_INTERVAL_MS)) return;
     device.lastTimeSyncAt = now;
-    // The lock checks validity against its own clock, the one being corrected: the window
-    // spans both clocks as last measured, so a lock running behind or ahead still accepts it.
-    const drift = device.clockDriftMs ?? 0;
-    const validity = {
-      issuedAt: now + Math.min(0, drift),
-      expiresAt: now + Math.max(0, drift) + TIME_SYNC_TTL_MS,
-    };
+    const validity = this.#inLockClock(device, now, TIME_SYNC_TTL_MS);
     this.#send(device.deviceId, "time.sync", { time: formatInstant(now) }, validity).catch(
       (error) => {
         if (!this.#closed)
           this.#log.warn({ err: error, deviceId: device.deviceId }, "time sync not sent");
       },
     );
+  }
+
+  /**
+   * The lock checks every envelope's validity against its own clock — the one a time message
+   * corrects — so the validity is stated in that clock as last measured (fleet time + drift):
+   * a lock running behind or ahead accepts it for `ttlMs` of real time, and a message delayed
+   * longer has expired there. Never widened by the drift, which would let a withheld message
+   * move the clock; a stale measurement makes the lock refuse it, never accept a late one.
+   */
+  #inLockClock(device: LiveDevice, now: number, ttlMs: number) {
+    const drift = device.clockDriftMs ?? 0;
+    return { issuedAt: now + drift, expiresAt: now + drift + ttlMs };
   }
 
   #syncAllClocks(): void {
@@ -1006,21 +1036,44 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     }
   }
 
-  /** Compares a live lock timestamp with fleet time; beyond tolerance: alarm and time sync. */
-  #checkDrift(device: LiveDevice, lockTime: number): void {
+  /**
+   * Compares a live lock timestamp with fleet time; beyond tolerance: alarm and time sync.
+   * A lock without trusted time (after a restart) gets a sync, and so does one whose
+   * on-connect sync waited for this measurement. Back within tolerance, the alarm is cleared.
+   */
+  #checkDrift(device: LiveDevice, lockTime: number, trustedTime: boolean): void {
     if (Number.isNaN(lockTime)) return;
+    const now = this.#clock();
     // Whole milliseconds: the API reports drift as an integer whatever the clock's resolution.
-    const drift = Math.round(lockTime - this.#clock());
+    const drift = Math.round(lockTime - now);
+    const previous = device.clockDriftMs;
     device.clockDriftMs = drift;
+    device.driftMeasuredAt = now;
+    // A new measurement far from the one the last sync was stated in: that sync was refused.
+    const remeasured =
+      previous === null || Math.abs(drift - previous) > this.#settings.clockDriftToleranceMs;
+    const waiting = device.syncOnState;
+    device.syncOnState = false;
     if (Math.abs(drift) <= this.#settings.clockDriftToleranceMs) {
+      if (device.driftAlarmRaised || device.driftClearPending)
+        this.emit("alarmCleared", device.deviceId, "clockDrift");
       device.driftAlarmRaised = false;
+      device.driftClearPending = false;
+      if (waiting || !trustedTime) this.#syncClock(device, waiting || remeasured);
       return;
     }
     if (!device.driftAlarmRaised) {
       device.driftAlarmRaised = true;
-      this.#raiseFleetAlarm(device, "clockDrift", { driftMs: drift });
+      this.#raiseFleetAlarm(device, "clockDrift", {
+        driftMs: drift,
+        toleranceMs: this.#settings.clockDriftToleranceMs,
+      });
     }
-    this.#syncClock(device);
+    // A lock ahead that refused the backward correction (beyond its daily bound) waits for a
+    // confirmed time.set or the next periodic sync rather than refusing one every minute.
+    const refusedRecently =
+      drift > 0 && now - device.backwardRefusedAt < this.#settings.timeSyncIntervalMs;
+    if (!refusedRecently || waiting) this.#syncClock(device, waiting || remeasured);
   }
 
   // --- presence ---
@@ -1062,7 +1115,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     const run = () => {
       device.connectTimer = undefined;
       if (this.#closed || device.availability !== "online") return;
-      this.#syncClock(device, true);
+      // A sync is stated in the lock's clock: with a drift measured on this connection (the
+      // lock publishes its state on connect), else as soon as that state arrives.
+      if (device.driftMeasuredAt < now - FRESH_DRIFT_MS) device.syncOnState = true;
+      else if (device.lastTimeSyncAt < device.driftMeasuredAt) this.#syncClock(device, true);
       this.#reconcileTrust(device)?.catch((error) => {
         if (!this.#closed)
           this.#log.warn({ err: error, deviceId: device.deviceId }, "key not sent");
@@ -1308,7 +1364,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     const reason = `${refusal.code}: ${refusal.message}`;
     if (refusal.signedAt !== undefined) {
       this.#reject(device, "message.stale", reason, { topic });
-      this.#checkDrift(device, refusal.signedAt);
+      this.#checkDrift(device, refusal.signedAt, true);
       return;
     }
     this.#reject(device, "message.forged", reason, { topic });
@@ -1365,7 +1421,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     }
     this.#checkHeadRegression(device, state.auditHead.seq, topic);
     device.state = state;
-    if (!snapshot) this.#checkDrift(device, parseInstant(state.at));
+    if (!snapshot) this.#checkDrift(device, parseInstant(state.at), state.trustedTime);
     this.#queuePresence({
       deviceId: device.deviceId,
       stateJson: JSON.stringify(state),
@@ -1647,7 +1703,10 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       at: formatInstant(this.#clock()),
     });
     this.#scheduleLazyWrites();
-    this.#checkDrift(device, parseInstant(result.at));
+    const clockCommand = LOCK_CLOCK_COMMANDS.has(command.type as CommandType);
+    if (clockCommand && result.error?.code === "E_TIME_BACKWARDS")
+      device.backwardRefusedAt = this.#clock();
+    this.#checkDrift(device, lockTimeAfter(result, clockCommand), true);
     if (command.type === "fleetKey.install" && result.status === "ok") {
       this.#onKeyInstalled(device, JSON.parse(command.body) as CommandBody<"fleetKey.install">);
       // A lock catching up after a rotation: install done, now drop the key it no longer needs.

@@ -7,6 +7,7 @@ import { adminLogRoutes } from "./admin-log.js";
 import { alarmRoutes, alarmService } from "./alarms.js";
 import { authRoutes } from "./auth.js";
 import { branchRoutes } from "./branches.js";
+import { clockCorrectionRoutes, clockCorrectionService } from "./clock-corrections.js";
 import { containerRoutes } from "./containers.js";
 import { contractRoutes } from "./contracts.js";
 import { dashboardRoutes } from "./dashboard.js";
@@ -44,6 +45,8 @@ export const ROUTES: RouteEntry[] = [
   // devices
   { plugin: enrolmentRoutes, prefix: API_PREFIX },
   { plugin: deviceRoutes, prefix: API_PREFIX },
+  { plugin: clockCorrectionService(), prefix: "" },
+  { plugin: clockCorrectionRoutes, prefix: API_PREFIX },
   // windows
   { plugin: windowRoutes, prefix: API_PREFIX },
   { plugin: rightRoutes, prefix: API_PREFIX },

@@ -39,6 +39,7 @@ describe("the API calls the dashboard makes", () => {
       "/reports",
       "/windows?limit=200",
       "/policy-changes",
+      `/devices/${LOCK}/clock-corrections`,
     ];
     for (const path of paths) {
       const response = await f.app.inject({
@@ -91,6 +92,7 @@ describe("the API calls the dashboard makes", () => {
       "/contracts",
       "/policy-changes",
       "/enrolment-tokens",
+      "/clock-corrections",
     ];
     expect(literal.filter((path) => !known.some((k) => path?.startsWith(k)))).toEqual([]);
   });

@@ -61,8 +61,27 @@ export const CentralReleaseBody = Strict({
 
 export const GrantRevokeBody = Strict({ grantId: Id });
 
-/** Trusted time: the lock sets its clock from the envelope's own `issuedAt`, bounded. */
+/**
+ * Trusted time: the lock sets its clock to `time`. Its validity is checked against the lock's
+ * own clock like any envelope's, and it moves the clock back only within the lock's daily
+ * bound (`timeBackwardSecPerDay`).
+ */
 export const TimeSyncBody = Strict({ time: Instant });
+
+/** How far the jump a `time.set` makes may differ from the one its approvers confirmed. */
+export const TIME_SET_CONFIRM_TOLERANCE_MS = 60_000;
+
+/**
+ * A clock correction beyond what a time sync may make: named by two distinct approvers, and
+ * explicitly confirmed — `confirmJumpSec` is the jump they approved (`time` minus the lock's
+ * time as last seen), which the lock checks against its own clock before it moves.
+ */
+export const TimeSetBody = Strict({
+  time: Instant,
+  confirmJumpSec: Type.Integer({ minimum: -366 * 86_400, maximum: 366 * 86_400 }),
+  approvedBy: ApprovedBy,
+  reason: Type.String({ minLength: 1, maxLength: 200 }),
+});
 
 /** The fleet has stored every audit record up to `upToSeq`; the lock may prune them. */
 export const AuditAckBody = Strict({
@@ -102,6 +121,7 @@ export const COMMAND_BODIES = {
   grant: AccessGrant,
   "grant.revoke": GrantRevokeBody,
   "time.sync": TimeSyncBody,
+  "time.set": TimeSetBody,
   "audit.ack": AuditAckBody,
   "audit.gapRequest": AuditGapRequestBody,
   "selfTest.request": SelfTestRequestBody,

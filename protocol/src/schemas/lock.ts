@@ -75,21 +75,24 @@ export const POLICY_LIMITS = {
   secondCodeTimeoutSec: { min: 10, max: 300, default: 60 },
   timeDelayMin: { min: 0, max: 99, default: 5 },
   confirmationWindowMin: { min: 1, max: 19, default: 3 },
-  duressDelayMin: { min: 0, max: 99, default: 5 },
+  /** No default: unset, a duress opening runs on the normal delay (SPEC §3). */
+  duressDelayMin: { min: 0, max: 99 },
   wrongCodeLimit: { min: 2, max: 10, default: 4 },
   penaltyMin: { min: 1, max: 60, default: 5 },
   penaltyMaxMin: { min: 1, max: 120, default: 20 },
   autoRelockSec: { min: 3, max: 120, default: 10 },
   relockAfterCloseSec: { min: 1, max: 60, default: 3 },
   maxOpenSec: { min: 60, max: 99 * 60 + 59, default: 15 * 60 },
+  /** How far signed time syncs may move the lock's clock back within any 24 h. */
+  timeBackwardSecPerDay: { min: 0, max: 3600, default: 60 },
 } as const;
 
 function limited(name: keyof typeof POLICY_LIMITS, description: string) {
-  const limit = POLICY_LIMITS[name];
+  const limit: { min: number; max: number; default?: number } = POLICY_LIMITS[name];
   return Type.Integer({
     minimum: limit.min,
     maximum: limit.max,
-    default: limit.default,
+    ...(limit.default === undefined ? {} : { default: limit.default }),
     description,
   });
 }
@@ -115,9 +118,15 @@ export const LockPolicy = Strict({
     "confirmationWindowMin",
     "Window in which the codes must be entered again",
   ),
-  duressDelayMin: limited(
-    "duressDelayMin",
-    "Delay used for a duress opening (may be longer than normal)",
+  /**
+   * A separate, longer delay for a duress opening. Unset by default: a duress opening then
+   * runs on the normal delay and is indistinguishable in display, sound and timing.
+   */
+  duressDelayMin: Type.Optional(
+    limited(
+      "duressDelayMin",
+      "Delay for a duress opening when longer than the time delay; unset: the time delay",
+    ),
   ),
   duressMode: Type.Union(
     DURESS_MODES.map((mode) => Type.Literal(mode)),
@@ -137,6 +146,13 @@ export const LockPolicy = Strict({
   maxOpenSec: limited("maxOpenSec", "Door open longer than this raises door-ajar"),
   /** Master users programme the lock; whether their code may also open it. */
   masterMayOpen: Type.Boolean({ default: false }),
+  /**
+   * Trusted time may move the clock back by at most this much within any 24 h; a larger
+   * correction needs a confirmed `time.set`. Unset: the default (60 s).
+   */
+  timeBackwardSecPerDay: Type.Optional(
+    limited("timeBackwardSecPerDay", "Backward clock correction by time sync, per 24 h"),
+  ),
 });
 export type LockPolicy = Static<typeof LockPolicy>;
 
@@ -148,7 +164,6 @@ export const DEFAULT_LOCK_POLICY: LockPolicy = {
   mixedParties: false,
   timeDelayMin: POLICY_LIMITS.timeDelayMin.default,
   confirmationWindowMin: POLICY_LIMITS.confirmationWindowMin.default,
-  duressDelayMin: POLICY_LIMITS.duressDelayMin.default,
   duressMode: "lastDigitPlusOne",
   wrongCodeLimit: POLICY_LIMITS.wrongCodeLimit.default,
   penaltyMin: POLICY_LIMITS.penaltyMin.default,

@@ -93,6 +93,12 @@ const GOOD: { [T in CommandType]: CommandBody<T> } = {
   grant,
   "grant.revoke": { grantId: "g-19" },
   "time.sync": { time: "2026-11-23T10:00:00.000Z" },
+  "time.set": {
+    time: "2026-11-23T10:00:00.000Z",
+    confirmJumpSec: -3600,
+    approvedBy: ["p-sec-1", "p-sec-2"],
+    reason: "real-time clock one hour fast after a repair",
+  },
   "audit.ack": { upToSeq: 120, headHash: hash },
   "audit.gapRequest": { fromSeq: 40, toSeq: 55 },
   "selfTest.request": {},
@@ -130,6 +136,10 @@ const BAD: { [T in CommandType]: [string, unknown] } = {
   grant: ["zero openings", { ...grant, maxOpenings: 0 }],
   "grant.revoke": ["an id with a space", { grantId: "g 19" }],
   "time.sync": ["a local time", { time: "2026-11-23T11:00:00+01:00" }],
+  "time.set": [
+    "no confirmed jump",
+    { time: "2026-11-23T10:00:00.000Z", approvedBy: ["p-1", "p-2"], reason: "fast clock" },
+  ],
   "audit.ack": ["a head hash that is not SHA-256 hex", { upToSeq: 1, headHash: "head" }],
   "audit.gapRequest": ["seq 0", { fromSeq: 0, toSeq: 5 }],
   "selfTest.request": ["a body that is not an object", null],

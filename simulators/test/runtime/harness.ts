@@ -74,7 +74,7 @@ export interface DeviceUnderTestOptions {
   policy?: Partial<LockPolicy>;
   /** Put a cuttable relay between the device and the broker. */
   proxy?: boolean;
-  runtime?: Partial<Pick<DeviceRuntimeOptions, "audit" | "mqtt">>;
+  runtime?: Partial<Pick<DeviceRuntimeOptions, "audit" | "mqtt" | "clock">>;
 }
 
 export class DeviceUnderTest {

@@ -1,6 +1,7 @@
 /**
  * A TCP relay between the device and the broker (port 0) that the test can cut and restore,
- * to take a lock offline without touching a shared broker (Mosquitto) or the device.
+ * to take a lock offline without touching a shared broker (Mosquitto) or the device, or hold
+ * back what the broker sends to the device and deliver it later (a network that delays).
  */
 
 import type { AddressInfo } from "node:net";
@@ -9,6 +10,9 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 export class LinkProxy {
   readonly #target: { host: string; port: number };
   readonly #sockets = new Set<Socket>();
+  /** Broker → device legs, as (upstream, client). */
+  readonly #downstream = new Map<Socket, Socket>();
+  #holding = false;
   #server: Server | undefined;
   #up = true;
   url = "";
@@ -38,7 +42,9 @@ export class LinkProxy {
       client.on("close", drop);
       upstream.on("close", drop);
       client.pipe(upstream);
-      upstream.pipe(client);
+      this.#downstream.set(upstream, client);
+      upstream.on("close", () => this.#downstream.delete(upstream));
+      if (!this.#holding) upstream.pipe(client);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     this.#server = server;
@@ -55,6 +61,21 @@ export class LinkProxy {
 
   restore(): void {
     this.#up = true;
+  }
+
+  /** Holds back everything the broker sends to the device from now on (kept, in order). */
+  hold(): void {
+    this.#holding = true;
+    for (const upstream of this.#downstream.keys()) {
+      upstream.unpipe();
+      upstream.pause();
+    }
+  }
+
+  /** Delivers what was held back, and lets traffic through again. */
+  release(): void {
+    this.#holding = false;
+    for (const [upstream, client] of this.#downstream) upstream.pipe(client);
   }
 
   async close(): Promise<void> {
