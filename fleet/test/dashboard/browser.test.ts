@@ -252,10 +252,19 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
 
   it("the security admin blocks a lock from the Locks page and creates an enrolment token", async () => {
     const page = await logIn("securityAdmin");
+    const questions: string[] = [];
+    page.on("dialog", (dialog) => {
+      questions.push(dialog.message());
+      dialog.accept();
+    });
     await page.click(`button[data-manage="${f.container.id}"]`);
+    // on a lock that is not blocked, "Unblock" is not the main button
+    expect(await page.getAttribute("#lock-unblock", "class")).toBe("secondary");
     await page.fill("#lock-block input[name=reason]", "suspicious activity at the branch");
     await page.click("#lock-block button[type=submit]");
     await page.waitForSelector("#command-answer:has-text('Block: done')");
+    // blocking asks first, naming the container
+    expect(questions).toEqual([expect.stringContaining(f.container.name)]);
     const blocks = lock.commandsOfType("remote.block");
     expect(blocks.at(-1)?.body).toEqual({ reason: "suspicious activity at the branch" });
     await page.click("#lock-unblock");
