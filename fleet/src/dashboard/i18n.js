@@ -10,9 +10,10 @@ const LANGUAGE_KEY = "lockfleet.language";
 
 /** @returns {Language} */
 function initialLanguage() {
-  const stored = localStorage.getItem(LANGUAGE_KEY);
+  const stored = globalThis.localStorage?.getItem(LANGUAGE_KEY);
   if (stored === "de" || stored === "en") return stored;
-  return (navigator.languages ?? [navigator.language]).some((l) => /^de\b/i.test(l)) ? "de" : "en";
+  const wanted = globalThis.navigator?.languages ?? [globalThis.navigator?.language ?? "en"];
+  return wanted.some((l) => /^de\b/i.test(l)) ? "de" : "en";
 }
 
 /** @type {Language} */
@@ -25,8 +26,8 @@ export function currentLanguage() {
 /** @param {Language} next */
 export function setLanguage(next) {
   language = next;
-  localStorage.setItem(LANGUAGE_KEY, next);
-  document.documentElement.lang = next;
+  globalThis.localStorage?.setItem(LANGUAGE_KEY, next);
+  if (globalThis.document) document.documentElement.lang = next;
 }
 
 /**

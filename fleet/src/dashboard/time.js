@@ -9,7 +9,7 @@ import { locale } from "./i18n.js";
 const ZONE_KEY = "lockfleet.timeZone";
 
 /** @type {ZoneMode} */
-let mode = localStorage.getItem(ZONE_KEY) === "viewer" ? "viewer" : "container";
+let mode = globalThis.localStorage?.getItem(ZONE_KEY) === "viewer" ? "viewer" : "container";
 /** The zone used where no container is in view (the bank's first branch), set at start. */
 let homeZone = viewerZone();
 
@@ -24,7 +24,7 @@ export function zoneMode() {
 /** @param {ZoneMode} next */
 export function setZoneMode(next) {
   mode = next;
-  localStorage.setItem(ZONE_KEY, next);
+  globalThis.localStorage?.setItem(ZONE_KEY, next);
 }
 
 /** @param {string | undefined} zone */

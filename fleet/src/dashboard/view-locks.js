@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { countdown, lockStatus } from "./lock-state.js";
 import { branchOf, locksOf, openAlarmsOf, role, store, viewArea, zoneOf } from "./state.js";
 import { when } from "./time.js";
+import { alarmWords } from "./words.js";
 
 /** @typedef {import("./types.js").Device} Device */
 /** @typedef {import("./types.js").Container} Container */
@@ -36,10 +37,15 @@ export function sinceOf(lock) {
 /** @param {Device | null | undefined} lock */
 export function statePill(lock) {
   const status = lockStatus(lock, lock ? openAlarmsOf(lock.deviceId) : 0);
+  const standing = lock?.state?.activeAlarms ?? [];
+  const label =
+    status.state === "alarm" && standing.length > 0
+      ? `${t("Alarm")}: ${standing.map(alarmWords).join(", ")}`
+      : t(status.label);
   return h(
     "span",
     { class: "lock-state", dataset: { state: status.state } },
-    t(status.label),
+    label,
     status.endsAt
       ? [
           " ",

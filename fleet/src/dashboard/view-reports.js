@@ -3,9 +3,11 @@
 // zone) and a container: shown on the page, or downloaded as CSV, PDF or JSON.
 import { api, errorText } from "./api.js";
 import { h, table } from "./dom.js";
-import { t } from "./i18n.js";
+import { currentLanguage, t } from "./i18n.js";
 import { store, viewArea } from "./state.js";
-import { day, localDate, localToIso, nextDay, shownZone } from "./time.js";
+import { day, localDate, localToIso, nextDay, shownZone, when } from "./time.js";
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /** @typedef {import("./types.js").Report} Report */
 /** @typedef {import("./types.js").ReportTable} ReportTable */
@@ -42,6 +44,11 @@ export async function reports() {
       to: localToIso(nextDay(to.value), zone),
     });
     if (container.value) params.set("containerId", container.value);
+    // CSV and PDF carry local times and the page's language; JSON stays in UTC for programs
+    if (format !== "json") {
+      params.set("timeZone", zone);
+      params.set("lang", currentLanguage());
+    }
     return `/reports/${encodeURIComponent(kind.value)}?${params}`;
   };
   /**
@@ -56,7 +63,12 @@ export async function reports() {
       table(
         report.columns.map((column) => ({
           label: t(column.label),
-          render: (/** @type {Record<string, unknown>} */ row) => String(row[column.key] ?? ""),
+          render: (/** @type {Record<string, unknown>} */ row) => {
+            const value = row[column.key];
+            return typeof value === "string" && INSTANT.test(value)
+              ? when(value, zone)
+              : String(value ?? "");
+          },
         })),
         report.rows,
       ),
