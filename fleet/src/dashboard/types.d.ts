@@ -11,13 +11,15 @@ import type {
   UserRole,
   WeeklyPeriod,
 } from "@lockfleet/protocol";
-import type { FleetAlarm } from "../alarms/alarm.js";
+import type { FleetAlarm as BareAlarm } from "../alarms/alarm.js";
 import type { Role } from "../auth/principal.js";
 
 // The route modules' TypeBox views are not imported: they pull in the whole fastify app's
 // declarations. These mirror ContainerView, BranchView, ContractView, PersonView, DeviceView
 // and WindowView.
-export type { AlarmKind, AuditRecord, FleetAlarm, LockPolicy, LockState, Role, UserRole };
+export type { AlarmKind, AuditRecord, LockPolicy, LockState, Role, UserRole };
+/** An alarm as GET /alarms answers it: with the names the reader may see. */
+export type FleetAlarm = BareAlarm & { actorName?: string; acknowledgedByName?: string };
 export interface Window {
   id: string;
   containerId: string;

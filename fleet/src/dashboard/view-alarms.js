@@ -45,7 +45,7 @@ export function alarmSentence(alarm, name) {
   return alarm.actor
     ? t("{alarm}: {person} at {place}", {
         alarm: alarmWords(alarm.kind),
-        person: name(alarm.actor),
+        person: alarm.actorName ?? name(alarm.actor),
         place,
       })
     : t("{alarm} at {place}", { alarm: alarmWords(alarm.kind), place });
@@ -107,7 +107,7 @@ export async function renderAlarms() {
             "div",
             { class: "acknowledged" },
             t("Acknowledged by {person} at {when}: {comment}", {
-              person: names.name(alarm.acknowledgedBy),
+              person: alarm.acknowledgedByName ?? names.name(alarm.acknowledgedBy),
               when: when(alarm.acknowledgedAt, zone),
               comment: alarm.ackComment ?? "",
             }),
