@@ -220,6 +220,49 @@ describe.skipIf(!browserCheck.available)(
       await page.context().close();
     });
 
+    it("the first of two approvals says it is one of two; an unchanged policy is not proposed", async () => {
+      const requested = await f.app.inject({
+        method: "POST",
+        url: "/api/v1/windows",
+        headers: f.as("citDispatcher"),
+        payload: {
+          containerId: f.container.id,
+          // a Saturday: outside the contract's standing window, so officers decide
+          notBefore: "2030-01-05T09:00:00.000Z",
+          notAfter: "2030-01-05T10:00:00.000Z",
+          crew: [f.accounts.citCrew.person.id],
+          purpose: "weekend replenishment",
+        },
+      });
+      expect(requested.statusCode).toBe(201);
+      const windowId = requested.json().id as string;
+      const page = await logIn("securityAdmin");
+      await page.click('#nav button[data-view="approvals"]');
+      const row = `tr[data-window-id="${windowId}"]`;
+      await page.waitForSelector(row);
+      await page.click(`${row} button:text-is("Approve")`);
+      await page.waitForSelector("#toast:not([hidden])");
+      expect(await page.textContent("#toast")).toBe(
+        "Your approval is recorded (1 of 2); another officer must approve too",
+      );
+      await page.waitForSelector(`${row}[data-stage="requested"]`);
+      expect(await page.textContent(`${row} .stage`)).toBe("requested (1 of 2 approvals)");
+
+      // the policy form refuses to propose the policy the container already has
+      const before = f.app.db.prepare("SELECT count(*) FROM policy_changes").pluck().get();
+      await page.selectOption(
+        "#propose-policy select[name=containerId]",
+        f.uncontractedContainer.id,
+      );
+      await page.fill("#propose-policy input[name=reason]", "no change really");
+      await page.click("#propose-policy button[type=submit]");
+      expect(await page.textContent("#policy-problem")).toBe(
+        "This is the policy the container has now; change something first.",
+      );
+      expect(f.app.db.prepare("SELECT count(*) FROM policy_changes").pluck().get()).toBe(before);
+      await page.context().close();
+    });
+
     it("on a 390 px phone the header stays short and no page scrolls sideways", async () => {
       const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
       for (const [who, views] of [
