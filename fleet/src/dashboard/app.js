@@ -18,6 +18,8 @@ import { renderLocks } from "./view-locks.js";
 import { people } from "./view-people.js";
 import { reports } from "./view-reports.js";
 import { requests } from "./view-requests.js";
+import { risk } from "./view-risk.js";
+import { setup } from "./view-setup.js";
 
 /** @type {Array<[string, string]>} */
 const BANK_VIEWS = [
@@ -28,6 +30,18 @@ const BANK_VIEWS = [
   ["audit", "Audit"],
   ["reports", "Reports"],
 ];
+/** @type {Record<string, Array<[string, string]>>} */
+const EXTRA_VIEWS = {
+  securityAdmin: [
+    ["risk", "Risk"],
+    ["setup", "Setup"],
+  ],
+  auditor: [
+    ["risk", "Risk"],
+    ["setup", "Setup"],
+  ],
+  branchManager: [["setup", "Setup"]],
+};
 /** @type {Array<[string, string]>} */
 const CIT_VIEWS = [
   ["containers", "Containers"],
@@ -60,10 +74,13 @@ const VIEWS = {
   people: () => people(),
   audit,
   reports,
+  risk,
+  setup,
 };
 
 function views() {
-  return me().principal.orgKind === "bank" ? BANK_VIEWS : CIT_VIEWS;
+  const { orgKind, role } = me().principal;
+  return orgKind === "bank" ? [...BANK_VIEWS, ...(EXTRA_VIEWS[role] ?? [])] : CIT_VIEWS;
 }
 
 /** @param {string} name a view, or `lock/<deviceId>` */
@@ -87,10 +104,15 @@ function route() {
   if (store.me === null) return;
   const wanted = decodeURIComponent(location.hash.slice(1));
   const allowed = views().map(([name]) => name);
+  // an empty bank starts where it is set up (the first-run guide)
+  const first =
+    allowed.includes("setup") && me().principal.role === "securityAdmin" && store.devices.size === 0
+      ? "setup"
+      : (allowed[0] ?? "locks");
   const name =
     allowed.includes(wanted) || (wanted.startsWith("lock/") && allowed.includes("locks"))
       ? wanted
-      : (allowed[0] ?? "locks");
+      : first;
   return show(name);
 }
 

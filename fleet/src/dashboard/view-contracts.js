@@ -5,14 +5,7 @@ import { h, table } from "./dom.js";
 import { t } from "./i18n.js";
 import { containerName, viewArea } from "./state.js";
 import { when } from "./time.js";
-
-const DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
-
-/** @param {{ startDay: number, startTime: string, endDay: number, endTime: string }} w */
-function standingWindowText(w) {
-  const dayName = (/** @type {number} */ n) => t(DAYS[n - 1] ?? String(n));
-  return `${dayName(w.startDay)} ${w.startTime} – ${dayName(w.endDay)} ${w.endTime}`;
-}
+import { standingWindowsText } from "./view-partners.js";
 
 export async function contracts() {
   const list = /** @type {import("./types.js").Contract[]} */ (await allPages("/contracts"));
@@ -30,7 +23,7 @@ export async function contracts() {
           },
           {
             label: t("Standing windows"),
-            render: (c) => c.standingWindows.map(standingWindowText).join("; "),
+            render: (c) => standingWindowsText(c.standingWindows),
           },
           {
             label: t("Valid"),

@@ -3,9 +3,9 @@
 // request form that picks the crew by name, warns when the crew is too small for the
 // container's dual control and says what is wrong in words before anything is sent.
 import { allPages, api, errorText, optional } from "./api.js";
-import { h, table, toast } from "./dom.js";
+import { confirmed, h, table, toast } from "./dom.js";
 import { t } from "./i18n.js";
-import { containerOf, me, role, store, viewArea, zoneOf } from "./state.js";
+import { containerName, containerOf, me, role, store, viewArea, zoneOf } from "./state.js";
 import { localToIso, shownZone, when } from "./time.js";
 import { windowTable } from "./windows.js";
 
@@ -23,8 +23,74 @@ export async function requests() {
   ]);
   const list = /** @type {Window[]} */ (windows);
   list.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+  const codes = h("div", { id: "window-codes" });
+  const names = new Map(/** @type {Person[]} */ (people).map((p) => [p.id, p.name]));
+  /** One-time codes for a lock the network does not reach: shown once, to the dispatcher. */
+  const showCodes = (/** @type {Window} */ w) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        dataset: { codes: w.id },
+        onclick: async () => {
+          if (!confirmed(t("Show the one-time codes now? They are shown only once."))) return;
+          try {
+            const answer = await api(`/windows/${encodeURIComponent(w.id)}/codes`, {
+              method: "POST",
+            });
+            codes.replaceChildren(
+              h(
+                "h2",
+                {},
+                t("One-time codes for {container}", { container: containerName(w.containerId) }),
+              ),
+              h(
+                "p",
+                { class: "warning" },
+                t("Shown once. Pass each code to its crew member only."),
+              ),
+              table(
+                [
+                  { label: t("Crew member"), render: (c) => names.get(c.personId) ?? c.personId },
+                  { label: t("Lock"), render: (c) => c.deviceId },
+                  { label: t("Code"), render: (c) => h("code", { class: "token" }, c.code) },
+                ],
+                answer.codes,
+              ),
+              h(
+                "p",
+                { class: "muted" },
+                t("valid {from} – {to}", {
+                  from: when(answer.notBefore, zoneOf(w.containerId)),
+                  to: when(answer.notAfter, zoneOf(w.containerId)),
+                }),
+              ),
+            );
+          } catch (error) {
+            codes.replaceChildren(h("p", { class: "error" }, errorText(error)));
+          }
+        },
+      },
+      t("One-time codes"),
+    );
+  const dispatcher = role() === "citDispatcher";
   const sections = [
-    h("section", { class: "card" }, h("h1", {}, t("Window requests")), windowTable(list, null)),
+    h(
+      "section",
+      { class: "card" },
+      h("h1", {}, t("Window requests")),
+      windowTable(
+        list,
+        dispatcher
+          ? (w) =>
+              ["approved", "active"].includes(w.status) && Date.parse(w.notAfter) > Date.now()
+                ? showCodes(w)
+                : ""
+          : null,
+      ),
+      codes,
+    ),
   ];
   if (role() === "citDispatcher") {
     const crew = /** @type {Person[]} */ (people).filter(
