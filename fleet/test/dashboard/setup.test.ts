@@ -149,25 +149,19 @@ describe.skipIf(!browserCheck.available)(
       lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
       await page.reload();
       await page.waitForSelector("#nav button");
-      await page.evaluate(() => {
-        location.hash = "setup";
-      });
+      await page.evaluate('location.hash = "setup"');
       await page.waitForSelector("#setup-branches");
       expect(await page.$("#first-run")).toBeNull();
     });
 
     it("the admin log verifies as an intact chain and the risk register opens", async () => {
-      await page.evaluate(() => {
-        location.hash = "audit";
-      });
+      await page.evaluate('location.hash = "audit"');
       await page.click("#admin-log-verify");
       await page.waitForSelector("#admin-log-verdict.ok");
       expect(await page.textContent("#admin-log-verdict")).toMatch(
         /^Die Kette ist unversehrt: \d+ Einträge/,
       );
-      await page.evaluate(() => {
-        location.hash = "risk";
-      });
+      await page.evaluate('location.hash = "risk"');
       await page.waitForSelector("#risk-register");
       expect(await page.textContent("#risk-register h1")).toBe("Risikoregister");
     });
