@@ -20,6 +20,7 @@ import { reports } from "./view-reports.js";
 import { requests } from "./view-requests.js";
 import { risk } from "./view-risk.js";
 import { setup } from "./view-setup.js";
+import { roleWords } from "./words.js";
 
 /** @type {Array<[string, string]>} */
 const BANK_VIEWS = [
@@ -157,7 +158,7 @@ function redrawShell() {
   if (store.me !== null) {
     drawNav();
     const { principal, personName, orgName } = store.me;
-    $("who").textContent = `${personName} · ${orgName} · ${t(principal.role)}`;
+    $("who").textContent = `${personName} · ${orgName} · ${roleWords(principal.role)}`;
     if (store.view) show(store.view);
   }
 }
@@ -215,7 +216,7 @@ async function start() {
   $("login-view").hidden = true;
   $("view").hidden = false;
   $("logout").hidden = false;
-  $("who").textContent = `${personName} · ${orgName} · ${t(principal.role)}`;
+  $("who").textContent = `${personName} · ${orgName} · ${roleWords(principal.role)}`;
   drawNav();
   await loadLocks();
   if (principal.orgKind === "bank") {

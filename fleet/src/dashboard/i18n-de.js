@@ -516,4 +516,12 @@ export const GERMAN = {
   default: "Standard",
   "Container {name} added; its weaker policy waits for a second officer on the Approvals page":
     "Behältnis {name} angelegt; die schwächere Richtlinie wartet auf der Seite Freigaben auf eine zweite Person",
+  "Security admin": "Sicherheitsadministrator",
+  "Branch manager": "Filialleitung",
+  Auditor: "Revision",
+  Technician: "Techniker",
+  "CIT dispatcher": "WTU-Disposition",
+  "CIT crew": "WTU-Besatzung",
+  "No alarm acknowledged in the last seven days.":
+    "In den letzten sieben Tagen wurde kein Alarm quittiert.",
 };

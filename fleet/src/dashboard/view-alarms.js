@@ -132,7 +132,13 @@ export async function renderAlarms() {
       "section",
       { class: "card" },
       h("h2", {}, t("Recently acknowledged")),
-      h("ul", { class: "alarms", id: "acknowledged-alarms" }, done.map(item)),
+      h(
+        "ul",
+        { class: "alarms", id: "acknowledged-alarms" },
+        done.length === 0
+          ? h("li", { class: "muted" }, t("No alarm acknowledged in the last seven days."))
+          : done.map(item),
+      ),
     ),
   );
 }

@@ -7,6 +7,7 @@ import { checkedForm, choice, field } from "./forms.js";
 import { t } from "./i18n.js";
 import { containerName, me, store } from "./state.js";
 import { localToIso, shownZone, when } from "./time.js";
+import { roleWords } from "./words.js";
 
 /** @typedef {{ id: string, kind: "bank" | "cit", name: string, sponsorOrgId?: string }} Org */
 /** @typedef {{ id: string, personId: string, orgId: string, role: string, email: string, disabledAt?: string }} Account */
@@ -244,7 +245,7 @@ async function accountSection(orgs, admin) {
       [
         { label: t("Person"), render: (a) => personName.get(a.personId) ?? a.personId },
         { label: t("Organisation"), render: (a) => orgName.get(a.orgId) ?? "" },
-        { label: t("Role"), render: (a) => t(a.role) },
+        { label: t("Role"), render: (a) => roleWords(a.role) },
         { label: t("E-mail"), render: (a) => a.email },
         { label: t("Status"), render: (a) => (a.disabledAt ? t("disabled") : t("enabled")) },
       ],
@@ -277,7 +278,9 @@ async function accountSection(orgs, admin) {
   const fillRoles = () => {
     const kind = orgKind.get(candidates.find((p) => p.id === person.value)?.orgId ?? "");
     roleOf.replaceChildren(
-      ...(kind === "cit" ? CIT_ROLES : BANK_ROLES).map((r) => h("option", { value: r }, t(r))),
+      ...(kind === "cit" ? CIT_ROLES : BANK_ROLES).map((r) =>
+        h("option", { value: r }, roleWords(r)),
+      ),
     );
   };
   person.addEventListener("change", fillRoles);

@@ -22,6 +22,21 @@ export function alarmWords(kind) {
   return t(ALARM_WORDS[/** @type {import("./types.js").AlarmKind} */ (kind)] ?? kind);
 }
 
+/** @type {Record<string, string>} */
+const ROLE_WORDS = {
+  securityAdmin: "Security admin",
+  branchManager: "Branch manager",
+  auditor: "Auditor",
+  technician: "Technician",
+  citDispatcher: "CIT dispatcher",
+  citCrew: "CIT crew",
+};
+
+/** An account's role in words ("Security admin"). @param {string} role */
+export function roleWords(role) {
+  return t(ROLE_WORDS[role] ?? role);
+}
+
 /** @param {string} priority */
 export function priorityWords(priority) {
   return t(

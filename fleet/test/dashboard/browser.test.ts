@@ -84,7 +84,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
 
   it("the security admin sees the lock's state change live when the lock publishes a new state", async () => {
     const page = await logIn("securityAdmin");
-    expect(await page.textContent("#who")).toContain("securityAdmin");
+    expect(await page.textContent("#who")).toContain("Security admin");
     const pill = `tr[data-device-id="${lock.deviceId}"] .lock-state`;
     await page.waitForSelector(pill);
     // the open doorAjar alarm shows first; once acknowledged the lock's own state shows
@@ -283,7 +283,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
 
   it("a CIT dispatcher sees only the containers of their contract", async () => {
     const page = await logIn("citDispatcher");
-    expect(await page.textContent("#who")).toContain("citDispatcher");
+    expect(await page.textContent("#who")).toContain("CIT dispatcher");
     await page.waitForSelector("tr[data-container-id]");
     const shown = await page.$$eval("tr[data-container-id]", (rows) =>
       rows.map((row) => row.getAttribute("data-container-id")),
