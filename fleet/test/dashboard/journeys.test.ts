@@ -90,7 +90,7 @@ describe.skipIf(!browserCheck.available)(
       ).toBe("tamper");
       // unmistakable: a red header while a duress alarm is open, and the title flashes
       expect(await page.evaluate('document.body.classList.contains("duress-open")')).toBe(true);
-      await page.waitForFunction('document.title.includes("DURESS")');
+      await expect.poll(() => page.title(), { timeout: 5000 }).toContain("DURESS");
       // the sound can be muted, and stays muted
       await page.click("#alarm-sound");
       expect(await page.textContent("#alarm-sound")).toBe("Sound off");
@@ -108,7 +108,7 @@ describe.skipIf(!browserCheck.available)(
           `^Acknowledged by ${f.accounts.securityAdmin.person.name} at \\d\\d/\\d\\d/\\d{4}, \\d\\d:\\d\\d:\\d\\d (CET|CEST): police called, crew safe$`,
         ),
       );
-      await page.waitForFunction('!document.body.classList.contains("duress-open")');
+      await page.waitForSelector("body:not(.duress-open)", { state: "attached" });
       await page.context().close();
     });
 
@@ -166,9 +166,7 @@ describe.skipIf(!browserCheck.available)(
         /^\d\d\/\d\d\/\d{4}, \d\d:\d\d:\d\d (CET|CEST)$/,
       );
       await page.selectOption("#time-zone", "viewer");
-      await page.waitForFunction(
-        `/GMT-[45]$/.test(document.querySelector(${JSON.stringify(since)})?.textContent ?? "")`,
-      );
+      await page.waitForSelector(`${since}:text-matches("GMT-[45]$")`);
       await page.context().close();
     });
 
