@@ -95,6 +95,8 @@ export interface Device {
   availability?: "unknown" | "online" | "offline";
   availabilityAt?: string | null;
   state?: LockState | null;
+  /** Lock time of the newest audit record that changed the lock's state. */
+  stateSince?: string | null;
 }
 
 export type { WeeklyPeriod };

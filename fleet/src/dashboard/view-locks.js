@@ -30,8 +30,13 @@ export function sinceOf(lock) {
     status.state === "offline" ? (lock.availabilityAt ?? undefined) : lock.state?.at;
   const known = stateSince.get(lock.deviceId);
   if (known && known.state === status.state) return known.since;
-  if (reportedAt) stateSince.set(lock.deviceId, { state: status.state, since: reportedAt });
-  return reportedAt;
+  // first sight: the fleet's word from the audit trail; a change seen live: the report showing it
+  const since =
+    known === undefined && status.state !== "offline"
+      ? (lock.stateSince ?? reportedAt)
+      : reportedAt;
+  if (since) stateSince.set(lock.deviceId, { state: status.state, since });
+  return since;
 }
 
 /** @param {Device | null | undefined} lock */
