@@ -61,9 +61,10 @@ const VIEWS = {
     await loadLocks();
     renderLocks(openDetail);
   },
+  // a CIT company sees its containers' state; a lock's detail page is the bank's
   containers: async () => {
     await loadLocks();
-    renderLocks(openDetail);
+    renderLocks();
   },
   alarms: async () => {
     await loadAlarms();

@@ -12,9 +12,10 @@ import { alarmWords } from "./words.js";
  * @param {{ show: (view: string) => unknown, openDetail: (deviceId: string) => void }} views
  */
 export function startLive(views) {
+  const detail = store.me?.principal.orgKind === "bank" ? views.openDetail : undefined;
   /** @param {string} deviceId */
   const refresh = (deviceId) => {
-    refreshLockRow(deviceId, views.openDetail);
+    refreshLockRow(deviceId, detail);
     if (store.view === `lock/${deviceId}`) views.show(store.view);
   };
   store.disconnect = connectLive(
@@ -31,7 +32,7 @@ export function startLive(views) {
           containerId: lock.containerId ?? containerId,
           state,
         });
-        refreshLockRow(deviceId, views.openDetail);
+        refreshLockRow(deviceId, detail);
       },
       /** @param {{ deviceId: string, containerId?: string, status: "online" | "offline", at?: string }} event */
       availability: ({ deviceId, containerId, status, at }) => {
