@@ -49,6 +49,61 @@ common options:
   --log-level L     debug | info | warn | error (run)
 `;
 
+/** What `lockfleet-edge <command> --help` prints: that command's options and an example. */
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  provision: `usage: lockfleet-edge provision --fleet URL --token TOKEN|- --profile ID [options]
+
+Enrols this device with the fleet: creates the device keys here, sends the one-time
+enrolment token the bank's security admin created for the container, and stores the
+identity the fleet answers with, sealed under the key-encryption key.
+
+  --fleet URL        the fleet's address, e.g. https://fleet.bank.example
+  --token TOKEN|-    the one-time enrolment token; - reads it from standard input
+                     (or $LOCKFLEET_ENROLMENT_TOKEN), so it stays out of the shell history
+  --profile ID       hardware profile of this lock (raspberry-pi, arduino-firmata, …)
+  --broker-ca FILE   CA certificate of an mqtts:// broker with a private CA
+  --data DIR, --kek-file FILE   as for every command
+
+example: lockfleet-edge provision --fleet https://fleet.bank.example --token - --profile raspberry-pi
+`,
+  run: `usage: lockfleet-edge run [--profile ID] [--log-level L] [options]
+
+Runs the lock controller (normally started by systemd as the lockfleet-edge service).
+
+  --profile ID      hardware profile (default: the one given at provisioning)
+  --log-level L     debug | info | warn | error (default info; JSON lines on standard output)
+  --data DIR, --kek-file FILE   as for every command
+`,
+  status: `usage: lockfleet-edge status [--json] [options]
+
+Shows what is provisioned here: device id, organisation, container, profile, fleet and
+broker addresses, fleet keys, store size and where the key-encryption key is.
+
+  --json            the same as JSON
+  --data DIR, --kek-file FILE   as for every command
+`,
+  selftest: `usage: lockfleet-edge selftest [--profile ID] [--json] [options]
+
+Exercises each hardware part (keypad, display, bolt motor, door contact, buzzer, …) and
+prints each part's result; exits 1 when a part is at fault. On a provisioned lock the
+result is recorded in the audit trail. Stop the service first (systemctl stop lockfleet-edge):
+the hardware can be driven by one program at a time.
+
+  --profile ID      hardware profile (default: the one given at provisioning)
+  --json            the report as JSON
+  --data DIR, --kek-file FILE   as for every command
+`,
+  "factory-reset": `usage: lockfleet-edge factory-reset --master-code CODE|- [--discard-audit] [options]
+
+Erases the device identity, configuration and store, after checking the master code.
+Refused while audit records have not reached the fleet, unless --discard-audit.
+
+  --master-code CODE|-   the lock's master code; - reads it from standard input
+  --discard-audit        erase even audit records the fleet has not acknowledged
+  --data DIR, --kek-file FILE   as for every command
+`,
+};
+
 const OPTIONS = {
   fleet: { type: "string" },
   token: { type: "string" },
@@ -79,6 +134,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
+  const helpFor = command === "help" ? positionals[1] : command;
+  if (
+    (values.help === true || command === "help") &&
+    helpFor !== undefined &&
+    COMMAND_HELP[helpFor] !== undefined
+  ) {
+    io.stdout(COMMAND_HELP[helpFor]);
+    return 0;
+  }
   if (values.help === true || command === undefined || command === "help") {
     io.stdout(USAGE);
     return command === undefined && values.help !== true ? 2 : 0;
@@ -202,6 +266,14 @@ async function selfTest(
     );
   }
   const profile = resolveProfile(profileId);
+  if (profile.io.plugin === "virtual" && io.openHardware === undefined) {
+    throw new RuntimeError(
+      "E_PROFILE_VIRTUAL",
+      `profile "${profile.id}" is a virtual lock with no hardware on this machine to test; ` +
+        "try a virtual lock with `npx lockfleet-sim lock`, or give the profile of the lock's " +
+        "real hardware (e.g. --profile raspberry-pi)",
+    );
+  }
   const hardware = await (io.openHardware ?? defaultOpenHardware)(profile);
   let report: SelfTestReport;
   try {
@@ -250,9 +322,25 @@ function formatStatus(status: ReturnType<typeof deviceStatus>): string {
     `provisioned ${status.provisionedAt}`,
     `fleet keys  ${status.fleetKeyIds?.join(", ")}`,
     `store       ${status.storeBytes === undefined ? "not created yet (first run creates it)" : `${status.storeBytes} bytes`}`,
-    `kek         ${status.kek.path} (${status.kek.source}${status.kek.present ? "" : ", MISSING"})`,
+    `kek         ${kekLine(status.kek)}`,
     "",
   ].join("\n");
+}
+
+/**
+ * Where the key-encryption key is. A service started by systemd gets it as a credential that a
+ * shell does not see; its absence here is then no fault of the running lock.
+ */
+function kekLine(kek: ReturnType<typeof deviceStatus>["kek"]): string {
+  if (kek.present) return `${kek.path} (${kek.source})`;
+  if (kek.source === "default") {
+    return (
+      `not readable from this shell at ${kek.path}; the lockfleet-edge service reads it from ` +
+      "its systemd credential lockfleet-kek (only a fault if the service logs E_KEK_MISSING; " +
+      "--kek-file FILE checks a file)"
+    );
+  }
+  return `${kek.path} (${kek.source}) MISSING: the lock cannot start without it`;
 }
 
 function stopSignal(): Promise<void> {

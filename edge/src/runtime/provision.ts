@@ -205,11 +205,9 @@ async function postEnrolment(
       signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });
   } catch (error) {
-    const cause =
-      error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
     throw new RuntimeError(
       "E_FLEET_UNREACHABLE",
-      `the fleet at ${endpoint.origin} cannot be reached (${cause?.code ?? (error instanceof Error ? error.name : "error")})`,
+      `the fleet at ${endpoint.origin} cannot be reached: ${unreachableReason(error, endpoint)}`,
       { cause: error },
     );
   }
@@ -370,5 +368,44 @@ function resetStore(
     failSecureMarkPath(paths.store),
   ]) {
     rmSync(path, { force: true });
+  }
+}
+
+/** Why a request to the fleet failed, in words a technician can act on. */
+export function unreachableReason(error: unknown, endpoint: URL): string {
+  const cause =
+    error instanceof Error
+      ? (error.cause as { code?: string; message?: string } | undefined)
+      : undefined;
+  const code = cause?.code;
+  const host = endpoint.hostname;
+  const port = endpoint.port || (endpoint.protocol === "https:" ? "443" : "80");
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `no answer in time (ETIMEDOUT); check the address, the network and any firewall between this lock and ${host}`;
+  }
+  switch (code) {
+    case "ECONNREFUSED":
+      return `nothing answers on ${host} port ${port} (ECONNREFUSED); is the fleet running, and is the port right?`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the name ${host} is not known (${code}); check the address and this device's DNS settings`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `no route to ${host} (${code}); check this device's network connection`;
+    case "ECONNRESET":
+      return `the connection to ${host} was cut (ECONNRESET); a proxy or firewall may be in the way`;
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return `no answer from ${host} (${code}); check the network and any firewall`;
+    case "CERT_HAS_EXPIRED":
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `the fleet's TLS certificate is not trusted here (${code}); check the address and the certificate`;
+    default: {
+      const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
+      return code === undefined ? detail : `${detail} (${code})`;
+    }
   }
 }

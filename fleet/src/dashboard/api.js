@@ -1,6 +1,13 @@
+// @ts-check
 // Talking to the fleet: JSON over fetch with the session cookie, live events over SSE.
+import { t } from "./i18n.js";
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -8,6 +15,11 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * @param {string} path under /api/v1
+ * @param {{ method?: string, body?: unknown }} [options]
+ * @returns {Promise<any>} the parsed answer; each view states the shape it expects
+ */
 export async function api(path, { method = "GET", body } = {}) {
   const response = await fetch(`/api/v1${path}`, {
     method,
@@ -30,12 +42,21 @@ export async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
-/** Every item of a paginated list (`{items, nextCursor}`), up to `max`. */
+/**
+ * Every item of a paginated list (`{items, nextCursor}`), up to `max`.
+ * @template T
+ * @param {string} path
+ * @param {number} [max]
+ * @returns {Promise<T[]>}
+ */
 export async function allPages(path, max = 1000) {
+  /** @type {T[]} */
   const items = [];
+  /** @type {string | null} */
   let cursor = null;
   do {
     const separator = path.includes("?") ? "&" : "?";
+    /** @type {import("./types.js").Page<T>} */
     const page = await api(
       `${path}${separator}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
     );
@@ -45,8 +66,14 @@ export async function allPages(path, max = 1000) {
   return items;
 }
 
-/** A list that a part of the fleet may not offer (or not to this role): empty instead of failing. */
-export async function optional(load, fallback = []) {
+/**
+ * A list that a part of the fleet may not offer (or not to this role): empty instead of failing.
+ * @template T
+ * @param {() => Promise<T>} load
+ * @param {T} [fallback]
+ * @returns {Promise<T>}
+ */
+export async function optional(load, fallback = /** @type {T} */ (/** @type {unknown} */ ([]))) {
   try {
     return await load();
   } catch (error) {
@@ -55,11 +82,27 @@ export async function optional(load, fallback = []) {
   }
 }
 
-/** Opens the live stream; `handlers` maps event names to functions taking the parsed data. */
+/**
+ * An error as a person reads it: the fleet's sentence, with its code for support.
+ * @param {unknown} error
+ */
+export function errorText(error) {
+  if (error instanceof ApiError) return `${error.message} (${error.code})`;
+  if (error instanceof TypeError) return t("The fleet cannot be reached. Check the network.");
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Opens the live stream; `handlers` maps event names to functions taking the parsed data.
+ * @param {Record<string, (data: any) => void>} handlers
+ * @param {(up: boolean) => void} onStatus
+ */
 export function connectLive(handlers, onStatus) {
   const source = new EventSource("/api/v1/events");
   for (const [name, handler] of Object.entries(handlers)) {
-    source.addEventListener(name, (event) => handler(JSON.parse(event.data)));
+    source.addEventListener(name, (event) =>
+      handler(JSON.parse(/** @type {MessageEvent} */ (event).data)),
+    );
   }
   source.addEventListener("open", () => onStatus(true));
   source.addEventListener("error", () => onStatus(false));

@@ -6,6 +6,7 @@
  */
 import {
   type CommandResult,
+  canonicalJson,
   formatInstant,
   type Holiday,
   holidayWeakenings,
@@ -125,6 +126,14 @@ export class PolicyService {
         if (!isValid(LockPolicy, input.policy))
           throw new FleetError("E_SCHEMA", "policy is not a valid lock policy");
         const current = isValid(LockPolicy, container.policy) ? container.policy : undefined;
+        // A change that changes nothing would still be signed, sent and logged as applied.
+        if (current !== undefined && canonicalJson(current) === canonicalJson(input.policy)) {
+          throw new FleetError(
+            "E_POLICY_UNCHANGED",
+            "this is the policy the container has now; nothing to change",
+            409,
+          );
+        }
         // Without a known current policy every change counts as weakening: the safe side.
         weakened =
           current === undefined

@@ -3,6 +3,7 @@
  * archives index it), the period and who generated it, the table, the summaries and notes.
  */
 import { createRequire } from "node:module";
+import { PDF_WORDS, type ReportLanguage } from "./localise.js";
 import type { Cell, Report, Table } from "./report.js";
 
 // pdfkit's types describe its CommonJS build (`export =`); loaded through require, which
@@ -20,7 +21,7 @@ function text(value: Cell | undefined): string {
   return String(value);
 }
 
-function drawTable(doc: PDFKit.PDFDocument, table: Table): void {
+function drawTable(doc: PDFKit.PDFDocument, table: Table, empty: string): void {
   const width = doc.page.width - 2 * MARGIN;
   const columnWidth = width / Math.max(table.columns.length, 1);
   const rowHeight = (cells: string[]) =>
@@ -55,7 +56,7 @@ function drawTable(doc: PDFKit.PDFDocument, table: Table): void {
     doc
       .font("Helvetica-Oblique")
       .fontSize(8)
-      .text("No entries in this period.", MARGIN, doc.y + 2);
+      .text(empty, MARGIN, doc.y + 2);
   }
   for (const row of table.rows.slice(0, PDF_ROW_LIMIT)) {
     drawRow(
@@ -76,7 +77,9 @@ function drawTable(doc: PDFKit.PDFDocument, table: Table): void {
   doc.moveDown(1);
 }
 
-export function reportToPdf(report: Report): Promise<Buffer> {
+/** The PDF of a report; `language` names the frame (period, notes) — localise the report first. */
+export function reportToPdf(report: Report, language: ReportLanguage = "en"): Promise<Buffer> {
+  const words = PDF_WORDS[language];
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({
       size: "A4",
@@ -98,14 +101,16 @@ export function reportToPdf(report: Report): Promise<Buffer> {
       .font("Helvetica")
       .fontSize(9)
       .text(`${report.orgName} (${report.orgId})`)
-      .text(`Period: ${report.from} to ${report.to}`)
-      .text(`Generated ${report.generatedAt} by ${report.generatedBy}`);
-    for (const [name, value] of Object.entries(report.filters)) doc.text(`${name}: ${value}`);
+      .text(`${words.period}: ${report.from} ${words.to} ${report.to}`)
+      .text(`${words.generated} ${report.generatedAt} ${words.by} ${report.generatedBy}`);
+    for (const [name, value] of Object.entries(report.filters)) {
+      doc.text(name === "timeZone" ? `${words.times} ${value}` : `${name}: ${value}`);
+    }
     doc.moveDown(1);
-    drawTable(doc, report.table);
-    for (const summary of report.summaries) drawTable(doc, summary);
+    drawTable(doc, report.table, words.empty);
+    for (const summary of report.summaries) drawTable(doc, summary, words.empty);
     if (report.notes.length > 0) {
-      doc.font("Helvetica-Bold").fontSize(10).text("Notes", MARGIN, doc.y);
+      doc.font("Helvetica-Bold").fontSize(10).text(words.notes, MARGIN, doc.y);
       doc.font("Helvetica").fontSize(8);
       for (const note of report.notes) doc.text(`• ${note}`, MARGIN, doc.y);
     }

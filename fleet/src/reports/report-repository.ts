@@ -159,6 +159,25 @@ export class ReportRepository {
     }));
   }
 
+  /**
+   * Of `ids`, the people who open on behalf of a cash-in-transit company: members of a CIT
+   * organisation, or holders of a courier right on one of the bank's containers.
+   */
+  citOrCourierPersons(orgId: string, ids: Iterable<string>): Set<string> {
+    const list = JSON.stringify([...new Set(ids)]);
+    const rows = this.db
+      .prepare(
+        `SELECT p.id FROM people p JOIN orgs o ON o.id = p.org_id
+         WHERE o.kind = 'cit' AND p.id IN (SELECT value FROM json_each(?))
+         UNION
+         SELECT person_id FROM lock_rights
+         WHERE bank_org_id = ? AND role = 'courier' AND person_id IN (SELECT value FROM json_each(?))`,
+      )
+      .pluck()
+      .all(list, orgId, list) as string[];
+    return new Set(rows);
+  }
+
   /** Containers of the bank that a CIT contract ever listed (served by cash-in-transit crews). */
   contractedContainers(orgId: string): Set<string> {
     const rows = this.db

@@ -279,9 +279,16 @@ export class ReportService {
   #openingsOutsideWindows(query: ReportQuery, containerLabel: (id: string) => string) {
     const contracted = this.repository.contractedContainers(query.orgId);
     const windows = this.repository.windowIntervals(query.orgId, query.from, query.to);
-    const openings = openingsFrom(this.repository.audit(query, ["cycle.confirmed"])).filter((o) =>
-      contracted.has(o.containerId),
+    const contractOpenings = openingsFrom(this.repository.audit(query, ["cycle.confirmed"])).filter(
+      (o) => contracted.has(o.containerId),
     );
+    // Bank staff open their own containers every day; only an opening in which a CIT crew
+    // member or a courier took part needs an access window.
+    const cit = this.repository.citOrCourierPersons(
+      query.orgId,
+      contractOpenings.flatMap((o) => o.persons),
+    );
+    const openings = contractOpenings.filter((o) => o.persons.some((p) => cit.has(p)));
     const outside = openings.filter(
       (o) =>
         !windows.some((w) => w.containerId === o.containerId && w.start <= o.at && o.at <= w.end),
@@ -289,7 +296,7 @@ export class ReportService {
     const names = this.repository.personNames(outside.flatMap((o) => o.persons));
     return {
       table: {
-        title: "Openings of contract containers not covered by an approved access window",
+        title: "Openings by CIT crews or couriers not covered by an approved access window",
         columns: [
           { key: "at", label: "Lock time" },
           { key: "container", label: "Container" },
@@ -313,7 +320,7 @@ export class ReportService {
         ),
       ],
       notes: [
-        `${openings.length} openings of containers under CIT contracts in the period, ${outside.length} outside any approved window.`,
+        `${openings.length} openings by CIT crews or couriers of containers under CIT contracts in the period, ${outside.length} outside any approved window; ${contractOpenings.length - openings.length} openings by bank staff alone are not listed.`,
       ],
     };
   }

@@ -7,7 +7,7 @@ import { ALARM_KINDS, ALARM_PRIORITIES } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import type { AlarmScope } from "../alarms/alarm.js";
+import type { AlarmScope, FleetAlarm } from "../alarms/alarm.js";
 import { AlarmService, MAX_ACK_COMMENT } from "../alarms/alarm-service.js";
 import { type AlarmSettings, alarmSettingsFrom } from "../alarms/settings.js";
 import { principalOf } from "../auth/authorize.js";
@@ -95,6 +95,12 @@ const Alarm = Type.Object({
   escalationLevel: Type.Integer(),
   escalatedAt: Type.Union([Type.String(), Type.Null()]),
   nextEscalationAt: Type.Union([Type.String(), Type.Null()]),
+  actorName: Type.Optional(
+    Type.String({ description: "name of the person at the lock, when the reader may see it" }),
+  ),
+  acknowledgedByName: Type.Optional(
+    Type.String({ description: "name of the person who acknowledged, when the reader may see it" }),
+  ),
 });
 
 const Instant = Type.String({
@@ -130,6 +136,27 @@ export const alarmRoutes: FastifyPluginAsync = async (app) => {
   const readers = app.authorize(...ALARM_READERS);
   const acknowledgers = app.authorize(...ALARM_ACKNOWLEDGERS);
 
+  /**
+   * The alarm with the names of the person at the lock and of the acknowledger, so a control
+   * room reads "Duress: Anna Weber" — only names of people the reader's organisation manages.
+   */
+  const withNames = (alarm: FleetAlarm, principal: Principal) => {
+    const nameOf = (personId: string | null): string | undefined => {
+      if (personId === null) return undefined;
+      const person = app.repos.people.get(personId, app.clock());
+      return person !== undefined && app.scope.manages(principal, person.orgId)
+        ? person.name
+        : undefined;
+    };
+    const actorName = nameOf(alarm.actor);
+    const acknowledgedByName = nameOf(alarm.acknowledgedBy);
+    return {
+      ...alarm,
+      ...(actorName === undefined ? {} : { actorName }),
+      ...(acknowledgedByName === undefined ? {} : { acknowledgedByName }),
+    };
+  };
+
   app.get<{ Querystring: Static<typeof AlarmQuery> }>(
     "/alarms",
     {
@@ -144,7 +171,9 @@ export const alarmRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      return app.alarms.list(alarmScopeOf(app, principalOf(request)), filter, { limit, cursor });
+      const principal = principalOf(request);
+      const page = app.alarms.list(alarmScopeOf(app, principal), filter, { limit, cursor });
+      return { ...page, items: page.items.map((alarm) => withNames(alarm, principal)) };
     },
   );
 
@@ -161,9 +190,10 @@ export const alarmRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const scope = alarmScopeOf(app, principalOf(request));
+      const principal = principalOf(request);
+      const scope = alarmScopeOf(app, principal);
       const alarm = app.alarms.get(request.params.alarmId, scope);
-      return { alarm, history: app.alarms.history(alarm.id, scope) };
+      return { alarm: withNames(alarm, principal), history: app.alarms.history(alarm.id, scope) };
     },
   );
 
@@ -194,7 +224,7 @@ export const alarmRoutes: FastifyPluginAsync = async (app) => {
         orgId: alarm.orgId,
         data: { kind: alarm.kind, deviceId: alarm.deviceId, comment: alarm.ackComment },
       });
-      return alarm;
+      return withNames(alarm, principal);
     },
   );
 };

@@ -10,6 +10,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
 import { type Principal, ROLES, type Role, SYSTEM_ACTOR } from "../auth/principal.js";
 import type { DeviceSummary } from "../devices/hub.js";
+import { stateSinceReader } from "../devices/state-since.js";
 import { FleetError, notFound, outOfScope } from "../errors.js";
 
 const DeviceView = Type.Object({
@@ -35,6 +36,11 @@ const DeviceView = Type.Object({
   auditHeadSeq: Type.Integer(),
   clockDriftMs: Type.Union([Type.Integer(), Type.Null()]),
   trustedKeyIds: Type.Array(Type.String()),
+  stateSince: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description: "lock time of the newest audit record that changed the lock's state",
+    }),
+  ),
 });
 
 const DeviceParams = Type.Object({
@@ -117,6 +123,11 @@ const AuditPage = Type.Object({
 });
 
 export const deviceRoutes: FastifyPluginAsync = async (app) => {
+  const stateSince = stateSinceReader(app.db);
+  const withSince = (device: DeviceSummary) => ({
+    ...device,
+    stateSince: stateSince(device.deviceId),
+  });
   /** The lock, if the principal may see its container (404 otherwise, as if it did not exist). */
   function visibleDevice(principal: Principal, deviceId: string): DeviceSummary {
     const device = app.hub.device(deviceId);
@@ -165,7 +176,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
       const containerId = request.query.containerId;
       if (containerId !== undefined)
         items = items.filter((device) => device.containerId === containerId);
-      return { items };
+      return { items: items.map(withSince) };
     },
   );
 
@@ -180,7 +191,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: DeviceView },
       },
     },
-    async (request) => visibleDevice(principalOf(request), request.params.deviceId),
+    async (request) => withSince(visibleDevice(principalOf(request), request.params.deviceId)),
   );
 
   app.post<{ Params: DeviceParams; Body: CommandRequest }>(

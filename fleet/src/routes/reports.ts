@@ -6,8 +6,9 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { notFound } from "../errors.js";
+import { FleetError, notFound } from "../errors.js";
 import { reportFileName, reportToCsv } from "../reports/csv.js";
+import { isTimeZone, localiseReport, REPORT_LANGUAGES } from "../reports/localise.js";
 import { reportToPdf } from "../reports/pdf.js";
 import { REPORT_KINDS, REPORT_TITLES, type ReportKind } from "../reports/report.js";
 import { ReportService, reportPeriod } from "../reports/report-service.js";
@@ -34,6 +35,18 @@ const ReportQuery = Type.Object(
     to: Type.Optional(Instant),
     containerId: Type.Optional(Type.String({ maxLength: 64 })),
     personId: Type.Optional(Type.String({ maxLength: 64 })),
+    timeZone: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: "IANA zone of the times in CSV and PDF (default: the bank's branch zone)",
+      }),
+    ),
+    lang: Type.Optional(
+      Type.Union(
+        REPORT_LANGUAGES.map((language) => Type.Literal(language)),
+        { description: "language of CSV and PDF titles and columns (default en)" },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -41,6 +54,17 @@ const ReportQuery = Type.Object(
 export const reportRoutes: FastifyPluginAsync = async (app) => {
   const readers = app.authorize(...REPORT_READERS);
   const reports = new ReportService(app.db, app.alarms.repository, app.clock);
+
+  /** The zone of the container's branch, else of the bank's first branch, else UTC. */
+  const bankZone = (orgId: string, containerId: string | undefined): string => {
+    const container =
+      containerId === undefined ? undefined : app.repos.orgs.getContainer(containerId);
+    const branch =
+      container === undefined
+        ? app.repos.orgs.listBranches({ orgId }, { limit: 1 }).items[0]
+        : app.repos.orgs.getBranch(container.branchId);
+    return branch?.timeZone ?? "UTC";
+  };
 
   app.get(
     "/reports",
@@ -71,7 +95,11 @@ export const reportRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const principal = principalOf(request);
       const { kind } = request.params;
-      const { format = "json", containerId, personId } = request.query;
+      const { format = "json", containerId, personId, lang = "en" } = request.query;
+      const zone = request.query.timeZone ?? bankZone(principal.orgId, containerId);
+      if (!isTimeZone(zone)) {
+        throw new FleetError("E_TIME_ZONE", `${zone} is not a time zone (e.g. Europe/Berlin)`);
+      }
       const period = reportPeriod(request.query, app.clock());
       if (containerId !== undefined) app.scope.container(principal, containerId);
       if (personId !== undefined) {
@@ -104,10 +132,10 @@ export const reportRoutes: FastifyPluginAsync = async (app) => {
         return reply
           .header("content-type", "text/csv; charset=utf-8; header=present")
           .header("content-disposition", `attachment; filename="${reportFileName(report, "csv")}"`)
-          .send(reportToCsv(report));
+          .send(reportToCsv(localiseReport(report, zone, lang)));
       }
       if (format === "pdf") {
-        const pdf = await reportToPdf(report);
+        const pdf = await reportToPdf(localiseReport(report, zone, lang), lang);
         return reply
           .header("content-type", "application/pdf")
           .header("content-disposition", `attachment; filename="${reportFileName(report, "pdf")}"`)

@@ -84,7 +84,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
 
   it("the security admin sees the lock's state change live when the lock publishes a new state", async () => {
     const page = await logIn("securityAdmin");
-    expect(await page.textContent("#who")).toContain("securityAdmin");
+    expect(await page.textContent("#who")).toContain("Security admin");
     const pill = `tr[data-device-id="${lock.deviceId}"] .lock-state`;
     await page.waitForSelector(pill);
     // the open doorAjar alarm shows first; once acknowledged the lock's own state shows
@@ -252,10 +252,19 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
 
   it("the security admin blocks a lock from the Locks page and creates an enrolment token", async () => {
     const page = await logIn("securityAdmin");
+    const questions: string[] = [];
+    page.on("dialog", (dialog) => {
+      questions.push(dialog.message());
+      dialog.accept();
+    });
     await page.click(`button[data-manage="${f.container.id}"]`);
+    // on a lock that is not blocked, "Unblock" is not the main button
+    expect(await page.getAttribute("#lock-unblock", "class")).toBe("secondary");
     await page.fill("#lock-block input[name=reason]", "suspicious activity at the branch");
     await page.click("#lock-block button[type=submit]");
     await page.waitForSelector("#command-answer:has-text('Block: done')");
+    // blocking asks first, naming the container
+    expect(questions).toEqual([expect.stringContaining(f.container.name)]);
     const blocks = lock.commandsOfType("remote.block");
     expect(blocks.at(-1)?.body).toEqual({ reason: "suspicious activity at the branch" });
     await page.click("#lock-unblock");
@@ -274,7 +283,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
 
   it("a CIT dispatcher sees only the containers of their contract", async () => {
     const page = await logIn("citDispatcher");
-    expect(await page.textContent("#who")).toContain("citDispatcher");
+    expect(await page.textContent("#who")).toContain("CIT dispatcher");
     await page.waitForSelector("tr[data-container-id]");
     const shown = await page.$$eval("tr[data-container-id]", (rows) =>
       rows.map((row) => row.getAttribute("data-container-id")),

@@ -5,7 +5,7 @@ import { reportToPdf } from "../../src/reports/pdf.js";
 import { REPORT_KINDS, type ReportQuery } from "../../src/reports/report.js";
 import { ReportService, reportPeriod } from "../../src/reports/report-service.js";
 import { type AlarmFixture, openFixtureDatabase } from "../alarms/fixtures.js";
-import { IDS, iso, seedHardwareEvents, seedReports, T0 } from "./fixtures.js";
+import { IDS, insertAudit, iso, seedHardwareEvents, seedReports, T0 } from "./fixtures.js";
 
 let fixture: AlarmFixture;
 let reports: ReportService;
@@ -65,17 +65,40 @@ describe("openings", () => {
 });
 
 describe("openings outside windows", () => {
-  it("lists only openings of contract containers that no approved window covered", () => {
+  it("lists only openings by CIT crews or couriers that no approved window covered", () => {
+    // the crew comes back at 14:00, after its window closed at 11:00
+    insertAudit(fixture.db, IDS.atmLock, iso(360), "cycle.confirmed", IDS.crew, {
+      openingNumber: 3,
+      persons: [IDS.crew, IDS.alice],
+    });
     const report = reports.build("openings-outside-windows", period, "x");
     expect(report.table.rows).toEqual([
       {
-        at: iso(300),
+        at: iso(360),
         container: "Hauptstelle / ATM 1",
         lock: IDS.atmLock,
-        openingNumber: 2,
-        persons: 'Alice Adler; =HYPERLINK("http://x")',
+        openingNumber: 3,
+        persons: "Carl Crew; Alice Adler",
       },
     ]);
+  });
+
+  it("routine openings by bank staff alone are not listed, and the note says how many", () => {
+    const report = reports.build("openings-outside-windows", period, "x");
+    // opening 2 of the ATM: Alice and Bob of the bank, no window — routine, not listed
+    expect(report.table.rows).toEqual([]);
+    expect(report.notes.join(" ")).toContain("1 openings by bank staff alone are not listed");
+  });
+
+  it("a bank employee holding a courier right counts as a courier", () => {
+    fixture.db
+      .prepare(
+        `INSERT INTO lock_rights (id, person_id, person_org_id, bank_org_id, container_id, role, created_by, created_at)
+         VALUES ('rgt_courier', ?, ?, ?, ?, 'courier', ?, ?)`,
+      )
+      .run(IDS.alice, IDS.bank, IDS.bank, IDS.atm, IDS.officer, iso(0));
+    const report = reports.build("openings-outside-windows", period, "x");
+    expect(report.table.rows.map((r) => r.openingNumber)).toEqual([2]);
   });
 
   it("an opening after the window was revoked is outside it", () => {
@@ -83,7 +106,7 @@ describe("openings outside windows", () => {
       .prepare("UPDATE access_windows SET status = 'revoked', revoked_at = ?")
       .run(iso(125));
     const report = reports.build("openings-outside-windows", period, "x");
-    expect(report.table.rows.map((r) => r.openingNumber)).toEqual([1, 2]);
+    expect(report.table.rows.map((r) => r.openingNumber)).toEqual([1]);
   });
 });
 

@@ -1,0 +1,283 @@
+/**
+ * Each role's main journey in Chromium, in German and in English: the control room sees a
+ * duress alarm in words, first and unmistakable, and who acknowledged it; a lock's detail
+ * page; times in the container's zone with the zone named, or the viewer's; the language
+ * follows the browser, is switchable and remembered; a CIT dispatcher requests a window with
+ * the crew picked by name and a warning when the crew cannot open the container; a phone
+ * (390 px) shows the pages without sideways scrolling of the page.
+ */
+import type { AddressInfo } from "node:net";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
+import { SimulatedLock } from "../devices/simulated-lock.js";
+import { createFixture, type Fixture } from "../fixtures.js";
+
+const browserCheck = service.chromium();
+type Who = "securityAdmin" | "branchManager" | "citDispatcher" | "auditor";
+
+describe.skipIf(!browserCheck.available)(
+  `dashboard journeys in Chromium ${browserCheck.reason}`,
+  () => {
+    let f: Fixture;
+    let base: string;
+    let browser: Browser;
+    let lock: SimulatedLock;
+
+    beforeAll(async () => {
+      f = await createFixture();
+      await f.app.listen({ port: 0, host: "127.0.0.1" });
+      base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
+      lock = new SimulatedLock();
+      const { token } = f.app.hub.createEnrolmentToken({
+        orgId: f.bank.id,
+        containerId: f.container.id,
+        ttlMs: 60_000,
+        createdBy: f.accounts.securityAdmin.person.id,
+      });
+      lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
+      f.clock.set(Date.now());
+      await lock.connect();
+      await lock.publishState({});
+      browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await lock?.disconnect().catch(() => undefined);
+      await f?.close();
+    });
+
+    async function logIn(who: Who, options: BrowserContextOptions = {}): Promise<Page> {
+      const account = f.accounts[who];
+      const context = await browser.newContext({ locale: "en-GB", ...options });
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await page.fill("#login input[name=email]", account.email);
+      await page.fill("#login input[name=password]", account.password);
+      await page.click("#login button[type=submit]");
+      await page.waitForSelector("#nav button");
+      return page;
+    }
+
+    it("the control room sees a duress alarm in words, first, in red, with the title flashing; then who acknowledged it", async () => {
+      const crew = f.accounts.citCrew.person;
+      f.clock.set(Date.now());
+      const tamper = f.app.alarms.raise({
+        deviceId: lock.deviceId,
+        kind: "tamper",
+        source: "device",
+        at: new Date().toISOString(),
+        auditSeq: 20,
+      }).alarm;
+      const duress = f.app.alarms.raise({
+        deviceId: lock.deviceId,
+        kind: "forcedUser",
+        source: "device",
+        at: new Date().toISOString(),
+        auditSeq: 21,
+        actor: crew.id,
+      }).alarm;
+      const page = await logIn("securityAdmin");
+      await page.click('#nav button[data-view="alarms"]');
+      const first = "#open-alarms li:first-child";
+      await page.waitForSelector(`${first}[data-kind="forcedUser"]`);
+      expect(await page.textContent(`${first} .alarm-text`)).toBe(
+        `Duress: ${crew.name} at Hauptstelle, ATM 1`,
+      );
+      expect(
+        await page.getAttribute(`#open-alarms li[data-alarm-id="${tamper.id}"]`, "data-kind"),
+      ).toBe("tamper");
+      // unmistakable: a red header while a duress alarm is open, and the title flashes
+      expect(await page.evaluate('document.body.classList.contains("duress-open")')).toBe(true);
+      await expect.poll(() => page.title(), { timeout: 5000 }).toContain("DURESS");
+      // the sound can be muted, and stays muted
+      await page.click("#alarm-sound");
+      expect(await page.textContent("#alarm-sound")).toBe("Sound off");
+      expect(await page.evaluate('localStorage.getItem("lockfleet.alarmSoundMuted")')).toBe("true");
+
+      await page.fill(
+        `#open-alarms li[data-alarm-id="${duress.id}"] textarea`,
+        "police called, crew safe",
+      );
+      await page.click(`#open-alarms li[data-alarm-id="${duress.id}"] button[type=submit]`);
+      const done = `#acknowledged-alarms li[data-alarm-id="${duress.id}"] .acknowledged`;
+      await page.waitForSelector(done);
+      expect(await page.textContent(done)).toMatch(
+        new RegExp(
+          `^Acknowledged by ${f.accounts.securityAdmin.person.name} at \\d\\d/\\d\\d/\\d{4}, \\d\\d:\\d\\d:\\d\\d (CET|CEST): police called, crew safe$`,
+        ),
+      );
+      await page.waitForSelector("body:not(.duress-open)", { state: "attached" });
+      await page.context().close();
+    });
+
+    it("in German the same alarm inbox reads in German", async () => {
+      const crew = f.accounts.citCrew.person;
+      f.clock.set(Date.now());
+      const duress = f.app.alarms.raise({
+        deviceId: lock.deviceId,
+        kind: "forcedUser",
+        source: "device",
+        at: new Date().toISOString(),
+        auditSeq: 30,
+        actor: crew.id,
+      }).alarm;
+      const page = await logIn("branchManager", { locale: "de-DE" });
+      await page.click('#nav button[data-view="alarms"]');
+      const item = `li[data-alarm-id="${duress.id}"]`;
+      await page.waitForSelector(`#open-alarms ${item}`);
+      expect(await page.textContent("#view h1")).toBe("Alarmeingang");
+      expect(await page.textContent(`${item} .alarm-text`)).toBe(
+        `Überfall (Bedrohungscode): ${crew.name} in Hauptstelle, ATM 1`,
+      );
+      f.app.alarms.acknowledge(
+        duress.id,
+        { kind: "bank", orgId: f.bank.id },
+        f.accounts.securityAdmin.person.id,
+        "Polizei verständigt",
+      );
+      await page.waitForSelector(`#acknowledged-alarms ${item} .acknowledged`);
+      expect(await page.textContent(`#acknowledged-alarms ${item} .acknowledged`)).toMatch(
+        new RegExp(
+          `^Quittiert von ${f.accounts.securityAdmin.person.name} am \\d\\d\\.\\d\\d\\.\\d{4}, \\d\\d:\\d\\d:\\d\\d MEZ: Polizei verständigt$`,
+        ),
+      );
+      await page.context().close();
+    });
+
+    it("the language follows the browser, can be switched and is remembered", async () => {
+      const page = await logIn("securityAdmin", { locale: "de-DE" });
+      expect(await page.textContent('#nav button[data-view="locks"]')).toBe("Schlösser");
+      expect(await page.textContent("#logout")).toBe("Abmelden");
+      await page.selectOption("#language", "en");
+      await page.waitForSelector('#nav button[data-view="locks"]:text-is("Locks")');
+      await page.reload();
+      await page.waitForSelector('#nav button[data-view="locks"]:text-is("Locks")');
+      expect(await page.evaluate("document.documentElement.lang")).toBe("en");
+      await page.context().close();
+    });
+
+    it("times show in the container's zone with the zone named, or in the viewer's zone", async () => {
+      const page = await logIn("securityAdmin", { timezoneId: "America/New_York" });
+      const since = `tr[data-device-id="${lock.deviceId}"] td:nth-child(5)`;
+      await page.waitForSelector(since);
+      expect(await page.textContent(since)).toMatch(
+        /^\d\d\/\d\d\/\d{4}, \d\d:\d\d:\d\d (CET|CEST)$/,
+      );
+      await page.selectOption("#time-zone", "viewer");
+      await page.waitForSelector(`${since}:text-matches("GMT-[45]$")`);
+      await page.context().close();
+    });
+
+    it("a lock's detail page shows its place, state, firmware, profile, last seen and audit in words", async () => {
+      const page = await logIn("securityAdmin");
+      await page.click(`a[data-lock-detail="${lock.deviceId}"]`);
+      await page.waitForSelector("#lock-detail");
+      const facts = (await page.textContent("#lock-detail dl")) ?? "";
+      expect(facts).toContain("Hauptstelle");
+      expect(facts).toContain("0.1.0-test");
+      expect(facts).toContain("test-profile");
+      expect(facts).toContain("Europe/Berlin");
+      expect(await page.isVisible("#lock-history")).toBe(true);
+      expect(await page.isVisible("#lock-recent-audit")).toBe(true);
+      expect(page.url()).toContain(`#lock/${lock.deviceId}`);
+      await page.context().close();
+    });
+
+    it("a CIT dispatcher picks the crew by name, is warned when it cannot open a dual-control container, and reads errors in words", async () => {
+      const page = await logIn("citDispatcher");
+      await page.click('#nav button[data-view="requests"]');
+      await page.waitForSelector("#request-window");
+      const offered = await page.$$eval("#crew-picker input[name=crew]", (inputs) =>
+        inputs.map((input) => input.getAttribute("value")),
+      );
+      expect(offered).toContain(f.accounts.citCrew.person.id);
+      expect(offered).not.toContain(f.accounts.citDispatcher.person.id);
+      await page.check(`#crew-picker input[value="${f.accounts.citCrew.person.id}"]`);
+      expect(await page.textContent("#crew-warning")).toContain("needs 2 people");
+      await page.fill("#request-window input[name=notBefore]", "2030-01-02T10:00");
+      await page.fill("#request-window input[name=notAfter]", "2030-01-02T09:00");
+      await page.fill("#request-window input[name=purpose]", "replenish");
+      await page.click("#request-window button[type=submit]");
+      expect(await page.textContent("#request-problem")).toBe(
+        "The window must end after it starts.",
+      );
+      await page.fill("#request-window input[name=notAfter]", "2030-01-02T11:00");
+      await page.click("#request-window button[type=submit]");
+      await page.waitForSelector("tr[data-window-id]");
+      const stored = f.app.db
+        .prepare("SELECT not_before, crew FROM access_windows ORDER BY requested_at DESC LIMIT 1")
+        .get() as { not_before: string; crew: string };
+      // 10:00 in Berlin (the container's zone) is 09:00 UTC in January
+      expect(stored.not_before).toBe("2030-01-02T09:00:00.000Z");
+      expect(JSON.parse(stored.crew)).toEqual([f.accounts.citCrew.person.id]);
+      await page.context().close();
+    });
+
+    it("the first of two approvals says it is one of two; an unchanged policy is not proposed", async () => {
+      const requested = await f.app.inject({
+        method: "POST",
+        url: "/api/v1/windows",
+        headers: f.as("citDispatcher"),
+        payload: {
+          containerId: f.container.id,
+          // a Saturday: outside the contract's standing window, so officers decide
+          notBefore: "2030-01-05T09:00:00.000Z",
+          notAfter: "2030-01-05T10:00:00.000Z",
+          crew: [f.accounts.citCrew.person.id],
+          purpose: "weekend replenishment",
+        },
+      });
+      expect(requested.statusCode).toBe(201);
+      const windowId = requested.json().id as string;
+      const page = await logIn("securityAdmin");
+      await page.click('#nav button[data-view="approvals"]');
+      const row = `tr[data-window-id="${windowId}"]`;
+      await page.waitForSelector(row);
+      await page.click(`${row} button:text-is("Approve")`);
+      await page.waitForSelector("#toast:not([hidden])");
+      expect(await page.textContent("#toast")).toBe(
+        "Your approval is recorded (1 of 2); another officer must approve too",
+      );
+      await page.waitForSelector(`${row}[data-stage="requested"]`);
+      expect(await page.textContent(`${row} .stage`)).toBe("requested (1 of 2 approvals)");
+
+      // the policy form refuses to propose the policy the container already has
+      const before = f.app.db.prepare("SELECT count(*) FROM policy_changes").pluck().get();
+      await page.selectOption(
+        "#propose-policy select[name=containerId]",
+        f.uncontractedContainer.id,
+      );
+      await page.fill("#propose-policy input[name=reason]", "no change really");
+      await page.click("#propose-policy button[type=submit]");
+      expect(await page.textContent("#policy-problem")).toBe(
+        "This is the policy the container has now; change something first.",
+      );
+      expect(f.app.db.prepare("SELECT count(*) FROM policy_changes").pluck().get()).toBe(before);
+      await page.context().close();
+    });
+
+    it("on a 390 px phone the header stays short and no page scrolls sideways", async () => {
+      const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+      for (const [who, views] of [
+        ["securityAdmin", ["locks", "alarms", "approvals", "people", "audit", "reports"]],
+        ["citDispatcher", ["containers", "contracts", "requests"]],
+      ] as const) {
+        const page = await logIn(who, phone);
+        for (const view of views) {
+          await page.evaluate(`location.hash = ${JSON.stringify(view)}`);
+          await page.waitForSelector(`#nav button[data-view="${view}"][aria-current="page"]`);
+          await page.waitForSelector("#view .card");
+          const sizes = (await page.evaluate(`({
+          page: document.documentElement.scrollWidth,
+          header: document.querySelector("header")?.getBoundingClientRect().height ?? 0,
+        })`)) as { page: number; header: number };
+          expect(sizes.page, view).toBeLessThanOrEqual(390);
+          expect(sizes.header, view).toBeLessThan(120);
+        }
+        await page.context().close();
+      }
+    });
+  },
+);
