@@ -234,6 +234,7 @@ export const GERMAN = {
   "Clock correction rejected": "Uhrkorrektur abgelehnt",
   "set {n} s": "um {n} s stellen",
   Clock: "Uhr",
+  Reason: "Grund",
   "Propose clock correction": "Uhrkorrektur vorschlagen",
   "Clock correction proposed; a second officer approves it":
     "Uhrkorrektur vorgeschlagen; ein zweiter Beauftragter gibt sie frei",

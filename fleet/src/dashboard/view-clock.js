@@ -46,9 +46,12 @@ export function clockSection(lock) {
     }
     await load();
   };
-  const load = async () => {
+  /** Reloads the list; while a correction is sent but unanswered, asks again for the lock's answer. */
+  const load = async (polls = 10) => {
     /** @type {{ items: ClockCorrection[] }} */
     const { items } = await api(path);
+    if (polls > 0 && list.isConnected && items.some((c) => c.status === "sent"))
+      setTimeout(() => void load(polls - 1).catch(() => {}), 1000);
     list.replaceChildren(
       ...items.slice(0, 5).map((c) =>
         h(

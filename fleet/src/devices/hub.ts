@@ -1277,13 +1277,15 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     }
     try {
       // Verified over the bytes as received, with the lock's enrolled key, before anything in
-      // them is read; then the device sequence of this stream.
+      // them is read; then the device sequence of this stream. The lock states validity in its
+      // own clock: it is judged against that clock as last measured (a lock whose clock is off
+      // would otherwise be refused until corrected, the result of the correction included).
       const admission = this.#gate.admit(
         device,
         parsed.value.kind,
         payload,
         packet.retain,
-        this.#clock(),
+        this.#clock() + (device.clockDriftMs ?? 0),
       );
       this.#onAdmitted(device, admission, packet.retain, parsed.value.kind, topic);
     } catch (error) {
