@@ -16,11 +16,13 @@ import { type AuthorizeHook, authorizeRoles, Scope } from "./auth/authorize.js";
 import { loadOrCreateKey } from "./auth/keys.js";
 import { DEFAULT_SCRYPT, type ScryptParameters } from "./auth/passwords.js";
 import type { Principal, Role } from "./auth/principal.js";
+import { ProposalService } from "./auth/proposals.js";
 import {
   DEFAULT_LOGIN_RATE_LIMIT,
   LoginRateLimiter,
   type RateLimitOptions,
 } from "./auth/rate-limit.js";
+import { Lineage } from "./auth/separation.js";
 import { DeviceHub, type DeviceHubOptions } from "./devices/hub.js";
 import { fleetErrorHandler, fleetNotFoundHandler } from "./errors.js";
 import { type MetricsRegistry, metrics } from "./metrics.js";
@@ -32,6 +34,7 @@ import { ContractsRepository } from "./storage/contracts-repository.js";
 import { openDatabase } from "./storage/db.js";
 import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
+import { ProposalsRepository } from "./storage/proposals-repository.js";
 import { UsersRepository } from "./storage/users-repository.js";
 
 export interface FleetOptions {
@@ -88,9 +91,15 @@ declare module "fastify" {
     clock: () => number;
     /** Route guard by role: `{ onRequest: app.authorize("securityAdmin", "auditor") }`. */
     authorize: (...roles: Role[]) => AuthorizeHook;
+    /** Like `authorize`, and a refused attempt is written to the admin log as `<action>.refused`. */
+    authorizeAudited: (action: string, ...roles: Role[]) => AuthorizeHook;
     /** Scope checks by organisation and contract (see auth/authorize.ts). */
     scope: Scope;
     repos: CoreRepositories;
+    /** Maker–checker for power (auth/proposals.ts). */
+    proposals: ProposalService;
+    /** Who made whom (auth/separation.ts). */
+    lineage: Lineage;
     /** Core happenings other parts follow: "person" (PersonChange). */
     coreEvents: CoreEvents;
     metrics: MetricsRegistry;
@@ -150,9 +159,29 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     app.decorate("dataDir", options.dataDir);
     app.decorate("alarmOptions", options.alarms ?? {});
     app.decorate("repos", repos);
-    app.decorate("adminLog", new AdminLog(db, clock));
+    const adminLog = new AdminLog(db, clock);
+    app.decorate("adminLog", adminLog);
     app.decorate("scope", new Scope(repos.orgs, repos.contracts, clock));
+    const lineage = new Lineage(db);
+    app.decorate("lineage", lineage);
+    app.decorate(
+      "proposals",
+      new ProposalService(new ProposalsRepository(db), repos.users, lineage, adminLog, clock),
+    );
     app.decorate("authorize", (...roles: Role[]) => authorizeRoles(roles));
+    app.decorate("authorizeAudited", (action: string, ...roles: Role[]) =>
+      authorizeRoles(roles, (request, principal) => {
+        const params = (request.params ?? {}) as Record<string, unknown>;
+        const target = Object.values(params).find((value) => typeof value === "string");
+        adminLog.append({
+          actor: principal.personId,
+          action: `${action}.refused`,
+          target: typeof target === "string" ? target : undefined,
+          orgId: principal.orgId,
+          data: { code: "E_FORBIDDEN", role: principal.role },
+        });
+      }),
+    );
     app.decorate("coreEvents", new CoreEvents());
     app.decorate("metrics", metrics);
     app.decorate("openapi", openapi);

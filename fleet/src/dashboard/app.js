@@ -69,6 +69,8 @@ async function start() {
   $("view").hidden = false;
   $("logout").hidden = false;
   $("who").textContent = `${personName} · ${orgName} · ${principal.role}`;
+  // until a second independent officer exists, nobody can check anybody: say so on every page
+  $("no-dual-control").hidden = store.me.dualControl !== false;
   const views = principal.orgKind === "bank" ? BANK_VIEWS : CIT_VIEWS;
   const nav = $("nav");
   nav.replaceChildren(
@@ -534,11 +536,22 @@ function windowTable(windows, actions) {
 async function approvals() {
   const role = store.me.principal.role;
   const canDecide = ["securityAdmin", "branchManager"].includes(role);
-  const [waiting, changes, person] = await Promise.all([
+  const [waiting, changes, person, proposals] = await Promise.all([
     optional(() => allPages("/windows?status=requested")),
     optional(() => api("/policy-changes").then((page) => page.items)),
     personNames(),
+    optional(() => api("/proposals?status=pending").then((page) => page.items)),
   ]);
+  const decideProposal = (p, verdict) =>
+    change(
+      () =>
+        api(`/proposals/${encodeURIComponent(p.id)}/${verdict}`, {
+          method: "POST",
+          ...(verdict === "reject" ? { body: {} } : {}),
+        }),
+      verdict === "approve" ? "Approved; the change took effect" : "Proposal rejected",
+      approvals,
+    );
   const decide = (w, verdict) =>
     change(
       () => api(`/windows/${encodeURIComponent(w.id)}/${verdict}`, { method: "POST", body: {} }),
@@ -637,6 +650,50 @@ async function approvals() {
       role === "securityAdmin" ? policyForm() : null,
     ),
   ];
+  sections.unshift(
+    h(
+      "section",
+      { class: "card", id: "proposals" },
+      h("h2", {}, "Power changes awaiting a second officer"),
+      h(
+        "p",
+        { class: "muted" },
+        "New officer accounts, roles, enabling a person and lock rights take effect only when a second, independent officer approves.",
+      ),
+      table(
+        [
+          { label: "Change", render: (p) => p.summary },
+          { label: "Proposed", render: (p) => `${when(p.proposedAt)} · ${person(p.proposedBy)}` },
+          {
+            label: "",
+            render: (p) =>
+              canDecide
+                ? h(
+                    "span",
+                    { class: "row" },
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        dataset: { approveProposal: p.id },
+                        onclick: decideProposal(p, "approve"),
+                      },
+                      "Approve",
+                    ),
+                    h(
+                      "button",
+                      { type: "button", class: "secondary", onclick: decideProposal(p, "reject") },
+                      "Reject",
+                    ),
+                  )
+                : "",
+          },
+        ],
+        Array.isArray(proposals) ? proposals : [],
+        (p) => ({ dataset: { proposalId: p.id, kind: p.kind } }),
+      ),
+    ),
+  );
   $("view").replaceChildren(...sections);
 }
 
@@ -937,7 +994,7 @@ async function people(selectedId) {
             },
           });
         },
-        `Right given to ${person.name}; the locks are told`,
+        `Right for ${person.name} proposed; a second officer approves it under Approvals`,
         redraw(person.id),
       ),
     );
@@ -1040,7 +1097,7 @@ async function people(selectedId) {
             dataset: { enable: p.id },
             onclick: change(
               () => api(`/people/${encodeURIComponent(p.id)}/enable`, { method: "POST", body: {} }),
-              `${p.name} enabled`,
+              `Enabling ${p.name} proposed; a second officer approves it under Approvals`,
               redraw(p.id),
             ),
           },

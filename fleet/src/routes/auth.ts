@@ -31,6 +31,11 @@ export const UserView = Type.Object({
   role: RoleSchema,
   email: Type.String(),
   createdAt: Type.String(),
+  createdBy: Type.Optional(Type.String()),
+  proposalId: Type.Optional(Type.String()),
+  branchIds: Type.Optional(Type.Array(Type.String())),
+  regionId: Type.Optional(Type.String()),
+  mustChangePassword: Type.Optional(Type.Boolean()),
   disabledAt: Type.Optional(Type.String()),
 });
 const Me = Type.Object({
@@ -45,6 +50,9 @@ const Me = Type.Object({
   }),
   personName: Type.String(),
   orgName: Type.String(),
+  /** Banks: false while fewer than two independent security officers exist (no checker). */
+  dualControl: Type.Optional(Type.Boolean()),
+  officers: Type.Optional(Type.Integer()),
 });
 const TokenBody = Type.Object(
   {
@@ -174,6 +182,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         principal,
         personName: people.get(principal.personId, app.clock())?.name ?? "",
         orgName: orgs.getOrg(principal.orgId)?.name ?? "",
+        ...(principal.orgKind === "bank" ? app.proposals.dualControl(principal.orgId) : {}),
       };
     },
   );

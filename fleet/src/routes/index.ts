@@ -17,6 +17,7 @@ import { healthRoutes } from "./health.js";
 import { orgRoutes } from "./orgs.js";
 import { peopleRoutes } from "./people.js";
 import { policyRoutes } from "./policy.js";
+import { proposalRoutes } from "./proposals.js";
 import { reportRoutes } from "./reports.js";
 import { rightRoutes } from "./rights.js";
 import { riskRoutes } from "./risk.js";
@@ -39,6 +40,7 @@ export const ROUTES: RouteEntry[] = [
   { plugin: containerRoutes, prefix: API_PREFIX },
   { plugin: peopleRoutes, prefix: API_PREFIX },
   { plugin: userRoutes, prefix: API_PREFIX },
+  { plugin: proposalRoutes, prefix: API_PREFIX },
   { plugin: contractRoutes, prefix: API_PREFIX },
   { plugin: adminLogRoutes, prefix: API_PREFIX },
   // devices

@@ -10,6 +10,7 @@ import { principalOf } from "../auth/authorize.js";
 import { PUSH_STATUSES, REMOVAL_REASONS } from "../rights/rights-repository.js";
 import { windowsPart } from "../windows/part.js";
 import { idParams } from "./common.js";
+import { ProposalAccepted, proposalView } from "./proposals.js";
 
 const TimeProfile = Type.Array(WeeklyPeriod, { maxItems: 28 });
 const GrantBody = Type.Object(
@@ -99,17 +100,33 @@ export const rightRoutes: FastifyPluginAsync = async (app) => {
     {
       onRequest: managers,
       schema: {
-        summary: "Give a person a lock role on containers (pushes user.add to every lock)",
+        summary:
+          "Propose giving a person a lock role on containers (202); on approval by a second officer it pushes user.add to every lock",
         tags,
         body: GrantBody,
-        response: { 201: GrantView },
+        response: { 202: ProposalAccepted },
       },
     },
     async (request, reply) => {
-      reply.header("cache-control", "no-store");
-      return reply.code(201).send(await rights.grant(principalOf(request), request.body));
+      const principal = principalOf(request);
+      // everything the grant would refuse is refused now, before a second officer is asked
+      rights.checkGrant(principal, request.body);
+      const proposal = app.proposals.propose(principal, {
+        orgId: principal.orgId,
+        kind: "right.grant",
+        subjectPersonId: request.body.personId,
+        payload: request.body,
+        summary: `lock role ${request.body.role} on ${request.body.containerIds.length} container(s)`,
+      });
+      return reply.code(202).send({ proposal: proposalView(proposal) });
     },
   );
+
+  // The approving officer gives the right (their own scope and role are checked again).
+  app.proposals.register("right.grant", async (proposal, approver) => {
+    const granted = await rights.grant(approver, proposal.payload as Static<typeof GrantBody>);
+    return { answer: granted, result: { rightIds: granted.rights.map((right) => right.id) } };
+  });
 
   app.get<{ Querystring: Static<typeof RightsQuery> }>(
     "/rights",

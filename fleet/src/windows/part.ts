@@ -7,6 +7,7 @@
 import type { EventEmitter } from "node:events";
 import type { AuditRecord } from "@lockfleet/protocol";
 import type { FastifyInstance } from "fastify";
+import { Lineage } from "../auth/separation.js";
 import { PolicyRepository } from "../policy/policy-repository.js";
 import { PolicyService } from "../policy/policy-service.js";
 import { RightsRepository } from "../rights/rights-repository.js";
@@ -52,6 +53,7 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
   const hub: LockHub = app.hub;
   const locks = hubLocator(hub);
   const common = {
+    independence: new Lineage(app.db),
     orgs: app.repos.orgs,
     hub,
     locks,
