@@ -6,7 +6,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { notFound } from "../errors.js";
+import { FleetError, notFound } from "../errors.js";
 import { reportFileName, reportToCsv } from "../reports/csv.js";
 import { reportToPdf } from "../reports/pdf.js";
 import { REPORT_KINDS, REPORT_TITLES, type ReportKind } from "../reports/report.js";
@@ -74,6 +74,12 @@ export const reportRoutes: FastifyPluginAsync = async (app) => {
       const { format = "json", containerId, personId } = request.query;
       const period = reportPeriod(request.query, app.clock());
       if (containerId !== undefined) app.scope.container(principal, containerId);
+      else if (principal.role === "branchManager") {
+        throw new FleetError(
+          "E_SCOPE_REQUIRED",
+          "a branch manager's report names one container of their branches (containerId)",
+        );
+      }
       if (personId !== undefined) {
         const person = app.repos.people.get(personId, app.clock());
         if (person === undefined || !app.scope.manages(principal, person.orgId)) {
