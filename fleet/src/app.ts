@@ -36,6 +36,7 @@ import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
 import { ProposalsRepository } from "./storage/proposals-repository.js";
 import { UsersRepository } from "./storage/users-repository.js";
+import { installStrictInput, strictBodyValidators } from "./strict-input.js";
 
 export interface FleetOptions {
   /** Holds `fleet.db` (unless `dbFile` says otherwise) and key files. Created if missing. */
@@ -59,8 +60,16 @@ export interface FleetOptions {
   passwordHashing?: ScryptParameters;
   loginRateLimit?: RateLimitOptions;
   sessionTtlMs?: number;
-  /** Mark the session cookie `Secure` (behind TLS). */
+  /**
+   * Mark the session cookie `Secure` (behind TLS). `serve` sets it unless the fleet listens on
+   * loopback only; a direct caller of buildApp decides.
+   */
   secureCookies?: boolean;
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` is believed: the login
+   * throttle counts per real client address. Empty: the socket's address is the client's.
+   */
+  trustedProxies?: readonly string[];
   /** How often temporary validities are checked for expiry; 0 turns the timer off. */
   expirySweepMs?: number;
   /** Register only these route entries (defaults to every part's, from routes/index.ts). */
@@ -128,7 +137,12 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
   const db = openDatabase(options.dbFile ?? join(options.dataDir, "fleet.db"));
   const app = Fastify({
     logger: options.logger ?? false,
-    trustProxy: false,
+    trustProxy:
+      options.trustedProxies === undefined || options.trustedProxies.length === 0
+        ? false
+        : [...options.trustedProxies],
+    // bodies are validated without coercion (strict-input.ts); query strings keep theirs
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators } },
     ajv: {
       customOptions: {
         // an unknown field is an error, never silently dropped
@@ -194,6 +208,7 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     } satisfies AuthSettings);
     app.decorateRequest("principal", null as unknown as Principal);
 
+    installStrictInput(app);
     app.setErrorHandler(fleetErrorHandler);
     app.setNotFoundHandler(fleetNotFoundHandler);
     app.addHook("onRequest", async (request) => {
