@@ -10,6 +10,14 @@ import { join } from "node:path";
 import type { Database } from "better-sqlite3";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { AdminLog } from "./admin-log.js";
+import {
+  AdminLogCheckpoints,
+  type CheckpointSinks,
+  DEFAULT_CHECKPOINTS,
+  loadOrCreateCheckpointKey,
+} from "./admin-log-checkpoints.js";
+import { SyslogForwarder } from "./alarms/forwarding/syslog.js";
+import { WebhookForwarder } from "./alarms/forwarding/webhook.js";
 import type { AlarmOptions } from "./alarms/settings.js";
 import { resolvePrincipal } from "./auth/authenticate.js";
 import { type AuthorizeHook, authorizeRoles, Scope } from "./auth/authorize.js";
@@ -32,6 +40,7 @@ import { CoreEvents, sweepExpiredPeople } from "./routes/people.js";
 import { SecretBox } from "./secrets.js";
 import { ContractsRepository } from "./storage/contracts-repository.js";
 import { openDatabase } from "./storage/db.js";
+import { secureDataFiles } from "./storage/file-modes.js";
 import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
 import { ProposalsRepository } from "./storage/proposals-repository.js";
@@ -70,6 +79,13 @@ export interface FleetOptions {
    * throttle counts per real client address. Empty: the socket's address is the client's.
    */
   trustedProxies?: readonly string[];
+  /**
+   * Bearer token `/metrics` asks for. Without one, `/metrics` answers callers on the loopback
+   * address only (scrape it from the same machine, or set a token).
+   */
+  metricsToken?: string;
+  /** Signed admin-log checkpoints: at least every N entries and every M ms (admin-log-checkpoints.ts). */
+  adminLogCheckpoints?: { everyEntries: number; everyMs: number };
   /** How often temporary validities are checked for expiry; 0 turns the timer off. */
   expirySweepMs?: number;
   /** Register only these route entries (defaults to every part's, from routes/index.ts). */
@@ -97,6 +113,8 @@ declare module "fastify" {
     db: Database;
     hub: DeviceHub;
     adminLog: AdminLog;
+    /** Signed checkpoints over the admin log's head; `verify()` checks chain and checkpoints. */
+    adminLogCheckpoints: AdminLogCheckpoints;
     clock: () => number;
     /** Route guard by role: `{ onRequest: app.authorize("securityAdmin", "auditor") }`. */
     authorize: (...roles: Role[]) => AuthorizeHook;
@@ -115,6 +133,8 @@ declare module "fastify" {
     openapi: OpenApiCollector;
     authSettings: AuthSettings;
     dataDir: string;
+    /** `FleetOptions.metricsToken`, read by routes/health.ts. */
+    metricsToken: string | undefined;
     /** `FleetOptions.alarms`, read by the alarm service (routes/alarms.ts). */
     alarmOptions: AlarmOptions;
   }
@@ -135,6 +155,7 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? Date.now;
   const db = openDatabase(options.dbFile ?? join(options.dataDir, "fleet.db"));
+  secureDataFiles(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy:
@@ -171,6 +192,7 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     app.decorate("db", db);
     app.decorate("clock", clock);
     app.decorate("dataDir", options.dataDir);
+    app.decorate("metricsToken", options.metricsToken);
     app.decorate("alarmOptions", options.alarms ?? {});
     app.decorate("repos", repos);
     const adminLog = new AdminLog(db, clock);
@@ -228,13 +250,53 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
       });
     });
 
+    const secrets =
+      options.hubOptions?.secrets ??
+      (options.kek === undefined
+        ? SecretBox.load(options.dataDir, {})
+        : new SecretBox(options.kek));
+    const checkpoints = new AdminLogCheckpoints(
+      db,
+      adminLog,
+      loadOrCreateCheckpointKey(options.dataDir, secrets),
+      options.dataDir,
+      options.adminLogCheckpoints ?? DEFAULT_CHECKPOINTS,
+      clock,
+      checkpointSinks(options.alarms ?? {}),
+      (error) =>
+        app.log.error(
+          { err: error },
+          "E_ADMIN_LOG_CHECKPOINT_SINK: a sink did not take a checkpoint",
+        ),
+    );
+    adminLog.onAppend = (entry) => {
+      try {
+        checkpoints.afterAppend(entry.seq);
+      } catch (error) {
+        app.log.error({ err: error }, "E_ADMIN_LOG_CHECKPOINT: signing a checkpoint failed");
+      }
+    };
+    app.decorate("adminLogCheckpoints", checkpoints);
+    const checkpointTimer = setInterval(
+      () => {
+        try {
+          checkpoints.tick();
+        } catch (error) {
+          app.log.error({ err: error }, "E_ADMIN_LOG_CHECKPOINT: signing a checkpoint failed");
+        }
+      },
+      Math.min((options.adminLogCheckpoints ?? DEFAULT_CHECKPOINTS).everyMs, 60_000),
+    );
+    checkpointTimer.unref();
+    app.addHook("onClose", async () => {
+      clearInterval(checkpointTimer);
+      adminLog.onAppend = undefined;
+      await checkpoints.close();
+    });
+
     hub = await DeviceHub.start({
       ...options.hubOptions,
-      secrets:
-        options.hubOptions?.secrets ??
-        (options.kek === undefined
-          ? SecretBox.load(options.dataDir, {})
-          : new SecretBox(options.kek)),
+      secrets,
       db,
       dataDir: options.dataDir,
       mqtt: options.mqtt ?? { port: 0 },
@@ -279,4 +341,23 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     if (db.open) db.close();
     throw error;
   }
+}
+
+/** The alarm forwarding targets also receive every admin-log checkpoint. */
+function checkpointSinks(alarms: AlarmOptions): CheckpointSinks {
+  return {
+    webhook:
+      alarms.webhook === undefined
+        ? undefined
+        : new WebhookForwarder({ url: alarms.webhook.url, secret: alarms.webhook.secret }),
+    syslog:
+      alarms.syslog === undefined
+        ? undefined
+        : new SyslogForwarder({
+            transport: alarms.syslog.transport,
+            host: alarms.syslog.host,
+            port: alarms.syslog.port,
+            ...(alarms.syslog.facility === undefined ? {} : { facility: alarms.syslog.facility }),
+          }),
+  };
 }
