@@ -234,6 +234,8 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     app.setErrorHandler(fleetErrorHandler);
     app.setNotFoundHandler(fleetNotFoundHandler);
     app.addHook("onRequest", async (request) => {
+      // /metrics has its own bearer token (routes/health.ts), not an account's
+      if (request.routeOptions.url === "/metrics") return;
       request.principal = resolvePrincipal(request, repos.users, clock()) as Principal;
     });
     app.addHook("onSend", async (request, reply, payload) => {

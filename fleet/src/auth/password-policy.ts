@@ -20,7 +20,7 @@ export function passwordProblem(password: string): string | undefined {
   if (new Set(lower).size < 4) return "a password needs more than three different characters";
   // a common password with digits or punctuation around it is still a common password
   const core = lower.replace(/^[^a-z]+|[^a-z]+$/g, "");
-  if (core.length >= 4 && COMMON.has(core) && core.length + 4 >= lower.length) {
+  if (core.length >= 4 && core !== lower && COMMON.has(core)) {
     return "this password is a common password with a few characters added";
   }
   return undefined;
