@@ -29,6 +29,7 @@ export function strictBodyValidators(
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 // C0 controls except tab, line feed and carriage return; DEL; C1 controls
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
