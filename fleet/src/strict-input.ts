@@ -79,7 +79,7 @@ function checkText(value: unknown, path: string): void {
       throw new FleetError("E_TEXT_CONTROL", `${path} holds a control character`);
     }
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => checkText(item, `${path}/${index}`));
+    for (const [index, item] of value.entries()) checkText(item, `${path}/${index}`);
   } else if (typeof value === "object" && value !== null) {
     for (const [key, item] of Object.entries(value)) {
       if (FORBIDDEN_KEYS.has(key))
@@ -138,7 +138,7 @@ function checkDates(value: unknown, path: string): void {
       throw new FleetError("E_DATE", `${path} "${value}" is not a date that exists`);
     }
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => checkDates(item, `${path}/${index}`));
+    for (const [index, item] of value.entries()) checkDates(item, `${path}/${index}`);
   } else if (typeof value === "object" && value !== null) {
     for (const [key, item] of Object.entries(value)) checkDates(item, `${path}/${key}`);
   }
