@@ -8,7 +8,11 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Database } from "better-sqlite3";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 import { AdminLog } from "./admin-log.js";
 import {
   AdminLogCheckpoints,
@@ -119,7 +123,11 @@ declare module "fastify" {
     /** Route guard by role: `{ onRequest: app.authorize("securityAdmin", "auditor") }`. */
     authorize: (...roles: Role[]) => AuthorizeHook;
     /** Like `authorize`, and a refused attempt is written to the admin log as `<action>.refused`. */
-    authorizeAudited: (action: string, ...roles: Role[]) => AuthorizeHook;
+    authorizeAudited: (
+      action: string,
+      roles: readonly Role[],
+      ownerOrgOf?: (request: FastifyRequest) => string | undefined,
+    ) => AuthorizeHook;
     /** Scope checks by organisation and contract (see auth/authorize.ts). */
     scope: Scope;
     repos: CoreRepositories;
@@ -205,18 +213,31 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
       new ProposalService(new ProposalsRepository(db), repos.users, lineage, adminLog, clock),
     );
     app.decorate("authorize", (...roles: Role[]) => authorizeRoles(roles));
-    app.decorate("authorizeAudited", (action: string, ...roles: Role[]) =>
-      authorizeRoles(roles, (request, principal) => {
-        const params = (request.params ?? {}) as Record<string, unknown>;
-        const target = Object.values(params).find((value) => typeof value === "string");
-        adminLog.append({
-          actor: principal.personId,
-          action: `${action}.refused`,
-          target: typeof target === "string" ? target : undefined,
-          orgId: principal.orgId,
-          data: { code: "E_FORBIDDEN", role: principal.role },
-        });
-      }),
+    app.decorate(
+      "authorizeAudited",
+      (
+        action: string,
+        roles: readonly Role[],
+        ownerOrgOf?: (request: FastifyRequest) => string | undefined,
+      ) =>
+        authorizeRoles(roles, (request, principal) => {
+          const params = (request.params ?? {}) as Record<string, unknown>;
+          const target = Object.values(params).find((value) => typeof value === "string");
+          let owner: string | undefined;
+          try {
+            owner = ownerOrgOf?.(request);
+          } catch {
+            owner = undefined;
+          }
+          // written where the owner of the target (the bank) reads it
+          adminLog.append({
+            actor: principal.personId,
+            action: `${action}.refused`,
+            target: typeof target === "string" ? target : undefined,
+            orgId: owner ?? principal.orgId,
+            data: { code: "E_FORBIDDEN", role: principal.role, actorOrgId: principal.orgId },
+          });
+        }),
     );
     app.decorate("coreEvents", new CoreEvents());
     app.decorate("metrics", metrics);

@@ -108,6 +108,11 @@ export class PolicyService {
     );
   }
 
+  /** The bank a change belongs to (for recording refused attempts where that bank reads them). */
+  ownerOf(id: string): string | undefined {
+    return this.#o.changes.get(id)?.bankOrgId;
+  }
+
   get(principal: Actor, id: string): PolicyChange {
     const change = this.#o.changes.get(id);
     if (change === undefined || change.bankOrgId !== principal.orgId)

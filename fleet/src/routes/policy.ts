@@ -76,7 +76,14 @@ export const policyRoutes: FastifyPluginAsync = async (app) => {
   const securityAdmin = app.authorize("securityAdmin");
   const bank = app.authorize("securityAdmin", "branchManager", "auditor");
   // approval is open to bank officers; any other role's attempt is refused and audited
-  const approvers = app.authorizeAudited("policy.approve", "securityAdmin", "branchManager");
+  const approvers = app.authorizeAudited(
+    "policy.approve",
+    ["securityAdmin", "branchManager"],
+    (request) => {
+      const id = (request.params as { changeId?: string }).changeId;
+      return id === undefined ? undefined : policy.ownerOf(id);
+    },
+  );
 
   app.post<{ Body: Static<typeof ProposeBody> }>(
     "/policy-changes",

@@ -73,7 +73,7 @@ export function proposalView(proposal: {
 
 export const proposalRoutes: FastifyPluginAsync = async (app) => {
   const readers = app.authorize(...BANK_ROLES);
-  const approvers = app.authorizeAudited("proposal.approve", "securityAdmin", "branchManager");
+  const approvers = app.authorizeAudited("proposal.approve", ["securityAdmin", "branchManager"]);
   const rejecters = app.authorize("securityAdmin", "branchManager");
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(

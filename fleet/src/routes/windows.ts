@@ -6,7 +6,7 @@
  */
 import { Instant, PersonId } from "@lockfleet/protocol";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
 import { ROLES } from "../auth/principal.js";
 import { windowsPart } from "../windows/part.js";
@@ -139,18 +139,20 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
   const { windows } = windowsPart(app);
   const everyone = app.authorize(...ROLES);
   const dispatcher = app.authorize("citDispatcher");
-  // Writes name their roles here (the README's table); refused attempts are audited.
+  // Writes name their roles here (the README's table); refused attempts are audited for the bank.
+  const bankOf = (request: FastifyRequest) => {
+    const id = (request.params as { windowId?: string }).windowId;
+    return id === undefined ? undefined : windows.get({ orgId: "", role: "system" }, id).bankOrgId;
+  };
   const officers = ["securityAdmin", "branchManager"] as const;
-  const approvers = app.authorizeAudited("window.approve", ...officers);
-  const rejecters = app.authorizeAudited("window.reject", ...officers);
-  const revokers = app.authorizeAudited("window.revoke", ...officers);
-  const codeTakers = app.authorizeAudited("window.codes", "citDispatcher");
+  const approvers = app.authorizeAudited("window.approve", officers, bankOf);
+  const rejecters = app.authorizeAudited("window.reject", officers, bankOf);
+  const revokers = app.authorizeAudited("window.revoke", officers, bankOf);
+  const codeTakers = app.authorizeAudited("window.codes", ["citDispatcher"], bankOf);
   const closers = app.authorizeAudited(
     "window.closeSeal",
-    "securityAdmin",
-    "branchManager",
-    "citDispatcher",
-    "citCrew",
+    ["securityAdmin", "branchManager", "citDispatcher", "citCrew"],
+    bankOf,
   );
 
   app.post<{ Body: Static<typeof RequestBody> }>(

@@ -51,7 +51,8 @@ export async function giveRight(
   containerId: string,
   who: { name: string; person: PersonView; role: "user" | "courier"; ownCode: string },
 ): Promise<KeypadPerson> {
-  const granted = await world.ok<GrantAnswer>("securityAdmin", "POST", "rights", {
+  // proposed by the security admin, given when the second officer approves
+  const granted = await world.proposeAndApprove<GrantAnswer>("securityAdmin", "rights", {
     personId: who.person.id,
     containerIds: [containerId],
     role: who.role,
