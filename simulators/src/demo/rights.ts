@@ -8,7 +8,7 @@
 import { randomInt } from "node:crypto";
 import { isTrivialCode } from "@lockfleet/edge";
 import { DemoError, messageOf } from "./errors.js";
-import type { FleetClient } from "./fleet-client.js";
+import { carriedOut, type FleetClient } from "./fleet-client.js";
 import type { DemoLockUser, DemoPerson, DemoWorld } from "./seed.js";
 import { waitFor } from "./story.js";
 import type { DemoLock } from "./virtual-locks.js";
@@ -65,6 +65,7 @@ async function chooseCode(
  */
 export async function putPeopleOnLocks(
   admin: FleetClient,
+  checker: FleetClient,
   world: DemoWorld,
   locks: readonly DemoLock[],
   say: (line: string) => void,
@@ -81,11 +82,11 @@ export async function putPeopleOnLocks(
   for (const { person, role } of people) {
     let granted: { initialCodes: PinLetter[] };
     try {
-      granted = await admin.post<{ initialCodes: PinLetter[] }>("rights", {
-        personId: person.id,
-        containerIds,
-        role,
-      });
+      // the admin proposes, the second officer approves: then the locks are told
+      granted = await carriedOut<{ initialCodes: PinLetter[] }>(
+        await admin.post("rights", { personId: person.id, containerIds, role }),
+        checker,
+      );
     } catch (error) {
       if (/E_RIGHT_EXISTS/.test(messageOf(error))) {
         throw new DemoError(
