@@ -39,6 +39,7 @@ import { DeviceHub, type DeviceHubOptions } from "./devices/hub.js";
 import { fleetErrorHandler, fleetNotFoundHandler } from "./errors.js";
 import { type MetricsRegistry, metrics } from "./metrics.js";
 import { OpenApiCollector } from "./openapi.js";
+import { PinLetters } from "./rights/pin-letters.js";
 import { ROUTES } from "./routes/index.js";
 import { CoreEvents, sweepExpiredPeople } from "./routes/people.js";
 import { SecretBox } from "./secrets.js";
@@ -135,6 +136,8 @@ declare module "fastify" {
     proposals: ProposalService;
     /** Who made whom (auth/separation.ts). */
     lineage: Lineage;
+    /** Initial codes kept sealed until their PIN letter is downloaded once. */
+    pinLetters: PinLetters;
     /** Core happenings other parts follow: "person" (PersonChange). */
     coreEvents: CoreEvents;
     metrics: MetricsRegistry;
@@ -300,6 +303,10 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
       }
     };
     app.decorate("adminLogCheckpoints", checkpoints);
+    app.decorate(
+      "pinLetters",
+      new PinLetters(db, secrets, adminLog, repos.orgs, repos.people, clock),
+    );
     const checkpointTimer = setInterval(
       () => {
         try {

@@ -16,6 +16,7 @@ import { eventRoutes } from "./events.js";
 import { healthRoutes } from "./health.js";
 import { orgRoutes } from "./orgs.js";
 import { peopleRoutes } from "./people.js";
+import { pinLetterRoutes } from "./pin-letters.js";
 import { policyRoutes } from "./policy.js";
 import { proposalRoutes } from "./proposals.js";
 import { reportRoutes } from "./reports.js";
@@ -49,6 +50,7 @@ export const ROUTES: RouteEntry[] = [
   // windows
   { plugin: windowRoutes, prefix: API_PREFIX },
   { plugin: rightRoutes, prefix: API_PREFIX },
+  { plugin: pinLetterRoutes, prefix: API_PREFIX },
   { plugin: policyRoutes, prefix: API_PREFIX },
   // alarms, reports, dashboard
   { plugin: alarmService(), prefix: "" },

@@ -48,6 +48,8 @@ async function writeRoutes(): Promise<Array<{ method: string; path: string }>> {
   }
   // the codes of an offline window are handed out (and recorded) by GET as well
   routes.push({ method: "GET", path: "/api/v1/windows/{windowId}/codes" });
+  // so is a PIN letter printed
+  routes.push({ method: "GET", path: "/api/v1/pin-letters/{letterId}/print" });
   return routes;
 }
 

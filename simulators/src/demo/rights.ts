@@ -80,10 +80,10 @@ export async function putPeopleOnLocks(
     Array<{ person: DemoPerson; role: DemoLockUser["role"]; letter: PinLetter }>
   >();
   for (const { person, role } of people) {
-    let granted: { initialCodes: PinLetter[] };
+    let granted: { pinLetters: Array<{ id: string }> };
     try {
       // the admin proposes, the second officer approves: then the locks are told
-      granted = await carriedOut<{ initialCodes: PinLetter[] }>(
+      granted = await carriedOut<{ pinLetters: Array<{ id: string }> }>(
         await admin.post("rights", { personId: person.id, containerIds, role }),
         checker,
       );
@@ -96,7 +96,12 @@ export async function putPeopleOnLocks(
       }
       throw error;
     }
-    for (const letter of granted.initialCodes) {
+    // each initial code comes once, as a PIN letter the admin downloads for the person
+    const downloaded: PinLetter[] = [];
+    for (const waiting of granted.pinLetters) {
+      downloaded.push(await admin.post<PinLetter>(`pin-letters/${waiting.id}/download`, {}));
+    }
+    for (const letter of downloaded) {
       const list = letters.get(letter.deviceId) ?? [];
       list.push({ person, role, letter });
       letters.set(letter.deviceId, list);
