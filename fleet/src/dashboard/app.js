@@ -946,11 +946,48 @@ async function people(selectedId) {
     h("p", { class: "muted" }, "Choose a person to see their rights on locks."),
   );
   const showRights = (person) => async () => {
-    const rights = await optional(() =>
-      api(`/rights?personId=${encodeURIComponent(person.id)}&includeRemoved=true`).then(
-        (r) => r.items,
+    const [rights, letters] = await Promise.all([
+      optional(() =>
+        api(`/rights?personId=${encodeURIComponent(person.id)}&includeRemoved=true`).then(
+          (r) => r.items,
+        ),
       ),
-    );
+      optional(() =>
+        api(`/pin-letters?personId=${encodeURIComponent(person.id)}`).then((r) => r.items),
+      ),
+    ]);
+    // a PIN letter is shown once: downloaded into this box, printed from here, never again
+    const letterBox = h("pre", { id: "pin-letter", class: "card", hidden: true });
+    const takeLetter = (letter, half) => async () => {
+      try {
+        const taken = await api(`/pin-letters/${encodeURIComponent(letter.id)}/download`, {
+          method: "POST",
+          body: half === undefined ? {} : { half },
+        });
+        letterBox.textContent = taken.text;
+        letterBox.hidden = false;
+        toast("PIN letter shown once: print it now");
+      } catch (error) {
+        toast(`${error.code ?? "E_HTTP"}: ${error.message}`);
+      }
+    };
+    const waiting = (Array.isArray(letters) ? letters : []).filter((l) => l.pending);
+    const letterButtons = mayGrant
+      ? waiting.flatMap((letter) =>
+          (letter.split ? [1, 2] : [undefined]).map((half) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                dataset: { pinLetter: letter.id },
+                onclick: takeLetter(letter, half),
+              },
+              `PIN letter ${letter.deviceId} slot ${letter.slot}${half ? ` (half ${half})` : ""}`,
+            ),
+          ),
+        )
+      : [];
     const grantForm = h(
       "form",
       { class: "inline", id: "grant-right" },
@@ -1046,6 +1083,9 @@ async function people(selectedId) {
         Array.isArray(rights) ? rights : [],
         (r) => ({ dataset: { rightId: r.id } }),
       ),
+      ...(letterButtons.length > 0
+        ? [h("p", { class: "row" }, ...letterButtons), letterBox]
+        : [letterBox]),
       ...(mayGrant
         ? [
             person.status === "enabled"

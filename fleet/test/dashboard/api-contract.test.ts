@@ -39,6 +39,8 @@ describe("the API calls the dashboard makes", () => {
       "/reports",
       "/windows?limit=200",
       "/policy-changes",
+      "/proposals?status=pending",
+      `/pin-letters?personId=${person}`,
     ];
     for (const path of paths) {
       const response = await f.app.inject({
@@ -91,6 +93,8 @@ describe("the API calls the dashboard makes", () => {
       "/contracts",
       "/policy-changes",
       "/enrolment-tokens",
+      "/proposals",
+      "/pin-letters",
     ];
     expect(literal.filter((path) => !known.some((k) => path?.startsWith(k)))).toEqual([]);
   });

@@ -205,6 +205,16 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.click('#nav button[data-view="people"]');
     await page.click(`${row} button:text-is("Rights")`);
     await page.waitForSelector("#rights tr[data-right-id] button[data-remove-right]");
+    // the initial code waits as a PIN letter: shown once, on demand, then gone
+    await page.click("#rights button[data-pin-letter]");
+    await page.waitForSelector("#pin-letter:not([hidden])");
+    expect(await page.textContent("#pin-letter")).toContain("CHANGE AT FIRST USE");
+    expect(
+      f.app.db
+        .prepare("SELECT count(*) FROM pin_letters WHERE person_id = ? AND sealed_code IS NOT NULL")
+        .pluck()
+        .get(personId),
+    ).toBe(0);
     const stored = f.app.db
       .prepare("SELECT id, role FROM lock_rights WHERE person_id = ? AND removed_at IS NULL")
       .all(personId) as Array<{ id: string; role: string }>;
