@@ -201,6 +201,15 @@ describe("no puppet counts as the second officer", () => {
   });
 });
 
+describe("bootstrap", () => {
+  it("a bank with two independent officers runs with dual control; one with a single officer is told it does not", async () => {
+    const two = (await call(f.as("securityAdmin"), "GET", "/auth/me")).json();
+    expect(two).toMatchObject({ dualControl: true, officers: 2 });
+    const one = (await call(f.as("bankBAdmin"), "GET", "/auth/me")).json();
+    expect(one).toMatchObject({ dualControl: false, officers: 1 });
+  });
+});
+
 describe("no self-service of power", () => {
   it("a security admin cannot make themselves master of a lock", async () => {
     const response = await call(f.as("securityAdmin"), "POST", "/rights", {

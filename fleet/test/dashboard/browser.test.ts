@@ -66,7 +66,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
   }
 
   async function logIn(
-    who: "securityAdmin" | "secondOfficer" | "branchManager" | "citDispatcher",
+    who: "securityAdmin" | "secondOfficer" | "bankBAdmin" | "branchManager" | "citDispatcher",
   ): Promise<Page> {
     const account = f.accounts[who];
     const context = await browser.newContext({ acceptDownloads: true });
@@ -162,6 +162,13 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       "housing checked on site, no intrusion",
     );
     expect(await page.$$eval("#report-view h2", (titles) => titles.length)).toBeGreaterThan(1);
+    await page.context().close();
+  });
+
+  it("a bank with a single security officer sees that it runs without dual control", async () => {
+    const page = await logIn("bankBAdmin");
+    await page.waitForSelector("#no-dual-control:not([hidden])");
+    expect(await page.textContent("#no-dual-control")).toContain("without dual control");
     await page.context().close();
   });
 
