@@ -8,7 +8,7 @@ import { Instant, PersonId } from "@lockfleet/protocol";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { ROLES } from "../auth/principal.js";
+import { inBranchScope, ROLES } from "../auth/principal.js";
 import { windowsPart } from "../windows/part.js";
 import { GRANT_STATUSES, WINDOW_STATUSES } from "../windows/window-repository.js";
 import { idParams, PageOf, PageQuery, pageQueryWith } from "./common.js";
@@ -185,7 +185,15 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { status, containerId, limit, cursor } = request.query;
-      return windows.list(principalOf(request), { status, containerId }, { limit, cursor });
+      const principal = principalOf(request);
+      const listed = windows.list(principal, { status, containerId }, { limit, cursor });
+      if (principal.role !== "branchManager") return listed;
+      // a branch manager sees the windows of their branches' containers
+      const inScope = (id: string) => {
+        const container = app.repos.orgs.getContainer(id);
+        return container !== undefined && inBranchScope(principal, container.branchId);
+      };
+      return { ...listed, items: listed.items.filter((w) => inScope(w.containerId)) };
     },
   );
 

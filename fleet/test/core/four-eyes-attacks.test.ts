@@ -329,6 +329,8 @@ describe("a branch manager acts on their own branches only", () => {
     expect(command.statusCode).toBe(404);
     const audit = await call(manager, "GET", `/devices/${lock.deviceId}/audit`);
     expect(audit.statusCode).toBe(404);
+    const listed = (await call(manager, "GET", "/devices")).json();
+    expect(listed.items.map((d: { deviceId: string }) => d.deviceId)).not.toContain(lock.deviceId);
     // the security admin sees it
     expect(
       (await call(f.as("securityAdmin"), "GET", `/devices/${lock.deviceId}/audit`)).statusCode,
