@@ -224,7 +224,9 @@ export class PolicyService {
     if (change.status !== "pending") {
       throw new FleetError("E_POLICY_STATE", `policy change ${id} is ${change.status}`, 409);
     }
-    const puppet = this.#o.independence?.refusal(principal.personId, change.approvedBy);
+    const puppet =
+      this.#o.independence?.refusal(principal.personId, change.approvedBy) ??
+      this.#o.independence?.notYetActive?.(principal.userId, change.requestedAt);
     if (puppet !== undefined && puppet.code !== "E_SAME_APPROVER") {
       this.#log(principal.personId, "policy.approve.refused", change, { code: puppet.code });
       throw puppet;

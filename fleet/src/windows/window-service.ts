@@ -101,6 +101,8 @@ export interface WindowServiceOptions {
 
 export interface ApproverIndependence {
   refusal(approver: string, others: readonly string[]): FleetError | undefined;
+  /** Refuses an account opened after `since` (the second officer must already be active). */
+  notYetActive?(approverUserId: string, since: string): FleetError | undefined;
 }
 
 type Actor = Pick<Principal, "personId" | "userId" | "role" | "orgId" | "orgKind" | "branches">;
@@ -337,7 +339,11 @@ export class WindowService extends EventEmitter {
   async approve(principal: Actor, id: string): Promise<AccessWindow> {
     const window = this.#visibleForDecision(principal, id);
     this.#checkDecider(principal, window, "window.approve", window.approvedBy);
-    const puppet = this.#o.independence?.refusal(principal.personId, window.approvedBy);
+    const puppet =
+      this.#o.independence?.refusal(principal.personId, window.approvedBy) ??
+      (window.approvedBy.length > 0
+        ? this.#o.independence?.notYetActive?.(principal.userId, window.requestedAt)
+        : undefined);
     if (puppet !== undefined) {
       this.#log(principal.personId, "window.approve.refused", window, {
         code: puppet.code,

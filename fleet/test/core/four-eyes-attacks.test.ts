@@ -201,6 +201,26 @@ describe("no puppet counts as the second officer", () => {
   });
 });
 
+describe("the second approver of a weakening change was already active", () => {
+  it("an officer opened after the change was proposed cannot approve it", async () => {
+    const changeId = await weakeningChange();
+    f.clock.advance(60_000);
+    // made by the second officer (independent of the admin), but only now
+    const late = await puppet(
+      f.as("secondOfficer"),
+      "Lara Late",
+      "branchManager",
+      f.as("securityAdmin"),
+    );
+    const approval = await call(late.headers, "POST", `/policy-changes/${changeId}/approve`);
+    expect(approval.statusCode).toBe(403);
+    expect(approval.json().code).toBe("E_NOT_YET_ACTIVE");
+    expect(
+      (await call(f.as("branchManager"), "POST", `/policy-changes/${changeId}/approve`)).statusCode,
+    ).toBe(200);
+  });
+});
+
 describe("bootstrap", () => {
   it("a bank with two independent officers runs with dual control; one with a single officer is told it does not", async () => {
     const two = (await call(f.as("securityAdmin"), "GET", "/auth/me")).json();
