@@ -173,7 +173,7 @@ export const rightRoutes: FastifyPluginAsync = async (app) => {
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const principal = principalOf(request);
       const { right, initialCodes } = await rights.push(principal, request.params.rightId);
       return {
