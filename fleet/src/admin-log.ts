@@ -79,6 +79,9 @@ const toEntry = (row: AdminLogRow): AdminLogEntry => ({
 });
 
 export class AdminLog {
+  /** Called after each entry is committed (the signed checkpoints follow the head this way). */
+  onAppend: ((entry: AdminLogEntry) => void) | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly clock: () => number,
@@ -119,7 +122,10 @@ export class AdminLog {
         );
       return entry;
     });
-    return write.immediate();
+    const entry = write.immediate();
+    // inside an outer transaction the entry is not committed yet: the checkpoint waits
+    if (!this.db.inTransaction) this.onAppend?.(entry);
+    return entry;
   }
 
   /** Entries of one organisation (or all when `orgId` is undefined), oldest first. */

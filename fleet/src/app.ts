@@ -8,31 +8,49 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Database } from "better-sqlite3";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 import { AdminLog } from "./admin-log.js";
+import {
+  AdminLogCheckpoints,
+  type CheckpointSinks,
+  DEFAULT_CHECKPOINTS,
+  loadOrCreateCheckpointKey,
+} from "./admin-log-checkpoints.js";
+import { SyslogForwarder } from "./alarms/forwarding/syslog.js";
+import { WebhookForwarder } from "./alarms/forwarding/webhook.js";
 import type { AlarmOptions } from "./alarms/settings.js";
 import { resolvePrincipal } from "./auth/authenticate.js";
 import { type AuthorizeHook, authorizeRoles, Scope } from "./auth/authorize.js";
 import { loadOrCreateKey } from "./auth/keys.js";
 import { DEFAULT_SCRYPT, type ScryptParameters } from "./auth/passwords.js";
 import type { Principal, Role } from "./auth/principal.js";
+import { ProposalService } from "./auth/proposals.js";
 import {
   DEFAULT_LOGIN_RATE_LIMIT,
   LoginRateLimiter,
   type RateLimitOptions,
 } from "./auth/rate-limit.js";
+import { Lineage } from "./auth/separation.js";
 import { DeviceHub, type DeviceHubOptions } from "./devices/hub.js";
 import { fleetErrorHandler, fleetNotFoundHandler } from "./errors.js";
 import { type MetricsRegistry, metrics } from "./metrics.js";
 import { OpenApiCollector } from "./openapi.js";
+import { PinLetters } from "./rights/pin-letters.js";
 import { ROUTES } from "./routes/index.js";
 import { CoreEvents, sweepExpiredPeople } from "./routes/people.js";
 import { SecretBox } from "./secrets.js";
 import { ContractsRepository } from "./storage/contracts-repository.js";
 import { openDatabase } from "./storage/db.js";
+import { secureDataFiles } from "./storage/file-modes.js";
 import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
+import { ProposalsRepository } from "./storage/proposals-repository.js";
 import { UsersRepository } from "./storage/users-repository.js";
+import { installStrictInput, strictBodyValidators } from "./strict-input.js";
 
 export interface FleetOptions {
   /** Holds `fleet.db` (unless `dbFile` says otherwise) and key files. Created if missing. */
@@ -59,8 +77,23 @@ export interface FleetOptions {
   passwordHashing?: ScryptParameters;
   loginRateLimit?: RateLimitOptions;
   sessionTtlMs?: number;
-  /** Mark the session cookie `Secure` (behind TLS). */
+  /**
+   * Mark the session cookie `Secure` (behind TLS). `serve` sets it unless the fleet listens on
+   * loopback only; a direct caller of buildApp decides.
+   */
   secureCookies?: boolean;
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies whose `X-Forwarded-For` is believed: the login
+   * throttle counts per real client address. Empty: the socket's address is the client's.
+   */
+  trustedProxies?: readonly string[];
+  /**
+   * Bearer token `/metrics` asks for. Without one, `/metrics` answers callers on the loopback
+   * address only (scrape it from the same machine, or set a token).
+   */
+  metricsToken?: string;
+  /** Signed admin-log checkpoints: at least every N entries and every M ms (admin-log-checkpoints.ts). */
+  adminLogCheckpoints?: { everyEntries: number; everyMs: number };
   /** How often temporary validities are checked for expiry; 0 turns the timer off. */
   expirySweepMs?: number;
   /** Register only these route entries (defaults to every part's, from routes/index.ts). */
@@ -88,18 +121,34 @@ declare module "fastify" {
     db: Database;
     hub: DeviceHub;
     adminLog: AdminLog;
+    /** Signed checkpoints over the admin log's head; `verify()` checks chain and checkpoints. */
+    adminLogCheckpoints: AdminLogCheckpoints;
     clock: () => number;
     /** Route guard by role: `{ onRequest: app.authorize("securityAdmin", "auditor") }`. */
     authorize: (...roles: Role[]) => AuthorizeHook;
+    /** Like `authorize`, and a refused attempt is written to the admin log as `<action>.refused`. */
+    authorizeAudited: (
+      action: string,
+      roles: readonly Role[],
+      ownerOrgOf?: (request: FastifyRequest) => string | undefined,
+    ) => AuthorizeHook;
     /** Scope checks by organisation and contract (see auth/authorize.ts). */
     scope: Scope;
     repos: CoreRepositories;
+    /** Maker–checker for power (auth/proposals.ts). */
+    proposals: ProposalService;
+    /** Who made whom (auth/separation.ts). */
+    lineage: Lineage;
+    /** Initial codes kept sealed until their PIN letter is downloaded once. */
+    pinLetters: PinLetters;
     /** Core happenings other parts follow: "person" (PersonChange). */
     coreEvents: CoreEvents;
     metrics: MetricsRegistry;
     openapi: OpenApiCollector;
     authSettings: AuthSettings;
     dataDir: string;
+    /** `FleetOptions.metricsToken`, read by routes/health.ts. */
+    metricsToken: string | undefined;
     /** `FleetOptions.alarms`, read by the alarm service (routes/alarms.ts). */
     alarmOptions: AlarmOptions;
   }
@@ -120,9 +169,15 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? Date.now;
   const db = openDatabase(options.dbFile ?? join(options.dataDir, "fleet.db"));
+  secureDataFiles(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
-    trustProxy: false,
+    trustProxy:
+      options.trustedProxies === undefined || options.trustedProxies.length === 0
+        ? false
+        : [...options.trustedProxies],
+    // bodies are validated without coercion (strict-input.ts); query strings keep theirs
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators } },
     ajv: {
       customOptions: {
         // an unknown field is an error, never silently dropped
@@ -151,11 +206,45 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     app.decorate("db", db);
     app.decorate("clock", clock);
     app.decorate("dataDir", options.dataDir);
+    app.decorate("metricsToken", options.metricsToken);
     app.decorate("alarmOptions", options.alarms ?? {});
     app.decorate("repos", repos);
-    app.decorate("adminLog", new AdminLog(db, clock));
+    const adminLog = new AdminLog(db, clock);
+    app.decorate("adminLog", adminLog);
     app.decorate("scope", new Scope(repos.orgs, repos.contracts, clock));
+    const lineage = new Lineage(db);
+    app.decorate("lineage", lineage);
+    app.decorate(
+      "proposals",
+      new ProposalService(new ProposalsRepository(db), repos.users, lineage, adminLog, clock),
+    );
     app.decorate("authorize", (...roles: Role[]) => authorizeRoles(roles));
+    app.decorate(
+      "authorizeAudited",
+      (
+        action: string,
+        roles: readonly Role[],
+        ownerOrgOf?: (request: FastifyRequest) => string | undefined,
+      ) =>
+        authorizeRoles(roles, (request, principal) => {
+          const params = (request.params ?? {}) as Record<string, unknown>;
+          const target = Object.values(params).find((value) => typeof value === "string");
+          let owner: string | undefined;
+          try {
+            owner = ownerOrgOf?.(request);
+          } catch {
+            owner = undefined;
+          }
+          // written where the owner of the target (the bank) reads it
+          adminLog.append({
+            actor: principal.personId,
+            action: `${action}.refused`,
+            target: typeof target === "string" ? target : undefined,
+            orgId: owner ?? principal.orgId,
+            data: { code: "E_FORBIDDEN", role: principal.role, actorOrgId: principal.orgId },
+          });
+        }),
+    );
     app.decorate("coreEvents", new CoreEvents());
     app.decorate("metrics", metrics);
     app.decorate("openapi", openapi);
@@ -168,9 +257,12 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     } satisfies AuthSettings);
     app.decorateRequest("principal", null as unknown as Principal);
 
+    installStrictInput(app);
     app.setErrorHandler(fleetErrorHandler);
     app.setNotFoundHandler(fleetNotFoundHandler);
     app.addHook("onRequest", async (request) => {
+      // /metrics has its own bearer token (routes/health.ts), not an account's
+      if (request.routeOptions.url === "/metrics") return;
       request.principal = resolvePrincipal(request, repos.users, clock()) as Principal;
     });
     app.addHook("onSend", async (request, reply, payload) => {
@@ -187,13 +279,57 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
       });
     });
 
+    const secrets =
+      options.hubOptions?.secrets ??
+      (options.kek === undefined
+        ? SecretBox.load(options.dataDir, {})
+        : new SecretBox(options.kek));
+    const checkpoints = new AdminLogCheckpoints(
+      db,
+      adminLog,
+      loadOrCreateCheckpointKey(options.dataDir, secrets),
+      options.dataDir,
+      options.adminLogCheckpoints ?? DEFAULT_CHECKPOINTS,
+      clock,
+      checkpointSinks(options.alarms ?? {}),
+      (error) =>
+        app.log.error(
+          { err: error },
+          "E_ADMIN_LOG_CHECKPOINT_SINK: a sink did not take a checkpoint",
+        ),
+    );
+    adminLog.onAppend = (entry) => {
+      try {
+        checkpoints.afterAppend(entry.seq);
+      } catch (error) {
+        app.log.error({ err: error }, "E_ADMIN_LOG_CHECKPOINT: signing a checkpoint failed");
+      }
+    };
+    app.decorate("adminLogCheckpoints", checkpoints);
+    app.decorate(
+      "pinLetters",
+      new PinLetters(db, secrets, adminLog, repos.orgs, repos.people, clock),
+    );
+    const checkpointTimer = setInterval(
+      () => {
+        try {
+          checkpoints.tick();
+        } catch (error) {
+          app.log.error({ err: error }, "E_ADMIN_LOG_CHECKPOINT: signing a checkpoint failed");
+        }
+      },
+      Math.min((options.adminLogCheckpoints ?? DEFAULT_CHECKPOINTS).everyMs, 60_000),
+    );
+    checkpointTimer.unref();
+    app.addHook("onClose", async () => {
+      clearInterval(checkpointTimer);
+      adminLog.onAppend = undefined;
+      await checkpoints.close();
+    });
+
     hub = await DeviceHub.start({
       ...options.hubOptions,
-      secrets:
-        options.hubOptions?.secrets ??
-        (options.kek === undefined
-          ? SecretBox.load(options.dataDir, {})
-          : new SecretBox(options.kek)),
+      secrets,
       db,
       dataDir: options.dataDir,
       mqtt: options.mqtt,
@@ -238,4 +374,23 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
     if (db.open) db.close();
     throw error;
   }
+}
+
+/** The alarm forwarding targets also receive every admin-log checkpoint. */
+function checkpointSinks(alarms: AlarmOptions): CheckpointSinks {
+  return {
+    webhook:
+      alarms.webhook === undefined
+        ? undefined
+        : new WebhookForwarder({ url: alarms.webhook.url, secret: alarms.webhook.secret }),
+    syslog:
+      alarms.syslog === undefined
+        ? undefined
+        : new SyslogForwarder({
+            transport: alarms.syslog.transport,
+            host: alarms.syslog.host,
+            port: alarms.syslog.port,
+            ...(alarms.syslog.facility === undefined ? {} : { facility: alarms.syslog.facility }),
+          }),
+  };
 }

@@ -11,9 +11,15 @@ import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
 import { AdminLog } from "./admin-log.js";
+import {
+  readCheckpointPublicKey,
+  readLatestCheckpoint,
+  verifyWithCheckpoints,
+} from "./admin-log-checkpoints.js";
 import { buildApp } from "./app.js";
-import { initFirstAdmin } from "./auth/bootstrap.js";
-import { generatePassword, MIN_PASSWORD_LENGTH } from "./auth/passwords.js";
+import { addBootstrapOfficer, initFirstAdmin } from "./auth/bootstrap.js";
+import { isValidEmail, passwordProblem } from "./auth/password-policy.js";
+import { generatePassword } from "./auth/passwords.js";
 import {
   ConfigError,
   flagsByKey,
@@ -24,6 +30,7 @@ import {
   settingsHelp,
 } from "./config.js";
 import { openDatabase } from "./storage/db.js";
+import { restrictUmask, secureDataFiles, secureFile } from "./storage/file-modes.js";
 import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
 import { UsersRepository } from "./storage/users-repository.js";
@@ -59,11 +66,28 @@ variable, else the default:
 ${settingsHelp()}`;
 
 const INIT_USAGE = `usage: lockfleet-fleet init --bank-name <name> --admin-name <name> --email <email>
+                            --second-admin-name <name> --second-email <email>
                             [--data-dir <dir>] [--password-stdin]
 
-Creates the first bank and its security admin in a new data directory (default
-$LOCKFLEET_DATA_DIR or ./fleet-data). Without --password-stdin a password is generated and
-shown once.`;
+Creates a bank and its first two security officers in a new data directory (default
+$LOCKFLEET_DATA_DIR or ./fleet-data): every change that gives power needs a second,
+independent officer, so a bank starts with two. Without the second officer the bank runs
+WITHOUT dual control until \`lockfleet-fleet add-officer\` adds one (the dashboard says so).
+Without --password-stdin each password is generated and shown once; with it, standard input
+gives the first officer's password on line 1 and the second's on line 2 (at least 12
+characters, not a common or breached password).`;
+
+const ADD_OFFICER_USAGE = `usage: lockfleet-fleet add-officer --name <name> --email <email>
+                                   [--bank-id <id>] [--data-dir <dir>] [--password-stdin]
+
+Adds the second security officer to a bank set up with one (refused once the bank has two;
+from then on a new officer is a proposal a second officer approves in the fleet).`;
+
+const VERIFY_USAGE = `usage: lockfleet-fleet verify-admin-log [--data-dir <dir>] [--db <file>]
+
+Checks the admin log of the fleet's database (or of a copy, --db) against its hash chain and
+the signed checkpoints, with the admin-log key and the latest checkpoint kept in the data
+directory: a removed tail, an edited entry or a re-hashed chain is reported. Exit code 1 then.`;
 
 const BACKUP_USAGE = `usage: lockfleet-fleet backup --out <file> [--data-dir <dir>]
 
@@ -74,15 +98,19 @@ const USAGE = `usage: lockfleet-fleet <command> [options]
 
 commands:
   serve    run the fleet service (HTTP API + dashboard, MQTT broker, SQLite)
-  init     create the first bank and its security admin
+  init     create a bank and its first two security officers
+  add-officer  add the second security officer to a bank that has one
   backup   consistent online copy of the database
+  verify-admin-log  check the admin log (or a copy's) against its signed checkpoints
 
 lockfleet-fleet <command> --help shows a command's options and settings.`;
 
 const COMMAND_USAGE: Record<string, string> = {
   serve: SERVE_USAGE,
   init: INIT_USAGE,
+  "add-officer": ADD_OFFICER_USAGE,
   backup: BACKUP_USAGE,
+  "verify-admin-log": VERIFY_USAGE,
 };
 
 /** The settings of `serve` from its arguments and `env`; bad values throw `E_CONFIG: <setting> …`. */
@@ -184,16 +212,27 @@ export function unreachableBrokerNote(brokerUrl: string, setting: string): strin
   }; set ${setting} to the address locks reach it by`;
 }
 
-async function readStdinLine(): Promise<string> {
+async function readStdinLines(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function checkPassword(password: string, who: string): void {
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new CliError("E_PASSWORD", `${who}: ${problem}`);
+}
+
+function checkEmail(email: string): void {
+  if (!isValidEmail(email)) {
+    throw new CliError("E_EMAIL", `"${email}" is not an e-mail address (name@domain.tld)`);
+  }
 }
 
 export async function init(
   argv: string[],
   output: Output = consoleOutput,
-  readPassword: () => Promise<string> = readStdinLine,
+  readPassword: () => Promise<string> = readStdinLines,
 ): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -202,6 +241,8 @@ export async function init(
       "bank-name": { type: "string" },
       "admin-name": { type: "string" },
       email: { type: "string" },
+      "second-admin-name": { type: "string" },
+      "second-email": { type: "string" },
       "password-stdin": { type: "boolean" },
     },
     strict: true,
@@ -213,20 +254,33 @@ export async function init(
   if (bankName === undefined || adminName === undefined || email === undefined) {
     throw new CliError("E_CONFIG", "init needs --bank-name, --admin-name and --email");
   }
-  let password: string;
+  const secondName = values["second-admin-name"];
+  const secondEmail = values["second-email"];
+  if ((secondName === undefined) !== (secondEmail === undefined)) {
+    throw new CliError(
+      "E_CONFIG",
+      "the second officer needs both --second-admin-name and --second-email",
+    );
+  }
+  checkEmail(email);
+  if (secondEmail !== undefined) checkEmail(secondEmail);
+  const withSecond = secondName !== undefined && secondEmail !== undefined;
+  let passwords: string[];
   let generated = false;
   if (values["password-stdin"]) {
-    password = await readPassword();
-    if (password.length < MIN_PASSWORD_LENGTH) {
+    passwords = (await readPassword()).split(/\r?\n/).slice(0, withSecond ? 2 : 1);
+    if (passwords.length < (withSecond ? 2 : 1) || passwords.some((p) => p === "")) {
       throw new CliError(
         "E_PASSWORD",
-        `the password needs at least ${MIN_PASSWORD_LENGTH} characters`,
+        "standard input must give one password per officer, one per line",
       );
     }
   } else {
-    password = generatePassword();
+    passwords = withSecond ? [generatePassword(), generatePassword()] : [generatePassword()];
     generated = true;
   }
+  checkPassword(passwords[0] as string, "the first officer's password");
+  if (withSecond) checkPassword(passwords[1] as string, "the second officer's password");
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(dataDir, "fleet.db"));
   try {
@@ -237,18 +291,102 @@ export async function init(
         users: new UsersRepository(db),
         adminLog: new AdminLog(db, Date.now),
       },
-      { bankName, adminName, email, password, now: Date.now() },
+      {
+        bankName,
+        adminName,
+        email,
+        password: passwords[0] as string,
+        now: Date.now(),
+        ...(withSecond
+          ? { second: { name: secondName, email: secondEmail, password: passwords[1] as string } }
+          : {}),
+      },
     ).catch((error: unknown) => {
-      if (error instanceof Error && error.message.startsWith("E_INIT_EXISTS")) {
-        throw new CliError("E_INIT_EXISTS", `an account for ${email} already exists`);
+      if (error instanceof Error && /^E_INIT_[A-Z_]+: /.test(error.message)) {
+        const [code, ...rest] = error.message.split(": ");
+        throw new CliError(code as string, rest.join(": "));
       }
       throw error;
     });
     output.out(`bank ${result.bank.name} (${result.bank.id})`);
-    output.out(`security admin ${adminName} <${result.user.email}> (${result.user.id})`);
-    if (generated) {
-      output.out(`password (shown once, note it now): ${password}`);
+    for (const [index, officer] of result.officers.entries()) {
+      output.out(
+        `security officer ${officer.person.name} <${officer.user.email}> (${officer.user.id})`,
+      );
+      if (generated) {
+        output.out(
+          `${index === 0 ? "password" : "second officer password"} (shown once, note it now): ${passwords[index]}`,
+        );
+      }
     }
+    if (result.dualControl) {
+      output.out("dual control: on (two independent security officers)");
+    } else {
+      const warning = `warning: ${result.bank.name} runs WITHOUT dual control until a second security officer exists; add one with \`lockfleet-fleet add-officer --name <name> --email <email>\``;
+      output.out("dual control: OFF (one security officer)");
+      output.err(warning);
+    }
+  } finally {
+    db.close();
+  }
+  secureDataFiles(dataDir);
+}
+
+export async function addOfficer(
+  argv: string[],
+  output: Output = consoleOutput,
+  readPassword: () => Promise<string> = readStdinLines,
+): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "data-dir": { type: "string" },
+      "bank-id": { type: "string" },
+      name: { type: "string" },
+      email: { type: "string" },
+      "password-stdin": { type: "boolean" },
+    },
+    strict: true,
+  });
+  const dataDir = resolve(values["data-dir"] ?? process.env.LOCKFLEET_DATA_DIR ?? "fleet-data");
+  if (values.name === undefined || values.email === undefined) {
+    throw new CliError("E_CONFIG", "add-officer needs --name and --email");
+  }
+  checkEmail(values.email);
+  const password = values["password-stdin"]
+    ? ((await readPassword()).split(/\r?\n/)[0] ?? "")
+    : generatePassword();
+  checkPassword(password, "the officer's password");
+  const source = join(dataDir, "fleet.db");
+  if (!existsSync(source)) throw new CliError("E_NO_DATABASE", `no database at ${source}`);
+  const db = openDatabase(source);
+  try {
+    const orgs = new OrgsRepository(db);
+    const banks = orgs.listBanks();
+    const bankId = values["bank-id"] ?? (banks.length === 1 ? banks[0]?.id : undefined);
+    if (bankId === undefined) {
+      throw new CliError("E_CONFIG", "this fleet holds several banks: name one with --bank-id");
+    }
+    const { bank, user } = await addBootstrapOfficer(
+      {
+        orgs,
+        people: new PeopleRepository(db),
+        users: new UsersRepository(db),
+        adminLog: new AdminLog(db, Date.now),
+      },
+      { bankId, name: values.name, email: values.email, password, now: Date.now() },
+    ).catch((error: unknown) => {
+      if (error instanceof Error && /^E_[A-Z_]+: /.test(error.message)) {
+        const [code, ...rest] = error.message.split(": ");
+        throw new CliError(code as string, rest.join(": "));
+      }
+      throw error;
+    });
+    output.out(
+      `security officer ${values.name} <${user.email}> (${user.id}) added to ${bank.name}`,
+    );
+    if (!values["password-stdin"]) output.out(`password (shown once, note it now): ${password}`);
+    output.out("dual control: on (two independent security officers)");
   } finally {
     db.close();
   }
@@ -266,7 +404,7 @@ export async function backup(argv: string[], output: Output = consoleOutput): Pr
   const source = join(dataDir, "fleet.db");
   if (!existsSync(source)) throw new CliError("E_NO_DATABASE", `no database at ${source}`);
   if (existsSync(out)) throw new CliError("E_BACKUP_EXISTS", `${out} exists; choose a new file`);
-  mkdirSync(dirname(out), { recursive: true });
+  mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
   // SQLite's online backup: a consistent snapshot while the service keeps writing
   const db = new Database(source, { fileMustExist: true });
   try {
@@ -283,6 +421,7 @@ export async function backup(argv: string[], output: Output = consoleOutput): Pr
   } finally {
     copy.close();
   }
+  secureFile(out);
   output.out(`backup written to ${out} (${statSync(out).size} bytes, integrity ok)`);
   const keys = readdirSync(dataDir).filter((name) => !name.startsWith("fleet.db"));
   if (keys.length > 0) {
@@ -293,9 +432,39 @@ export async function backup(argv: string[], output: Output = consoleOutput): Pr
   }
 }
 
+export function verifyAdminLog(argv: string[], output: Output = consoleOutput): boolean {
+  const { values } = parseArgs({
+    args: argv,
+    options: { "data-dir": { type: "string" }, db: { type: "string" } },
+    strict: true,
+  });
+  const dataDir = resolve(values["data-dir"] ?? process.env.LOCKFLEET_DATA_DIR ?? "fleet-data");
+  const file = resolve(values.db ?? join(dataDir, "fleet.db"));
+  if (!existsSync(file)) throw new CliError("E_NO_DATABASE", `no database at ${file}`);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const result = verifyWithCheckpoints(
+      db,
+      new AdminLog(db, Date.now),
+      readCheckpointPublicKey(dataDir),
+      readLatestCheckpoint(dataDir),
+    );
+    if (result.ok) {
+      output.out(`admin log ok: ${result.entries} entries, chain and signed checkpoints agree`);
+      return true;
+    }
+    output.err(`${result.reason} (admin log broken at entry ${result.brokenAt})`);
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs one command; returns the process exit code. Errors print as `E_CODE: sentence`. */
 export async function runCli(argv: string[], output: Output = consoleOutput): Promise<number> {
   const [command, ...rest] = argv;
+  // the database, its WAL, backups and key files: the fleet's user only
+  restrictUmask();
   try {
     if (command !== undefined && rest.some((arg) => arg === "--help" || arg === "-h")) {
       const usage = COMMAND_USAGE[command];
@@ -308,7 +477,7 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
       case "serve": {
         const config = serveConfig(rest);
         const running = await serve(config);
-        const chain = running.app.adminLog.verify();
+        const chain = running.app.adminLogCheckpoints.verify();
         if (!chain.ok) {
           // keep serving (locks depend on it) but make the break impossible to miss
           running.app.log.error({ brokenAt: chain.brokenAt }, chain.reason);
@@ -345,9 +514,14 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
       case "init":
         await init(rest, output);
         return 0;
+      case "add-officer":
+        await addOfficer(rest, output);
+        return 0;
       case "backup":
         await backup(rest, output);
         return 0;
+      case "verify-admin-log":
+        return verifyAdminLog(rest, output) ? 0 : 1;
       case undefined:
       case "help":
       case "--help":

@@ -153,10 +153,10 @@ export const SERVE_SETTINGS = {
   },
   secureCookies: {
     flag: "secure-cookies",
-    value: "<true|false>",
+    value: "<auto|true|false>",
     env: "LOCKFLEET_SECURE_COOKIES",
-    default: "false",
-    help: "mark the session cookie Secure (true when served over HTTPS)",
+    default: "auto",
+    help: "mark the session cookie Secure; auto: unless the HTTP host is loopback only",
   },
   sessionTtlMin: {
     flag: "session-ttl-min",
@@ -216,6 +216,31 @@ export const SERVE_SETTINGS = {
     env: "LOCKFLEET_ALARM_ESCALATION",
     default: "critical=2,high=10,medium=30,low=240,repeat=15,levels=3",
     help: "minutes per priority until the next level, repeat minutes, levels",
+  },
+  trustedProxies: {
+    flag: "trusted-proxies",
+    value: "<list>",
+    env: "LOCKFLEET_TRUSTED_PROXIES",
+    help: "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed",
+  },
+  metricsToken: {
+    env: "LOCKFLEET_METRICS_TOKEN",
+    help: "bearer token /metrics asks for; without it /metrics answers loopback callers only",
+    secret: true,
+  },
+  adminLogCheckpointEvery: {
+    flag: "admin-log-checkpoint-every",
+    value: "<entries>",
+    env: "LOCKFLEET_ADMIN_LOG_CHECKPOINT_EVERY",
+    default: "100",
+    help: "sign an admin-log checkpoint at least every this many entries",
+  },
+  adminLogCheckpointMin: {
+    flag: "admin-log-checkpoint-min",
+    value: "<minutes>",
+    env: "LOCKFLEET_ADMIN_LOG_CHECKPOINT_MIN",
+    default: "15",
+    help: "and at least every this many minutes when entries were added",
   },
   kek: {
     env: "LOCKFLEET_KEK",
@@ -364,7 +389,40 @@ export function resolveServeConfig(
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw read.bad("logLevel", `one of ${LOG_LEVELS.join(", ")}`);
   }
-  const secureCookies = read.boolean("secureCookies", false);
+  // a session cookie crosses the network unless the fleet listens on loopback only
+  const loopbackOnly = httpHost === "localhost" || httpHost === "::1" || /^127\./.test(httpHost);
+  const secureCookiesText = read.text("secureCookies")?.toLowerCase();
+  const secureCookies =
+    secureCookiesText === undefined || secureCookiesText === "auto"
+      ? !loopbackOnly
+      : read.boolean("secureCookies", !loopbackOnly);
+  const trustedProxies = (read.text("trustedProxies") ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  for (const proxy of trustedProxies) {
+    if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(proxy)) {
+      throw read.bad("trustedProxies", "IP addresses or CIDR ranges, separated by commas");
+    }
+  }
+  const metricsToken = read.text("metricsToken");
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw read.bad("metricsToken", "at least 16 characters");
+  }
+  const checkpointEvery = read.integer(
+    "adminLogCheckpointEvery",
+    100,
+    1,
+    1_000_000,
+    "whole entries from 1 to 1000000",
+  );
+  const checkpointMin = read.integer(
+    "adminLogCheckpointMin",
+    15,
+    1,
+    24 * 60,
+    "whole minutes from 1 to 1440",
+  );
   const sessionTtlMin = read.integer(
     "sessionTtlMin",
     720,
@@ -445,6 +503,9 @@ export function resolveServeConfig(
     },
     logger: { level: logLevel },
     secureCookies,
+    trustedProxies,
+    ...(metricsToken === undefined ? {} : { metricsToken }),
+    adminLogCheckpoints: { everyEntries: checkpointEvery, everyMs: checkpointMin * 60_000 },
     sessionTtlMs: sessionTtlMin * 60_000,
     alarms,
     ...(kek === undefined ? {} : { kek }),

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LOCK_POLICY } from "@lockfleet/protocol";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, InjectOptions } from "fastify";
 import { buildApp, type FleetOptions } from "../src/app.js";
 import { createEnabledAccount } from "../src/auth/bootstrap.js";
 import type { ScryptParameters } from "../src/auth/passwords.js";
@@ -35,8 +35,11 @@ export const FIXTURE_ROLES: readonly FixtureRole[] = [
   "citDispatcher",
   "citCrew",
 ];
-/** Extra accounts: bank B's security admin and CIT B's dispatcher. */
-export type OtherAccount = "bankBAdmin" | "citBDispatcher";
+/**
+ * Extra accounts: bank A's second security officer (set up with the first, as `init` does, so
+ * that proposals have a checker), bank B's security admin and CIT B's dispatcher.
+ */
+export type OtherAccount = "secondOfficer" | "bankBAdmin" | "citBDispatcher";
 
 /** Cheap scrypt for tests only (production default is 2^15). */
 export const TEST_SCRYPT: ScryptParameters = { log2N: 10, r: 8, p: 1 };
@@ -89,6 +92,16 @@ export interface Fixture {
   as(who: FixtureRole | OtherAccount): { authorization: string };
   /** Headers authenticating as that role (dashboard session cookie). */
   asSession(who: FixtureRole | OtherAccount): { cookie: string };
+  /**
+   * A power change the way a bank makes it: `who` proposes (the route answers 202), the second
+   * officer approves; returns the approval's `answer` (what the route would have answered).
+   */
+  proposeAndApprove(
+    request: { method: "POST"; url: string; payload?: InjectOptions["payload"] },
+    who?: FixtureRole | OtherAccount,
+    checker?: FixtureRole | OtherAccount,
+    // biome-ignore lint/suspicious/noExplicitAny: a test reads the answer of whichever route proposed
+  ): Promise<{ proposalId: string; answer: any }>;
   close(): Promise<void>;
 }
 
@@ -172,6 +185,7 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
 
     const orgOf: Record<FixtureRole | OtherAccount, string> = {
       securityAdmin: bank.id,
+      secondOfficer: bank.id,
       branchManager: bank.id,
       auditor: bank.id,
       technician: bank.id,
@@ -181,7 +195,11 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
       citBDispatcher: citB.id,
     };
     const roleOf = (who: FixtureRole | OtherAccount): FixtureRole =>
-      who === "bankBAdmin" ? "securityAdmin" : who === "citBDispatcher" ? "citDispatcher" : who;
+      who === "bankBAdmin" || who === "secondOfficer"
+        ? "securityAdmin"
+        : who === "citBDispatcher"
+          ? "citDispatcher"
+          : who;
     const accounts = {} as Record<FixtureRole | OtherAccount, Account>;
     for (const who of Object.keys(orgOf) as Array<FixtureRole | OtherAccount>) {
       const email = `${who.toLowerCase()}@example.test`;
@@ -193,6 +211,8 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
         password: FIXTURE_PASSWORD,
         now,
         passwordHashing: TEST_SCRYPT,
+        // a branch manager is bound to named branches: bank A's only branch
+        ...(who === "branchManager" ? { scope: { branchIds: [branch.id] } } : {}),
       });
       const login = await app.inject({
         method: "POST",
@@ -234,6 +254,29 @@ export async function createFixture(options: FixtureOptions = {}): Promise<Fixtu
       accounts,
       tokens,
       as: (who) => ({ authorization: accounts[who].bearer }),
+      proposeAndApprove: async (request, who = "securityAdmin", checker = "secondOfficer") => {
+        const proposed = await built.inject({
+          ...request,
+          headers: { authorization: accounts[who].bearer },
+        });
+        if (proposed.statusCode !== 202) {
+          throw new Error(
+            `proposal ${request.url} as ${who}: ${proposed.statusCode} ${proposed.body}`,
+          );
+        }
+        const proposalId = (proposed.json() as { proposal: { id: string } }).proposal.id;
+        const approved = await built.inject({
+          method: "POST",
+          url: `/api/v1/proposals/${proposalId}/approve`,
+          headers: { authorization: accounts[checker].bearer },
+        });
+        if (approved.statusCode !== 200) {
+          throw new Error(
+            `approval of ${request.url} as ${checker}: ${approved.statusCode} ${approved.body}`,
+          );
+        }
+        return { proposalId, answer: (approved.json() as { answer: unknown }).answer };
+      },
       asSession: (who) => ({ cookie: accounts[who].cookie }),
       close: async () => {
         await built.close();

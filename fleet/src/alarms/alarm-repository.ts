@@ -87,6 +87,10 @@ function whereOf(scope: AlarmScope, filter: AlarmFilter): { sql: string; params:
   if (scope.kind === "bank") {
     clauses.push("org_id = ?");
     params.push(scope.orgId);
+    if (scope.containerIds !== undefined) {
+      clauses.push("(container_id IS NULL OR container_id IN (SELECT value FROM json_each(?)))");
+      params.push(JSON.stringify(scope.containerIds));
+    }
   } else {
     // the duress alarm is the bank's alone
     clauses.push(`kind != '${DURESS}'`);

@@ -93,11 +93,23 @@ export interface AlarmHistoryEntry {
  * alarms of the containers in its active contracts, never the duress alarm.
  */
 export type AlarmScope =
-  | { kind: "bank"; orgId: string }
+  | {
+      kind: "bank";
+      orgId: string;
+      /** Branch managers: only the containers of their branches (and alarms of no container). */
+      containerIds?: readonly string[];
+    }
   | { kind: "cit"; orgId: string; containerIds: readonly string[] };
 
 export function alarmVisibleTo(alarm: FleetAlarm, scope: AlarmScope): boolean {
-  if (scope.kind === "bank") return alarm.orgId === scope.orgId;
+  if (scope.kind === "bank") {
+    if (alarm.orgId !== scope.orgId) return false;
+    return (
+      scope.containerIds === undefined ||
+      alarm.containerId === null ||
+      scope.containerIds.includes(alarm.containerId)
+    );
+  }
   if (alarm.kind === DURESS) return false;
   return alarm.containerId !== null && scope.containerIds.includes(alarm.containerId);
 }

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { FleetError, notFound, outOfScope } from "../errors.js";
 import type { Contract, ContractsRepository } from "../storage/contracts-repository.js";
 import type { Branch, Container, Org, OrgsRepository } from "../storage/orgs-repository.js";
-import type { Principal, Role } from "./principal.js";
+import { inBranchScope, type Principal, type Role } from "./principal.js";
 
 export type AuthorizeHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -17,12 +17,26 @@ export function unauthenticated(): FleetError {
 }
 
 /** The preHandler/onRequest hook behind `app.authorize(...roles)`. */
-export function authorizeRoles(roles: readonly Role[]): AuthorizeHook {
+export function authorizeRoles(
+  roles: readonly Role[],
+  onRefused?: (request: FastifyRequest, principal: Principal) => void,
+): AuthorizeHook {
   const allowed = new Set<Role>(roles);
   return async (request) => {
     const principal = request.principal;
     if (principal === undefined || principal === null) throw unauthenticated();
+    if (
+      principal.mustChangePassword === true &&
+      request.routeOptions.url !== "/api/v1/auth/password"
+    ) {
+      throw new FleetError(
+        "E_PASSWORD_CHANGE_REQUIRED",
+        "this account's password was reset; change it (POST /api/v1/auth/password) before anything else",
+        403,
+      );
+    }
     if (!allowed.has(principal.role)) {
+      onRefused?.(request, principal);
       throw new FleetError(
         "E_FORBIDDEN",
         `role ${principal.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`,
@@ -112,7 +126,7 @@ export class Scope {
     if (container === undefined) throw notFound("container", containerId);
     if (principal.role === "system") return container;
     if (principal.orgKind === "bank") {
-      if (container.orgId !== principal.orgId) {
+      if (container.orgId !== principal.orgId || !inBranchScope(principal, container.branchId)) {
         throw outOfScope("container", containerId, container.orgId);
       }
       return container;
@@ -129,7 +143,9 @@ export class Scope {
     if (branch === undefined) throw notFound("branch", branchId);
     if (principal.role === "system") return branch;
     if (principal.orgKind === "bank") {
-      if (branch.orgId !== principal.orgId) throw outOfScope("branch", branchId, branch.orgId);
+      if (branch.orgId !== principal.orgId || !inBranchScope(principal, branch.id)) {
+        throw outOfScope("branch", branchId, branch.orgId);
+      }
       return branch;
     }
     const ids = this.citContainerIds(principal) ?? [];

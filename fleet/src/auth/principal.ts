@@ -17,6 +17,25 @@ export interface Principal {
   orgKind: OrgKind;
   role: Role;
   via: "session" | "token";
+  /**
+   * Branch managers only: the branches they may see and act on (named, or their region's).
+   * Undefined for every other role (the whole organisation, or the contract for CIT roles).
+   */
+  branches?: readonly string[];
+  /** After an admin-forced reset: the account may only change its password. */
+  mustChangePassword?: boolean;
+}
+
+/** Roles whose accounts hold power (approve, command locks, give rights): opened by proposal. */
+export const POWER_ROLES: readonly Role[] = ["securityAdmin", "branchManager", "technician"];
+
+/** Whether a principal may act on something in `branchId` (branch managers: their branches). */
+export function inBranchScope(
+  principal: Pick<Principal, "role" | "branches">,
+  branchId: string,
+): boolean {
+  if (principal.role !== "branchManager") return true;
+  return principal.branches?.includes(branchId) ?? false;
 }
 
 /** The actor recorded when the fleet acts on its own. */

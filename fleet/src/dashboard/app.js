@@ -218,6 +218,8 @@ async function start() {
   $("view").hidden = false;
   $("logout").hidden = false;
   $("who").textContent = `${personName} · ${orgName} · ${roleWords(principal.role)}`;
+  // Until a second independent officer exists, nobody can check anybody: say so on every page.
+  $("no-dual-control").hidden = store.me?.dualControl !== false;
   drawNav();
   await loadLocks();
   if (principal.orgKind === "bank") {

@@ -224,6 +224,22 @@ export const GERMAN = {
   "Time delay (min)": "Zeitverzögerung (Min.)",
   "Confirmation window (min)": "Bestätigungsfenster (Min.)",
   "Duress delay (min)": "Überfallverzögerung (Min.)",
+  "This bank runs without dual control: it has fewer than two independent security officers. Add the second with":
+    "Diese Bank arbeitet ohne Vier-Augen-Prinzip: Sie hat weniger als zwei unabhängige Sicherheitsbeauftragte. Den zweiten anlegen mit",
+  "Approved; the change took effect": "Freigegeben; die Änderung ist wirksam",
+  "Proposal rejected": "Vorschlag abgelehnt",
+  "Power changes awaiting a second officer":
+    "Berechtigungsänderungen, die ein zweiter Beauftragter freigeben muss",
+  "New officer accounts, roles, enabling a person and lock rights take effect only when a second, independent officer approves.":
+    "Neue Beauftragtenkonten, Rollen, Freischaltungen und Schlossrechte werden erst wirksam, wenn ein zweiter, unabhängiger Beauftragter sie freigibt.",
+  Proposed: "Vorgeschlagen",
+  "PIN letter shown once: print it now": "PIN-Brief wird nur einmal gezeigt: jetzt drucken",
+  "PIN letter {lock} slot {slot}": "PIN-Brief {lock} Platz {slot}",
+  "PIN letter {lock} slot {slot} (half {half})": "PIN-Brief {lock} Platz {slot} (Hälfte {half})",
+  "Right for {name} proposed; a second officer approves it under Approvals":
+    "Recht für {name} vorgeschlagen; ein zweiter Beauftragter gibt es unter Freigaben frei",
+  "Enabling {name} proposed; a second officer approves it under Approvals":
+    "Freischaltung von {name} vorgeschlagen; ein zweiter Beauftragter gibt sie unter Freigaben frei",
   "Clock back per day (s)": "Uhr zurück pro Tag (s)",
   "Clock not measured yet.": "Uhr noch nicht gemessen.",
   "Clock {n} s {direction} (measured by the fleet).":

@@ -116,6 +116,8 @@ export interface Me {
   };
   personName: string;
   orgName: string;
+  /** Bank accounts: false while the bank has fewer than two independent security officers. */
+  dualControl?: boolean;
 }
 
 export interface PolicyChange {

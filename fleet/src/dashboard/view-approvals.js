@@ -23,12 +23,29 @@ import { windowTable } from "./windows.js";
 
 export async function approvals() {
   const canDecide = ["securityAdmin", "branchManager"].includes(role());
-  const [waiting, upcoming, changes, names] = await Promise.all([
+  const [waiting, upcoming, changes, names, proposals] = await Promise.all([
     optional(() => allPages("/windows?status=requested")),
     optional(() => allPages("/windows?status=approved")),
     optional(() => api("/policy-changes").then((page) => page.items)),
     personNames(),
+    optional(() => api("/proposals?status=pending").then((page) => page.items)),
   ]);
+  /**
+   * A power change (officer account, role, enabling, lock right, forced reset) takes effect only
+   * when a second, independent officer approves it.
+   * @param {{ id: string }} p
+   * @param {"approve" | "reject"} verdict
+   */
+  const decideProposal = (p, verdict) =>
+    change(
+      () =>
+        api(`/proposals/${encodeURIComponent(p.id)}/${verdict}`, {
+          method: "POST",
+          ...(verdict === "reject" ? { body: {} } : {}),
+        }),
+      verdict === "approve" ? t("Approved; the change took effect") : t("Proposal rejected"),
+      approvals,
+    );
   /**
    * @param {Window} w
    * @param {"approve" | "reject"} verdict
@@ -193,6 +210,57 @@ export async function approvals() {
       role() === "securityAdmin" ? policyForm() : null,
     ),
   ];
+  /** @typedef {{ id: string, kind: string, summary: string, proposedAt: string, proposedBy: string }} Proposal */
+  sections.unshift(
+    h(
+      "section",
+      { class: "card", id: "proposals" },
+      h("h2", {}, t("Power changes awaiting a second officer")),
+      h(
+        "p",
+        { class: "muted" },
+        t(
+          "New officer accounts, roles, enabling a person and lock rights take effect only when a second, independent officer approves.",
+        ),
+      ),
+      table(
+        [
+          { label: t("Change"), render: (/** @type {Proposal} */ p) => p.summary },
+          {
+            label: t("Proposed"),
+            render: (/** @type {Proposal} */ p) =>
+              `${when(p.proposedAt)} · ${names.name(p.proposedBy)}`,
+          },
+          {
+            label: "",
+            render: (/** @type {Proposal} */ p) =>
+              canDecide
+                ? h(
+                    "span",
+                    { class: "row" },
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        dataset: { approveProposal: p.id },
+                        onclick: decideProposal(p, "approve"),
+                      },
+                      t("Approve"),
+                    ),
+                    h(
+                      "button",
+                      { type: "button", class: "secondary", onclick: decideProposal(p, "reject") },
+                      t("Reject"),
+                    ),
+                  )
+                : "",
+          },
+        ],
+        /** @type {Proposal[]} */ (Array.isArray(proposals) ? proposals : []),
+        (/** @type {Proposal} */ p) => ({ dataset: { proposalId: p.id, kind: p.kind } }),
+      ),
+    ),
+  );
   viewArea().replaceChildren(...sections);
 }
 

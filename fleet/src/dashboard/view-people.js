@@ -1,8 +1,8 @@
 // @ts-check
 // People and their rights on locks: add, identify against an official document, enable,
 // disable, delete; give and remove rights with each lock's confirmation.
-import { allPages, api, optional } from "./api.js";
-import { confirmed, h, table } from "./dom.js";
+import { allPages, api, errorText, optional } from "./api.js";
+import { confirmed, h, table, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { change, containerName, me, role, store, viewArea, zoneOf } from "./state.js";
 import { localToIso, shownZone, when } from "./time.js";
@@ -30,14 +30,58 @@ const PERSON_STATUS_WORDS = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * Where the answer to giving a right is shown (the lock slot and the person's initial code, once,
- * as a letter to print) — filled by the PIN-letter flow of the rights API when it answers with one.
- * @type {((answer: unknown, person: Person, panel: HTMLElement) => void) | null}
+ * @typedef {{ id: string, deviceId: string, slot: number, split: boolean, pending: boolean }} PinLetter
  */
-export let showPinLetter = null;
-/** @param {(answer: unknown, person: Person, panel: HTMLElement) => void} show */
-export function setPinLetterView(show) {
-  showPinLetter = show;
+
+/**
+ * A person's waiting PIN letters (initial code, keypad slot, container), each downloadable once
+ * into `letterBox` for printing — or, with split delivery, each half once by a different officer.
+ * @param {PinLetter[]} letters
+ * @param {HTMLElement} letterBox
+ */
+function pinLetterButtons(letters, letterBox) {
+  /**
+   * @param {PinLetter} letter
+   * @param {1 | 2 | undefined} half
+   */
+  const take = (letter, half) => async () => {
+    try {
+      const taken = await api(`/pin-letters/${encodeURIComponent(letter.id)}/download`, {
+        method: "POST",
+        body: half === undefined ? {} : { half },
+      });
+      letterBox.textContent = taken.text;
+      letterBox.hidden = false;
+      toast(t("PIN letter shown once: print it now"));
+    } catch (error) {
+      toast(errorText(error));
+    }
+  };
+  return letters
+    .filter((letter) => letter.pending)
+    .flatMap((letter) =>
+      (letter.split ? [/** @type {1} */ (1), /** @type {2} */ (2)] : [undefined]).map((half) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            dataset: { pinLetter: letter.id },
+            onclick: take(letter, half),
+          },
+          half === undefined
+            ? t("PIN letter {lock} slot {slot}", {
+                lock: letter.deviceId,
+                slot: String(letter.slot),
+              })
+            : t("PIN letter {lock} slot {slot} (half {half})", {
+                lock: letter.deviceId,
+                slot: String(letter.slot),
+                half: String(half),
+              }),
+        ),
+      ),
+    );
 }
 
 /** @param {string} [selectedId] the person whose rights stay open across redraws */
@@ -55,13 +99,23 @@ export async function people(selectedId) {
   );
   /** @param {Person} person */
   const showRights = (person) => async () => {
-    const rights = /** @type {Right[]} */ (
-      await optional(() =>
-        api(`/rights?personId=${encodeURIComponent(person.id)}&includeRemoved=true`).then(
-          (r) => r.items,
+    const [rights, letters] = /** @type {[Right[], PinLetter[]]} */ (
+      await Promise.all([
+        optional(() =>
+          api(`/rights?personId=${encodeURIComponent(person.id)}&includeRemoved=true`).then(
+            (r) => r.items,
+          ),
         ),
-      )
+        optional(() =>
+          api(`/pin-letters?personId=${encodeURIComponent(person.id)}`).then((r) => r.items),
+        ),
+      ])
     );
+    // A PIN letter is shown once: downloaded into this box, printed from here, never again.
+    const letterBox = h("pre", { id: "pin-letter", class: "card", hidden: true });
+    const letterButtons = mayGrant
+      ? pinLetterButtons(Array.isArray(letters) ? letters : [], letterBox)
+      : [];
     const containers = h(
       "select",
       { name: "containerIds", multiple: true, required: true, size: 3 },
@@ -73,7 +127,6 @@ export async function people(selectedId) {
       LOCK_ROLES.map((r) => h("option", { value: r }, t(r))),
     );
     const validUntil = h("input", { name: "validUntil", type: "datetime-local" });
-    const letter = h("div", { id: "pin-letter" });
     const grantForm = h(
       "form",
       { class: "inline", id: "grant-right" },
@@ -86,7 +139,7 @@ export async function people(selectedId) {
       "submit",
       change(
         async () => {
-          const answer = await api("/rights", {
+          return api("/rights", {
             method: "POST",
             body: {
               personId: person.id,
@@ -97,11 +150,15 @@ export async function people(selectedId) {
                 : {}),
             },
           });
-          showPinLetter?.(answer, person, letter);
-          return answer;
         },
-        t("Right given to {name}; the locks are told", { name: person.name }),
-        showPinLetter ? () => undefined : redraw(person.id),
+        /** @param {{ proposal?: unknown } | undefined} answer */
+        (answer) =>
+          answer?.proposal
+            ? t("Right for {name} proposed; a second officer approves it under Approvals", {
+                name: person.name,
+              })
+            : t("Right given to {name}; the locks are told", { name: person.name }),
+        redraw(person.id),
       ),
     );
     rightsBox.replaceChildren(
@@ -151,12 +208,13 @@ export async function people(selectedId) {
         Array.isArray(rights) ? rights : [],
         (r) => ({ dataset: { rightId: r.id } }),
       ),
+      ...(letterButtons.length > 0 ? [h("p", { class: "row" }, ...letterButtons)] : []),
+      letterBox,
       ...(mayGrant
         ? [
             person.status === "enabled"
               ? grantForm
               : h("p", { class: "muted" }, t("Rights are given to enabled people only.")),
-            letter,
           ]
         : []),
     );
@@ -207,7 +265,13 @@ export async function people(selectedId) {
             dataset: { enable: p.id },
             onclick: change(
               () => api(`/people/${encodeURIComponent(p.id)}/enable`, { method: "POST", body: {} }),
-              t("{name} enabled", { name: p.name }),
+              /** @param {{ proposal?: unknown } | undefined} answer */
+              (answer) =>
+                answer?.proposal
+                  ? t("Enabling {name} proposed; a second officer approves it under Approvals", {
+                      name: p.name,
+                    })
+                  : t("{name} enabled", { name: p.name }),
               redraw(p.id),
             ),
           },

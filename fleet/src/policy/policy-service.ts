@@ -17,12 +17,12 @@ import {
   TimeLockSchedule,
   WEAKENING_APPROVERS_REQUIRED,
 } from "@lockfleet/protocol";
-import type { Principal } from "../auth/principal.js";
+import { inBranchScope, type Principal } from "../auth/principal.js";
 import { FleetError, notFound } from "../errors.js";
 import type { OrgsRepository } from "../storage/orgs-repository.js";
 import { type AdminLogPort, COMMAND_WAIT_MS, type LockHub } from "../windows/ports.js";
 import { isTimeZone } from "../windows/time-zone.js";
-import type { LockLocator } from "../windows/window-service.js";
+import type { ApproverIndependence, LockLocator } from "../windows/window-service.js";
 import type { PolicyChange, PolicyChangeKind, PolicyRepository } from "./policy-repository.js";
 
 export const POLICY_APPROVER_ROLES = ["securityAdmin", "branchManager"];
@@ -47,9 +47,11 @@ export interface PolicyServiceOptions {
   adminLog: AdminLogPort;
   clock: () => number;
   commandWaitMs?: number;
+  /** Maker–checker: refuses an approver who is not independent of an earlier one. */
+  independence?: ApproverIndependence;
 }
 
-type Actor = Pick<Principal, "personId" | "userId" | "orgId" | "orgKind" | "role">;
+type Actor = Pick<Principal, "personId" | "userId" | "orgId" | "orgKind" | "role" | "branches">;
 
 export class PolicyService {
   readonly #o: PolicyServiceOptions;
@@ -87,7 +89,11 @@ export class PolicyService {
 
   #container(principal: Actor, containerId: string) {
     const container = this.#o.orgs.getContainer(containerId);
-    if (container === undefined || container.orgId !== principal.orgId)
+    if (
+      container === undefined ||
+      container.orgId !== principal.orgId ||
+      !inBranchScope(principal, container.branchId)
+    )
       throw notFound("container", containerId);
     return container;
   }
@@ -103,15 +109,27 @@ export class PolicyService {
     );
   }
 
+  /** The bank a change belongs to (for recording refused attempts where that bank reads them). */
+  ownerOf(id: string): string | undefined {
+    return this.#o.changes.get(id)?.bankOrgId;
+  }
+
   get(principal: Actor, id: string): PolicyChange {
     const change = this.#o.changes.get(id);
     if (change === undefined || change.bankOrgId !== principal.orgId)
       throw notFound("policy change", id);
+    const container = this.#o.orgs.getContainer(change.containerId);
+    if (container !== undefined && !inBranchScope(principal, container.branchId)) {
+      throw notFound("policy change", id);
+    }
     return change;
   }
 
   list(principal: Actor, containerId: string | undefined): PolicyChange[] {
-    return this.#o.changes.list(principal.orgId, containerId);
+    return this.#o.changes.list(principal.orgId, containerId).filter((change) => {
+      const container = this.#o.orgs.getContainer(change.containerId);
+      return container === undefined || inBranchScope(principal, container.branchId);
+    });
   }
 
   async propose(principal: Actor, input: PolicyChangeInput): Promise<PolicyChange> {
@@ -214,6 +232,13 @@ export class PolicyService {
     }
     if (change.status !== "pending") {
       throw new FleetError("E_POLICY_STATE", `policy change ${id} is ${change.status}`, 409);
+    }
+    const puppet =
+      this.#o.independence?.refusal(principal.personId, change.approvedBy) ??
+      this.#o.independence?.notYetActive?.(principal.userId, change.requestedAt);
+    if (puppet !== undefined && puppet.code !== "E_SAME_APPROVER") {
+      this.#log(principal.personId, "policy.approve.refused", change, { code: puppet.code });
+      throw puppet;
     }
     if (!this.#o.changes.addApproval(id, principal.personId, principal.userId, this.#iso())) {
       this.#log(principal.personId, "policy.approve.refused", change, { code: "E_SAME_APPROVER" });

@@ -16,7 +16,7 @@ import {
   type UserRole,
   type WeeklyPeriod,
 } from "@lockfleet/protocol";
-import type { Principal } from "../auth/principal.js";
+import { inBranchScope, type Principal } from "../auth/principal.js";
 import { FleetError, notFound } from "../errors.js";
 import type { ContractsRepository } from "../storage/contracts-repository.js";
 import type { OrgsRepository } from "../storage/orgs-repository.js";
@@ -67,7 +67,10 @@ export interface RightView extends LockRight {
   locks: LockPush[];
 }
 
-type Actor = Pick<Principal, "personId" | "orgId" | "orgKind" | "role">;
+/** Lock roles a right may be lowered to without a proposal. */
+const LOWER_ROLES = new Set<string>(["user", "courier"]);
+
+type Actor = Pick<Principal, "personId" | "orgId" | "orgKind" | "role" | "branches">;
 
 const SYSTEM = "system";
 const RIGHT_MANAGER_ROLES = ["securityAdmin", "branchManager"];
@@ -106,6 +109,13 @@ export class RightsService {
     if (principal.orgKind !== "bank" || principal.orgId !== right.bankOrgId) {
       throw notFound("right", right.id);
     }
+    const container = this.#o.orgs.getContainer(right.containerId);
+    if (container === undefined || !inBranchScope(principal, container.branchId)) {
+      throw notFound("right", right.id);
+    }
+    if (principal.personId === right.personId) {
+      throw new FleetError("E_SELF_SERVICE", "nobody changes their own rights on locks", 403);
+    }
     if (!RIGHT_MANAGER_ROLES.includes(principal.role)) {
       throw new FleetError(
         "E_FORBIDDEN",
@@ -138,11 +148,19 @@ export class RightsService {
     return this.#view(right);
   }
 
-  async grant(
-    principal: Actor,
-    input: GrantRightsInput,
-  ): Promise<{ rights: RightView[]; initialCodes: InitialCode[] }> {
-    const now = this.#o.clock();
+  /** Refuses what `grant` would refuse, without giving anything (a proposal is checked up front). */
+  checkGrant(principal: Actor, input: GrantRightsInput): void {
+    this.#validateGrant(principal, input, this.#o.clock());
+  }
+
+  #validateGrant(principal: Actor, input: GrantRightsInput, now: number) {
+    if (principal.personId === input.personId) {
+      throw new FleetError(
+        "E_SELF_SERVICE",
+        "nobody gives themselves rights on locks; another officer must propose it",
+        403,
+      );
+    }
     if (principal.orgKind !== "bank" || !RIGHT_MANAGER_ROLES.includes(principal.role)) {
       throw new FleetError(
         "E_FORBIDDEN",
@@ -161,7 +179,11 @@ export class RightsService {
     if (person === undefined) throw notFound("person", input.personId);
     const containers = [...new Set(input.containerIds)].map((id) => {
       const container = this.#o.orgs.getContainer(id);
-      if (container === undefined || container.orgId !== principal.orgId)
+      if (
+        container === undefined ||
+        container.orgId !== principal.orgId ||
+        !inBranchScope(principal, container.branchId)
+      )
         throw notFound("container", id);
       return container;
     });
@@ -212,6 +234,19 @@ export class RightsService {
     ) {
       throw new FleetError("E_VALIDITY", "validUntil must be later than validFrom");
     }
+    return { person, containers, isCit, validFrom, validUntil };
+  }
+
+  async grant(
+    principal: Actor,
+    input: GrantRightsInput,
+  ): Promise<{ rights: RightView[]; initialCodes: InitialCode[] }> {
+    const now = this.#o.clock();
+    const { person, containers, isCit, validFrom, validUntil } = this.#validateGrant(
+      principal,
+      input,
+      now,
+    );
     const rights = containers.map((container) =>
       this.#o.rights.insert({
         personId: person.id,
@@ -420,6 +455,23 @@ export class RightsService {
     this.#mustManage(principal, right);
     if (right.removedAt !== null)
       throw new FleetError("E_RIGHT_REMOVED", `right ${id} was removed`, 409);
+    // A change that widens power (a higher lock role, a longer or earlier validity) is a new
+    // right: removed and proposed again, so that a second officer approves it.
+    const widens =
+      (change.role !== undefined && change.role !== right.role && !LOWER_ROLES.has(change.role)) ||
+      (change.validUntil !== undefined &&
+        (right.validUntil === null ||
+          Date.parse(change.validUntil) > Date.parse(right.validUntil))) ||
+      (change.validFrom !== undefined &&
+        right.validFrom !== null &&
+        Date.parse(change.validFrom) < Date.parse(right.validFrom));
+    if (widens) {
+      throw new FleetError(
+        "E_PROPOSAL_REQUIRED",
+        "a higher role or a wider validity is a new right: remove this one and propose the new one",
+        409,
+      );
+    }
     if (change.role !== undefined && (change.role === "courier") !== (right.tenantId !== null)) {
       throw new FleetError(
         "E_ROLE",

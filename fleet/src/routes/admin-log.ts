@@ -52,11 +52,12 @@ export const adminLogRoutes: FastifyPluginAsync = async (app) => {
     {
       onRequest: readers,
       schema: {
-        summary: "Verify the whole admin log chain",
+        summary:
+          "Verify the whole admin log chain and its signed checkpoints (a removed tail or a re-hashed edit fails)",
         tags: ["audit"],
         response: { 200: Verification },
       },
     },
-    async () => app.adminLog.verify(),
+    async () => app.adminLogCheckpoints.verify(),
   );
 };

@@ -33,7 +33,16 @@ export const ALARM_ACKNOWLEDGERS = ["securityAdmin", "branchManager"] as const;
 
 /** The alarms a principal may see (duress never reaches a CIT company). */
 export function alarmScopeOf(app: FastifyInstance, principal: Principal): AlarmScope {
-  if (principal.orgKind === "bank") return { kind: "bank", orgId: principal.orgId };
+  if (principal.orgKind === "bank") {
+    if (principal.role !== "branchManager") return { kind: "bank", orgId: principal.orgId };
+    // a branch manager's alarms: those of their branches' containers
+    const containerIds = (principal.branches ?? []).flatMap((branchId) =>
+      app.repos.orgs
+        .listContainers({ orgId: principal.orgId, branchId }, { limit: 200 })
+        .items.map((container) => container.id),
+    );
+    return { kind: "bank", orgId: principal.orgId, containerIds };
+  }
   return {
     kind: "cit",
     orgId: principal.orgId,

@@ -5,7 +5,13 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { decoyPasswordHash, verifyPassword } from "../auth/passwords.js";
+import { assertPasswordAcceptable } from "../auth/password-policy.js";
+import {
+  decoyPasswordHash,
+  hashPassword,
+  MIN_PASSWORD_LENGTH,
+  verifyPassword,
+} from "../auth/passwords.js";
 import { ROLES } from "../auth/principal.js";
 import {
   hashSecret,
@@ -23,6 +29,13 @@ const LoginBody = Type.Object(
   { email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
+const PasswordBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+    newPassword: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
 const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
 export const UserView = Type.Object({
   id: Type.String(),
@@ -31,6 +44,11 @@ export const UserView = Type.Object({
   role: RoleSchema,
   email: Type.String(),
   createdAt: Type.String(),
+  createdBy: Type.Optional(Type.String()),
+  proposalId: Type.Optional(Type.String()),
+  branchIds: Type.Optional(Type.Array(Type.String())),
+  regionId: Type.Optional(Type.String()),
+  mustChangePassword: Type.Optional(Type.Boolean()),
   disabledAt: Type.Optional(Type.String()),
 });
 const Me = Type.Object({
@@ -45,6 +63,9 @@ const Me = Type.Object({
   }),
   personName: Type.String(),
   orgName: Type.String(),
+  /** Banks: false while fewer than two independent security officers exist (no checker). */
+  dualControl: Type.Optional(Type.Boolean()),
+  officers: Type.Optional(Type.Integer()),
 });
 const TokenBody = Type.Object(
   {
@@ -84,12 +105,13 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const email = request.body.email.toLowerCase();
       const limiter = settings.loginLimiter;
-      const waitMs = limiter.retryAfterMs(email, request.ip);
+      // counted before the password is checked: parallel guesses cannot outrun the limit
+      const waitMs = limiter.begin(email, request.ip);
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
         throw new FleetError(
           "E_RATE_LIMITED",
-          `too many failed logins; try again in ${seconds} s`,
+          `too many login attempts; try again in ${seconds} s`,
           429,
           { "retry-after": String(seconds) },
         );
@@ -101,7 +123,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       );
       const now = app.clock();
       if (credentials === undefined || !matches) {
-        limiter.recordFailure(email, request.ip);
+        limiter.failed();
         if (credentials !== undefined) {
           app.adminLog.append({
             actor: credentials.user.personId,
@@ -126,7 +148,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         users.deleteSession(hashSecret(secret));
         throw loginFailed();
       }
-      limiter.recordSuccess(email);
+      limiter.succeeded(email, request.ip);
       app.adminLog.append({
         actor: credentials.user.personId,
         action: "auth.login",
@@ -142,6 +164,70 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         }),
       );
       return { user: credentials.user, expiresAt: new Date(expiresAt).toISOString() };
+    },
+  );
+
+  app.post<{ Body: Static<typeof PasswordBody> }>(
+    "/auth/password",
+    {
+      onRequest: everyone,
+      schema: {
+        summary:
+          "Change my own password (the current one is required); other sessions and API tokens end",
+        tags: ["auth"],
+        body: PasswordBody,
+        response: { 200: Ok },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const user = users.get(principal.userId);
+      if (user === undefined) throw notFound("user", principal.userId);
+      // guessing the current password through this route is throttled like login
+      const waitMs = settings.loginLimiter.begin(user.email, request.ip);
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        throw new FleetError(
+          "E_RATE_LIMITED",
+          `too many attempts; try again in ${seconds} s`,
+          429,
+          {
+            "retry-after": String(seconds),
+          },
+        );
+      }
+      const stored = users.passwordHashOf(user.id) ?? "";
+      if (!(await verifyPassword(request.body.currentPassword, stored))) {
+        settings.loginLimiter.failed();
+        throw new FleetError("E_PASSWORD_WRONG", "the current password is not right", 403);
+      }
+      settings.loginLimiter.succeeded(user.email, request.ip);
+      assertPasswordAcceptable(request.body.newPassword);
+      if (request.body.newPassword === request.body.currentPassword) {
+        throw new FleetError(
+          "E_PASSWORD_SAME",
+          "the new password must differ from the current one",
+        );
+      }
+      const passwordHash = await hashPassword(request.body.newPassword, settings.passwordHashing);
+      const session = readCookie(request.headers.cookie, SESSION_COOKIE);
+      app.db.transaction(() => {
+        users.setPassword(user.id, {
+          passwordHash,
+          mustChange: false,
+          now: app.clock(),
+          ...(principal.via === "session" && session !== undefined
+            ? { keepSession: hashSecret(session) }
+            : {}),
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "auth.passwordChange",
+          target: user.id,
+          orgId: user.orgId,
+        });
+      })();
+      return { ok: true as const };
     },
   );
 
@@ -174,6 +260,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
         principal,
         personName: people.get(principal.personId, app.clock())?.name ?? "",
         orgName: orgs.getOrg(principal.orgId)?.name ?? "",
+        ...(principal.orgKind === "bank" ? app.proposals.dualControl(principal.orgId) : {}),
       };
     },
   );

@@ -7,7 +7,7 @@ import { Holiday, MAX_HOLIDAYS } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { ROLES } from "../auth/principal.js";
+import { inBranchScope, ROLES } from "../auth/principal.js";
 import { FleetError, notFound } from "../errors.js";
 import { BRANCH_TYPES } from "../storage/orgs-repository.js";
 import { idParams, PageOf, pageQueryWith } from "./common.js";
@@ -108,7 +108,9 @@ export const branchRoutes: FastifyPluginAsync = async (app) => {
       const citContainers = app.scope.citContainerIds(principal);
       if (citContainers !== undefined)
         return orgs.listBranchesHoldingContainers(citContainers, page);
-      return orgs.listBranches({ orgId: principal.orgId, regionId }, page);
+      const listed = orgs.listBranches({ orgId: principal.orgId, regionId }, page);
+      // branch managers see their own branches only
+      return { ...listed, items: listed.items.filter((b) => inBranchScope(principal, b.id)) };
     },
   );
 

@@ -7,7 +7,7 @@ import { DEFAULT_LOCK_POLICY, LockPolicy } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { ROLES } from "../auth/principal.js";
+import { inBranchScope, ROLES } from "../auth/principal.js";
 import { FleetError } from "../errors.js";
 import { CONTAINER_TYPES, EN1143_GRADES, LOCK_CLASSES } from "../storage/orgs-repository.js";
 import { idParams, PageOf, pageQueryWith } from "./common.js";
@@ -86,7 +86,12 @@ export const containerRoutes: FastifyPluginAsync = async (app) => {
       if (citContainers !== undefined) {
         return orgs.listContainersByIds(citContainers, { branchId }, page);
       }
-      return orgs.listContainers({ orgId: principal.orgId, branchId }, page);
+      const listed = orgs.listContainers({ orgId: principal.orgId, branchId }, page);
+      // branch managers see their own branches' containers only
+      return {
+        ...listed,
+        items: listed.items.filter((c) => inBranchScope(principal, c.branchId)),
+      };
     },
   );
 

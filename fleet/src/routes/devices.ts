@@ -8,7 +8,13 @@ import { AuditRecord, CommandResult, LockState } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { type Principal, ROLES, type Role, SYSTEM_ACTOR } from "../auth/principal.js";
+import {
+  inBranchScope,
+  type Principal,
+  ROLES,
+  type Role,
+  SYSTEM_ACTOR,
+} from "../auth/principal.js";
 import type { DeviceSummary } from "../devices/hub.js";
 import { stateSinceReader } from "../devices/state-since.js";
 import { FleetError, notFound, outOfScope } from "../errors.js";
@@ -165,7 +171,11 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
       const cit = app.scope.citContainerIds(principal);
       let items: DeviceSummary[];
       if (cit === undefined) {
-        items = app.hub.devices(principal.orgId);
+        // a branch manager sees the locks of their branches only
+        items = app.hub.devices(principal.orgId).filter((device) => {
+          const container = app.repos.orgs.getContainer(device.containerId);
+          return container !== undefined && inBranchScope(principal, container.branchId);
+        });
       } else {
         const allowed = new Set(cit);
         const banks = new Set(cit.map((id) => app.scope.container(principal, id).orgId));

@@ -56,7 +56,13 @@ export function liveEventVisibleTo(event: LiveEvent, scope: AlarmScope): boolean
   switch (event.type) {
     case "state":
     case "availability":
-      if (scope.kind === "bank") return event.orgId === scope.orgId;
+      if (scope.kind === "bank") {
+        if (event.orgId !== scope.orgId) return false;
+        return (
+          scope.containerIds === undefined ||
+          (event.containerId !== null && scope.containerIds.includes(event.containerId))
+        );
+      }
       return event.containerId !== null && scope.containerIds.includes(event.containerId);
     case "alarm":
       return alarmVisibleTo(event.data.alarm, scope);

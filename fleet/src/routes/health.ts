@@ -1,6 +1,11 @@
-/** Root routes for operators: `/healthz`, `/metrics` (Prometheus text), `/openapi.json`. */
+/**
+ * Root routes for operators: `/healthz`, `/metrics` (Prometheus text; behind a bearer token, or
+ * to loopback callers only when none is set), `/openapi.json`.
+ */
+import { timingSafeEqual } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
+import { FleetError } from "../errors.js";
 
 const FLEET_VERSION = "0.1.0";
 
@@ -50,8 +55,25 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) =>
-      reply.type("text/plain; version=0.0.4; charset=utf-8").send(app.metrics.render()),
+    async (request, reply) => {
+      const token = app.metricsToken;
+      if (token !== undefined) {
+        const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
+        const a = Buffer.from(given);
+        const b = Buffer.from(token);
+        if (a.length !== b.length || !timingSafeEqual(a, b)) {
+          throw new FleetError("E_METRICS_TOKEN", "/metrics needs its bearer token", 401);
+        }
+      } else if (!isLoopback(request.socket.remoteAddress ?? "")) {
+        // no token set: only a scraper on this machine reads the figures
+        throw new FleetError(
+          "E_METRICS_LOCAL_ONLY",
+          "/metrics answers this machine only unless LOCKFLEET_METRICS_TOKEN is set",
+          403,
+        );
+      }
+      return reply.type("text/plain; version=0.0.4; charset=utf-8").send(app.metrics.render());
+    },
   );
 
   app.get(
@@ -65,3 +87,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     async () => app.openapi.document({ title: "lockfleet fleet API", version: FLEET_VERSION }),
   );
 };
+
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^(::ffff:)?127\./.test(address);
+}

@@ -17,7 +17,9 @@ import { eventRoutes } from "./events.js";
 import { healthRoutes } from "./health.js";
 import { orgRoutes } from "./orgs.js";
 import { peopleRoutes } from "./people.js";
+import { pinLetterRoutes } from "./pin-letters.js";
 import { policyRoutes } from "./policy.js";
+import { proposalRoutes } from "./proposals.js";
 import { reportRoutes } from "./reports.js";
 import { rightRoutes } from "./rights.js";
 import { riskRoutes } from "./risk.js";
@@ -40,6 +42,7 @@ export const ROUTES: RouteEntry[] = [
   { plugin: containerRoutes, prefix: API_PREFIX },
   { plugin: peopleRoutes, prefix: API_PREFIX },
   { plugin: userRoutes, prefix: API_PREFIX },
+  { plugin: proposalRoutes, prefix: API_PREFIX },
   { plugin: contractRoutes, prefix: API_PREFIX },
   { plugin: adminLogRoutes, prefix: API_PREFIX },
   // devices
@@ -50,6 +53,7 @@ export const ROUTES: RouteEntry[] = [
   // windows
   { plugin: windowRoutes, prefix: API_PREFIX },
   { plugin: rightRoutes, prefix: API_PREFIX },
+  { plugin: pinLetterRoutes, prefix: API_PREFIX },
   { plugin: policyRoutes, prefix: API_PREFIX },
   // alarms, reports, dashboard
   { plugin: alarmService(), prefix: "" },

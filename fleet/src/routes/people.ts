@@ -20,6 +20,7 @@ import {
   type PersonStatus,
 } from "../storage/people-repository.js";
 import { idParams, PageOf, pageQueryWith } from "./common.js";
+import { ProposalAccepted, proposalView } from "./proposals.js";
 
 export type PersonAction = "create" | "identify" | "enable" | "disable" | "expire" | "delete";
 
@@ -262,19 +263,57 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
+  /** Validity from the enable body, checked; throws E_SCHEMA / E_VALIDITY. */
+  const validityOf = (body: Static<typeof EnableBody>) => {
+    const { validFrom, validUntil } = body;
+    const from = validFrom === undefined ? undefined : parseInstant(validFrom);
+    const until = validUntil === undefined ? undefined : parseInstant(validUntil);
+    if (Number.isNaN(from) || Number.isNaN(until)) {
+      throw new FleetError("E_SCHEMA", "validFrom/validUntil must be real UTC instants");
+    }
+    if (until !== undefined && until <= Math.max(from ?? 0, app.clock())) {
+      throw new FleetError("E_VALIDITY", "validUntil must lie after validFrom and in the future");
+    }
+    return { validFrom, validUntil };
+  };
+
+  const enablePerson = (
+    actor: Principal,
+    person: Person,
+    validity: { validFrom?: string | undefined; validUntil?: string | undefined },
+    proposal?: { id: string; proposedBy: string },
+  ): Person =>
+    app.db.transaction(() => {
+      people.enable(person.id, {
+        by: actor.personId,
+        now: app.clock(),
+        validFrom: validity.validFrom ?? null,
+        validUntil: validity.validUntil ?? null,
+      });
+      if (proposal !== undefined) people.setEnableProposal(person.id, proposal.id);
+      return record(actor, person, "enable", {
+        validFrom: validity.validFrom,
+        validUntil: validity.validUntil,
+        ...(proposal === undefined
+          ? {}
+          : { proposalId: proposal.id, proposedBy: proposal.proposedBy }),
+      });
+    })();
+
   app.post<{ Params: { personId: string }; Body: Static<typeof EnableBody> }>(
     "/people/:personId/enable",
     {
       onRequest: managers,
       schema: {
-        summary: "Enable an identified person, optionally only from/until a time",
+        summary:
+          "Enable an identified person, optionally only from/until a time; for a bank person a proposal (202) a second officer approves",
         tags: ["people"],
         params: PersonParams,
         body: EnableBody,
-        response: { 200: PersonView },
+        response: { 200: PersonView, 202: ProposalAccepted },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = principalOf(request);
       const person = personToChange(principal, request.params.personId, "enable");
       if (person.identifiedAt === undefined) {
@@ -283,24 +322,36 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
           `person ${person.id} must be identified before being enabled`,
         );
       }
-      const { validFrom, validUntil } = request.body;
-      const from = validFrom === undefined ? undefined : parseInstant(validFrom);
-      const until = validUntil === undefined ? undefined : parseInstant(validUntil);
-      if (Number.isNaN(from) || Number.isNaN(until)) {
-        throw new FleetError("E_SCHEMA", "validFrom/validUntil must be real UTC instants");
+      const validity = validityOf(request.body);
+      if (app.repos.orgs.getOrg(person.orgId)?.kind === "bank") {
+        // identify, then enable: a bank person's enabling is a second officer's decision
+        const proposal = app.proposals.propose(principal, {
+          orgId: person.orgId,
+          kind: "person.enable",
+          subjectPersonId: person.id,
+          payload: { personId: person.id, ...validity },
+          summary: `enable ${person.name}`,
+        });
+        return reply.code(202).send({ proposal: proposalView(proposal) });
       }
-      if (until !== undefined && until <= Math.max(from ?? 0, app.clock())) {
-        throw new FleetError("E_VALIDITY", "validUntil must lie after validFrom and in the future");
-      }
-      people.enable(person.id, {
-        by: principal.personId,
-        now: app.clock(),
-        validFrom: validFrom ?? null,
-        validUntil: validUntil ?? null,
-      });
-      return record(principal, person, "enable", { validFrom, validUntil });
+      return enablePerson(principal, person, validity);
     },
   );
+
+  app.proposals.register("person.enable", async (proposal, approver) => {
+    // the payload was written by this route's own proposal above
+    const p = proposal.payload as unknown as {
+      personId: string;
+      validFrom?: string;
+      validUntil?: string;
+    };
+    const person = people.get(p.personId, app.clock());
+    if (person === undefined || person.status === "deleted") {
+      throw conflict("E_PERSON_DELETED", `person ${p.personId} no longer exists`);
+    }
+    const enabled = enablePerson(approver, person, p, proposal);
+    return { answer: enabled, result: { personId: person.id } };
+  });
 
   app.post<{ Params: { personId: string } }>(
     "/people/:personId/disable",

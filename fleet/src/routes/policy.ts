@@ -7,7 +7,6 @@ import { Holiday, LockPolicy, MAX_HOLIDAYS, TimeLockSchedule } from "@lockfleet/
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { ROLES } from "../auth/principal.js";
 import { POLICY_CHANGE_KINDS, POLICY_CHANGE_STATUSES } from "../policy/policy-repository.js";
 import { windowsPart } from "../windows/part.js";
 import { idParams } from "./common.js";
@@ -76,7 +75,15 @@ export const policyRoutes: FastifyPluginAsync = async (app) => {
   const { policy } = windowsPart(app);
   const securityAdmin = app.authorize("securityAdmin");
   const bank = app.authorize("securityAdmin", "branchManager", "auditor");
-  const everyone = app.authorize(...ROLES);
+  // approval is open to bank officers; any other role's attempt is refused and audited
+  const approvers = app.authorizeAudited(
+    "policy.approve",
+    ["securityAdmin", "branchManager"],
+    (request) => {
+      const id = (request.params as { changeId?: string }).changeId;
+      return id === undefined ? undefined : policy.ownerOf(id);
+    },
+  );
 
   app.post<{ Body: Static<typeof ProposeBody> }>(
     "/policy-changes",
@@ -119,7 +126,7 @@ export const policyRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: ChangeParams }>(
     "/policy-changes/:changeId/approve",
     {
-      onRequest: everyone,
+      onRequest: approvers,
       schema: {
         summary: "Approve (a second, distinct bank officer)",
         tags,

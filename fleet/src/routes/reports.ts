@@ -102,6 +102,12 @@ export const reportRoutes: FastifyPluginAsync = async (app) => {
       }
       const period = reportPeriod(request.query, app.clock());
       if (containerId !== undefined) app.scope.container(principal, containerId);
+      else if (principal.role === "branchManager") {
+        throw new FleetError(
+          "E_SCOPE_REQUIRED",
+          "a branch manager's report names one container of their branches (containerId)",
+        );
+      }
       if (personId !== undefined) {
         const person = app.repos.people.get(personId, app.clock());
         if (person === undefined || !app.scope.manages(principal, person.orgId)) {

@@ -1,7 +1,8 @@
 /**
  * Rights of people on locks (SPEC §5 "People lifecycle"): give, change and remove a person's
- * lock role on containers; each lock's confirmation is in `locks` of every right. The initial
- * one-time codes come back once, in the answer to the POST, for the PIN letter.
+ * lock role on containers; each lock's confirmation is in `locks` of every right. Giving one
+ * is a proposal a second officer approves; the initial one-time codes then wait, sealed, as
+ * PIN letters downloaded once (routes/pin-letters.ts).
  */
 import { Instant, PersonId, UserRole, WeeklyPeriod } from "@lockfleet/protocol";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
@@ -10,6 +11,8 @@ import { principalOf } from "../auth/authorize.js";
 import { PUSH_STATUSES, REMOVAL_REASONS } from "../rights/rights-repository.js";
 import { windowsPart } from "../windows/part.js";
 import { idParams } from "./common.js";
+import { PinLetterView } from "./pin-letters.js";
+import { ProposalAccepted, proposalView } from "./proposals.js";
 
 const TimeProfile = Type.Array(WeeklyPeriod, { maxItems: 28 });
 const GrantBody = Type.Object(
@@ -73,17 +76,9 @@ const RightView = Type.Object({
     { description: "Per lock: what was sent and whether the lock confirmed it" },
   ),
 });
-const GrantView = Type.Object({
-  rights: Type.Array(RightView),
-  initialCodes: Type.Array(
-    Type.Object({
-      containerId: Type.String(),
-      deviceId: Type.String(),
-      slot: Type.Integer(),
-      code: Type.String(),
-    }),
-    { description: "Initial one-time codes (PIN letter), shown in this answer only" },
-  ),
+const PinLetters = Type.Array(PinLetterView, {
+  description:
+    "The initial codes, each waiting as a PIN letter to be downloaded once (POST /pin-letters/:id/download)",
 });
 const tags = ["rights"];
 const RightParams = idParams("rightId");
@@ -99,17 +94,44 @@ export const rightRoutes: FastifyPluginAsync = async (app) => {
     {
       onRequest: managers,
       schema: {
-        summary: "Give a person a lock role on containers (pushes user.add to every lock)",
+        summary:
+          "Propose giving a person a lock role on containers (202); on approval by a second officer it pushes user.add to every lock",
         tags,
         body: GrantBody,
-        response: { 201: GrantView },
+        response: { 202: ProposalAccepted },
       },
     },
     async (request, reply) => {
-      reply.header("cache-control", "no-store");
-      return reply.code(201).send(await rights.grant(principalOf(request), request.body));
+      const principal = principalOf(request);
+      // everything the grant would refuse is refused now, before a second officer is asked
+      rights.checkGrant(principal, request.body);
+      const proposal = app.proposals.propose(principal, {
+        orgId: principal.orgId,
+        kind: "right.grant",
+        subjectPersonId: request.body.personId,
+        payload: request.body,
+        summary: `lock role ${request.body.role} on ${request.body.containerIds.length} container(s)`,
+      });
+      return reply.code(202).send({ proposal: proposalView(proposal) });
     },
   );
+
+  // The approving officer gives the right (their own scope and role are checked again).
+  app.proposals.register("right.grant", async (proposal, approver) => {
+    const input = proposal.payload as Static<typeof GrantBody>;
+    const { rights: given, initialCodes } = await rights.grant(approver, input);
+    // the codes never travel in an answer: each waits, sealed, for its PIN letter
+    const pinLetters = app.pinLetters.store(
+      approver.orgId,
+      input.personId,
+      approver.personId,
+      initialCodes,
+    );
+    return {
+      answer: { rights: given, pinLetters },
+      result: { rightIds: given.map((right) => right.id), pinLetters: pinLetters.map((l) => l.id) },
+    };
+  });
 
   app.get<{ Querystring: Static<typeof RightsQuery> }>(
     "/rights",
@@ -147,13 +169,22 @@ export const rightRoutes: FastifyPluginAsync = async (app) => {
         tags,
         params: RightParams,
         response: {
-          200: Type.Object({ right: RightView, initialCodes: GrantView.properties.initialCodes }),
+          200: Type.Object({ right: RightView, pinLetters: PinLetters }),
         },
       },
     },
-    async (request, reply) => {
-      reply.header("cache-control", "no-store");
-      return rights.push(principalOf(request), request.params.rightId);
+    async (request) => {
+      const principal = principalOf(request);
+      const { right, initialCodes } = await rights.push(principal, request.params.rightId);
+      return {
+        right,
+        pinLetters: app.pinLetters.store(
+          principal.orgId,
+          right.personId,
+          principal.personId,
+          initialCodes,
+        ),
+      };
     },
   );
 

@@ -6,9 +6,9 @@
  */
 import { Instant, PersonId } from "@lockfleet/protocol";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
-import { ROLES } from "../auth/principal.js";
+import { inBranchScope, ROLES } from "../auth/principal.js";
 import { windowsPart } from "../windows/part.js";
 import { GRANT_STATUSES, WINDOW_STATUSES } from "../windows/window-repository.js";
 import { idParams, PageOf, PageQuery, pageQueryWith } from "./common.js";
@@ -139,6 +139,21 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
   const { windows } = windowsPart(app);
   const everyone = app.authorize(...ROLES);
   const dispatcher = app.authorize("citDispatcher");
+  // Writes name their roles here (the README's table); refused attempts are audited for the bank.
+  const bankOf = (request: FastifyRequest) => {
+    const id = (request.params as { windowId?: string }).windowId;
+    return id === undefined ? undefined : windows.get({ orgId: "", role: "system" }, id).bankOrgId;
+  };
+  const officers = ["securityAdmin", "branchManager"] as const;
+  const approvers = app.authorizeAudited("window.approve", officers, bankOf);
+  const rejecters = app.authorizeAudited("window.reject", officers, bankOf);
+  const revokers = app.authorizeAudited("window.revoke", officers, bankOf);
+  const codeTakers = app.authorizeAudited("window.codes", ["citDispatcher"], bankOf);
+  const closers = app.authorizeAudited(
+    "window.closeSeal",
+    ["securityAdmin", "branchManager", "citDispatcher", "citCrew"],
+    bankOf,
+  );
 
   app.post<{ Body: Static<typeof RequestBody> }>(
     "/windows",
@@ -170,7 +185,15 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { status, containerId, limit, cursor } = request.query;
-      return windows.list(principalOf(request), { status, containerId }, { limit, cursor });
+      const principal = principalOf(request);
+      const listed = windows.list(principal, { status, containerId }, { limit, cursor });
+      if (principal.role !== "branchManager") return listed;
+      // a branch manager sees the windows of their branches' containers
+      const inScope = (id: string) => {
+        const container = app.repos.orgs.getContainer(id);
+        return container !== undefined && inBranchScope(principal, container.branchId);
+      };
+      return { ...listed, items: listed.items.filter((w) => inScope(w.containerId)) };
     },
   );
 
@@ -211,7 +234,7 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: WindowParams }>(
     "/windows/:windowId/approve",
     {
-      onRequest: everyone,
+      onRequest: approvers,
       schema: {
         summary: "Approve (bank officer; two distinct people under dual control)",
         tags,
@@ -225,7 +248,7 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: WindowParams; Body: Static<typeof ReasonBody> }>(
     "/windows/:windowId/reject",
     {
-      onRequest: everyone,
+      onRequest: rejecters,
       schema: { tags, params: WindowParams, body: ReasonBody, response: { 200: WindowView } },
     },
     async (request) =>
@@ -235,7 +258,7 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: WindowParams; Body: Static<typeof ReasonBody> }>(
     "/windows/:windowId/revoke",
     {
-      onRequest: everyone,
+      onRequest: revokers,
       schema: {
         summary:
           "Revoke at any time (bank officer); the lock gets grant.revoke, the CIT company is told",
@@ -255,7 +278,7 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
     app.route<{ Params: WindowParams }>({
       method,
       url: "/windows/:windowId/codes",
-      onRequest: everyone,
+      onRequest: codeTakers,
       schema: {
         summary: "One-time codes for offline locks, shown once to the CIT dispatcher",
         tags,
@@ -278,7 +301,7 @@ export const windowRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Params: WindowParams; Body: Static<typeof SealBody> }>(
     "/windows/:windowId/close",
     {
-      onRequest: everyone,
+      onRequest: closers,
       schema: {
         summary: "Close with the close seal read off the lock's display",
         tags,

@@ -178,6 +178,15 @@ export class OrgsRepository {
     return org;
   }
 
+  /** Every bank of this fleet (for operator commands on the machine). */
+  listBanks(): Org[] {
+    return (
+      this.db
+        .prepare("SELECT rowid AS row_id, * FROM orgs WHERE kind = 'bank' ORDER BY rowid")
+        .all() as OrgRow[]
+    ).map(toOrg);
+  }
+
   getOrg(id: string): Org | undefined {
     const row = this.db.prepare("SELECT rowid AS row_id, * FROM orgs WHERE id = ?").get(id) as
       | OrgRow

@@ -182,6 +182,11 @@ export class PeopleRepository {
       .run(input.by, iso(input.now), input.validFrom ?? null, input.validUntil ?? null, id);
   }
 
+  /** The proposal through which the person was enabled (the puppet rule follows it). */
+  setEnableProposal(id: string, proposalId: string): void {
+    this.db.prepare("UPDATE people SET enable_proposal_id = ? WHERE id = ?").run(proposalId, id);
+  }
+
   disable(id: string, input: { by: string; now: number }): void {
     this.db
       .prepare(

@@ -14,7 +14,21 @@ export interface User {
   role: Exclude<Role, "system">;
   email: string;
   createdAt: string;
+  /** Person id of who opened the account (`system` for init and seeding). */
+  createdBy: string;
+  /** The proposal through which the account came to be, if any. */
+  proposalId?: string;
+  /** A branch manager's scope: named branches, or a whole region. */
+  branchIds?: string[];
+  regionId?: string;
+  mustChangePassword: boolean;
   disabledAt?: string;
+}
+
+/** Where a branch manager may act: named branches, or every branch of a region. */
+export interface BranchScope {
+  branchIds?: string[] | undefined;
+  regionId?: string | undefined;
 }
 
 export interface ApiToken {
@@ -36,6 +50,11 @@ interface UserRow {
   email: string;
   password_hash: string;
   created_at: string;
+  created_by: string;
+  proposal_id: string | null;
+  branch_ids: string | null;
+  region_id: string | null;
+  must_change_password: number;
   disabled_at: string | null;
 }
 
@@ -56,6 +75,9 @@ interface PrincipalRow {
   org_id: string;
   org_kind: OrgKind;
   role: Role;
+  branch_ids: string | null;
+  region_id: string | null;
+  must_change_password: number;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -65,6 +87,11 @@ const toUser = (row: UserRow): User => ({
   role: row.role,
   email: row.email,
   createdAt: row.created_at,
+  createdBy: row.created_by,
+  ...(row.proposal_id === null ? {} : { proposalId: row.proposal_id }),
+  ...(row.branch_ids === null ? {} : { branchIds: JSON.parse(row.branch_ids) as string[] }),
+  ...(row.region_id === null ? {} : { regionId: row.region_id }),
+  mustChangePassword: row.must_change_password === 1,
   ...(row.disabled_at === null ? {} : { disabledAt: row.disabled_at }),
 });
 
@@ -84,7 +111,8 @@ const iso = (millis: number) => new Date(millis).toISOString();
  * A principal only while the account is active and the person behind it is enabled and
  * inside their validity: disabling, expiring or deleting a person ends their access at once.
  */
-const PRINCIPAL_SELECT = `SELECT u.id AS user_id, u.person_id, u.org_id, o.kind AS org_kind, u.role
+const PRINCIPAL_SELECT = `SELECT u.id AS user_id, u.person_id, u.org_id, o.kind AS org_kind, u.role,
+    u.branch_ids, u.region_id, u.must_change_password
   FROM users u JOIN people p ON p.id = u.person_id JOIN orgs o ON o.id = u.org_id
   WHERE u.disabled_at IS NULL AND p.deleted_at IS NULL AND p.disabled_at IS NULL
     AND p.identified_at IS NOT NULL AND p.enabled_at IS NOT NULL
@@ -100,12 +128,16 @@ export class UsersRepository {
     email: string;
     passwordHash: string;
     now: number;
+    createdBy?: string;
+    proposalId?: string;
+    scope?: BranchScope;
   }): User {
     const id = newId("usr");
     this.db
       .prepare(
-        `INSERT INTO users (id, person_id, org_id, role, email, password_hash, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO users (id, person_id, org_id, role, email, password_hash, created_at,
+           created_by, proposal_id, branch_ids, region_id, password_changed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -115,8 +147,66 @@ export class UsersRepository {
         input.email,
         input.passwordHash,
         iso(input.now),
+        input.createdBy ?? "system",
+        input.proposalId ?? null,
+        input.scope?.branchIds === undefined ? null : JSON.stringify(input.scope.branchIds),
+        input.scope?.regionId ?? null,
+        iso(input.now),
       );
     return this.get(id) as User;
+  }
+
+  /** A new role and scope (through an approved proposal). */
+  setRole(
+    id: string,
+    input: { role: Exclude<Role, "system">; scope?: BranchScope; proposalId: string },
+  ): void {
+    this.db
+      .prepare("UPDATE users SET role = ?, branch_ids = ?, region_id = ? WHERE id = ?")
+      .run(
+        input.role,
+        input.scope?.branchIds === undefined ? null : JSON.stringify(input.scope.branchIds),
+        input.scope?.regionId ?? null,
+        id,
+      );
+  }
+
+  passwordHashOf(id: string): string | undefined {
+    return this.db.prepare("SELECT password_hash FROM users WHERE id = ?").pluck().get(id) as
+      | string
+      | undefined;
+  }
+
+  /**
+   * A new password. `mustChange` marks an admin-forced reset: the account then only changes its
+   * password. Every session and API token of the account ends except `keepSession`.
+   */
+  setPassword(
+    id: string,
+    input: { passwordHash: string; mustChange: boolean; now: number; keepSession?: string },
+  ): void {
+    this.db
+      .prepare(
+        "UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ? WHERE id = ?",
+      )
+      .run(input.passwordHash, input.mustChange ? 1 : 0, iso(input.now), id);
+    this.db
+      .prepare("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?")
+      .run(id, input.keepSession ?? null);
+    this.db
+      .prepare("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+      .run(iso(input.now), id);
+  }
+
+  /** Person ids of the bank's active security admins (enabled people, open accounts). */
+  activeOfficers(orgId: string, now: number): string[] {
+    const at = iso(now);
+    return this.db
+      .prepare(
+        `SELECT DISTINCT person_id FROM (${PRINCIPAL_SELECT} AND u.org_id = ? AND u.role = 'securityAdmin')`,
+      )
+      .pluck()
+      .all(at, at, orgId) as string[];
   }
 
   get(id: string): User | undefined {
@@ -173,6 +263,23 @@ export class UsersRepository {
       .run(iso(now), userId);
   }
 
+  /** A branch manager's branches, resolved now (a region's new branches are in scope at once). */
+  #scoped(principal: Principal, row: PrincipalRow): Principal {
+    if (principal.role !== "branchManager") return principal;
+    const branches = new Set<string>(
+      row.branch_ids === null ? [] : (JSON.parse(row.branch_ids) as string[]),
+    );
+    if (row.region_id !== null) {
+      for (const id of this.db
+        .prepare("SELECT id FROM branches WHERE region_id = ? AND org_id = ?")
+        .pluck()
+        .all(row.region_id, principal.orgId) as string[]) {
+        branches.add(id);
+      }
+    }
+    return { ...principal, branches: [...branches] };
+  }
+
   // ---- sessions
 
   createSession(input: {
@@ -195,7 +302,7 @@ export class UsersRepository {
         `${PRINCIPAL_SELECT} AND u.id = (SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?)`,
       )
       .get(at, at, tokenHash, at) as PrincipalRow | undefined;
-    return row === undefined ? undefined : toPrincipal(row, "session");
+    return row === undefined ? undefined : this.#scoped(toPrincipal(row, "session"), row);
   }
 
   deleteSession(tokenHash: string): void {
@@ -270,7 +377,7 @@ export class UsersRepository {
       | undefined;
     if (row === undefined) return undefined;
     this.db.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, token.id);
-    return toPrincipal(row, "token");
+    return this.#scoped(toPrincipal(row, "token"), row);
   }
 }
 
@@ -282,5 +389,6 @@ function toPrincipal(row: PrincipalRow, via: Principal["via"]): Principal {
     orgKind: row.org_kind,
     role: row.role,
     via,
+    ...(row.must_change_password === 1 ? { mustChangePassword: true } : {}),
   };
 }

@@ -7,6 +7,8 @@
 import type { EventEmitter } from "node:events";
 import type { AuditRecord } from "@lockfleet/protocol";
 import type { FastifyInstance } from "fastify";
+import { Lineage } from "../auth/separation.js";
+import { FleetError } from "../errors.js";
 import { PolicyRepository } from "../policy/policy-repository.js";
 import { PolicyService } from "../policy/policy-service.js";
 import { RightsRepository } from "../rights/rights-repository.js";
@@ -51,7 +53,22 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
   if (existing !== undefined) return existing;
   const hub: LockHub = app.hub;
   const locks = hubLocator(hub);
+  const lineage = new Lineage(app.db);
   const common = {
+    // maker–checker: a second approver independent of the first, and already active
+    independence: {
+      refusal: (approver: string, others: readonly string[]) => lineage.refusal(approver, others),
+      notYetActive: (userId: string, since: string) => {
+        const account = app.repos.users.get(userId);
+        return account !== undefined && account.createdAt > since
+          ? new FleetError(
+              "E_NOT_YET_ACTIVE",
+              "the second approver must already have been an active officer when the decision was asked for",
+              403,
+            )
+          : undefined;
+      },
+    },
     orgs: app.repos.orgs,
     hub,
     locks,

@@ -20,7 +20,7 @@ import {
   parseInstant,
   verifyOpeningSeal,
 } from "@lockfleet/protocol";
-import type { Principal } from "../auth/principal.js";
+import { inBranchScope, type Principal } from "../auth/principal.js";
 import { FleetError, notFound, outOfScope } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ContractsRepository } from "../storage/contracts-repository.js";
@@ -95,9 +95,17 @@ export interface WindowServiceOptions {
   clock: () => number;
   /** How long to wait for a lock's answer to a grant or revocation. */
   commandWaitMs?: number;
+  /** Maker–checker: refuses an approver who is not independent of an earlier one. */
+  independence?: ApproverIndependence;
 }
 
-type Actor = Pick<Principal, "personId" | "userId" | "role" | "orgId" | "orgKind">;
+export interface ApproverIndependence {
+  refusal(approver: string, others: readonly string[]): FleetError | undefined;
+  /** Refuses an account opened after `since` (the second officer must already be active). */
+  notYetActive?(approverUserId: string, since: string): FleetError | undefined;
+}
+
+type Actor = Pick<Principal, "personId" | "userId" | "role" | "orgId" | "orgKind" | "branches">;
 
 const SYSTEM = "system";
 
@@ -316,12 +324,33 @@ export class WindowService extends EventEmitter {
 
   #visibleForDecision(principal: Actor, id: string): AccessWindow {
     // A CIT principal sees its own windows; it gets here to be refused (and audited), not to learn.
-    return this.get(principal, id);
+    const window = this.get(principal, id);
+    const container = this.#o.orgs.getContainer(window.containerId);
+    if (
+      principal.orgKind === "bank" &&
+      container !== undefined &&
+      !inBranchScope(principal, container.branchId)
+    ) {
+      throw outOfScope("access window", id, window.bankOrgId);
+    }
+    return window;
   }
 
   async approve(principal: Actor, id: string): Promise<AccessWindow> {
     const window = this.#visibleForDecision(principal, id);
     this.#checkDecider(principal, window, "window.approve", window.approvedBy);
+    const puppet =
+      this.#o.independence?.refusal(principal.personId, window.approvedBy) ??
+      (window.approvedBy.length > 0
+        ? this.#o.independence?.notYetActive?.(principal.userId, window.requestedAt)
+        : undefined);
+    if (puppet !== undefined) {
+      this.#log(principal.personId, "window.approve.refused", window, {
+        code: puppet.code,
+        role: principal.role,
+      });
+      throw puppet;
+    }
     if (window.status !== "requested") {
       throw new FleetError(
         "E_WINDOW_STATE",
@@ -625,7 +654,7 @@ export class WindowService extends EventEmitter {
   // ------------------------------------------------------------------ revoke, expire
 
   async revoke(principal: Actor, id: string, reason: string | undefined): Promise<AccessWindow> {
-    const window = this.get(principal, id);
+    const window = this.#visibleForDecision(principal, id);
     const refusal = approvalRefusal(principal, window, []);
     if (refusal !== undefined) {
       this.#log(principal.personId, "window.revoke.refused", window, {

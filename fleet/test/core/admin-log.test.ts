@@ -114,11 +114,37 @@ describe("every mutating route appends to the admin log", () => {
     await post(`/contracts/${contract.id}`, { active: false }, "PATCH");
     const person = (await post("/people", { name: "Max" })).json();
     await post(`/people/${person.id}/identify`, { documentType: "passport" });
-    await post(`/people/${person.id}/enable`, {});
-    await post("/users", { personId: person.id, role: "branchManager", email: "max@example.test" });
+    const enable = await f.proposeAndApprove({
+      method: "POST",
+      url: `/api/v1/people/${person.id}/enable`,
+      payload: {},
+    });
+    await f.proposeAndApprove({
+      method: "POST",
+      url: "/api/v1/users",
+      payload: {
+        personId: person.id,
+        role: "branchManager",
+        email: "max@example.test",
+        branchIds: [branch.id],
+      },
+    });
 
     const entries = f.app.adminLog.list({}, { limit: 200 }).items.filter((e) => e.seq > before);
-    expect(entries.map((e) => e.action)).toEqual([
+    const checker = f.accounts.secondOfficer.person.id;
+    // power changes: proposed by the admin, carried out when the second officer approved
+    expect(entries.filter((e) => e.actor === checker).map((e) => e.action)).toEqual([
+      "person.enable",
+      "proposal.approve",
+      "user.create",
+      "proposal.approve",
+    ]);
+    expect(entries.find((e) => e.action === "person.enable")?.data).toMatchObject({
+      proposalId: enable.proposalId,
+      proposedBy: f.accounts.securityAdmin.person.id,
+    });
+    const byAdmin = entries.filter((e) => e.actor !== checker);
+    expect(byAdmin.map((e) => e.action)).toEqual([
       "region.create",
       "branch.create",
       "branch.update",
@@ -129,10 +155,10 @@ describe("every mutating route appends to the admin log", () => {
       "contract.terminate",
       "person.create",
       "person.identify",
-      "person.enable",
-      "user.create",
+      "proposal.create",
+      "proposal.create",
     ]);
-    for (const entry of entries) expect(entry.actor).toBe(f.accounts.securityAdmin.person.id);
+    for (const entry of byAdmin) expect(entry.actor).toBe(f.accounts.securityAdmin.person.id);
     expect(entries[0]?.target).toBe(region.id);
     // a generated password never reaches the log
     expect(JSON.stringify(entries)).not.toMatch(/password/i);

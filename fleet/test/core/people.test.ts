@@ -157,7 +157,11 @@ describe("people lifecycle", () => {
       headers: f.as("technician"),
     });
     expect(me.statusCode).toBe(401);
-    await call("POST", `/people/${technician.person.id}/enable`, "securityAdmin", {});
+    await f.proposeAndApprove({
+      method: "POST",
+      url: `/api/v1/people/${technician.person.id}/enable`,
+      payload: {},
+    });
     const again = await f.app.inject({
       method: "GET",
       url: "/api/v1/auth/me",

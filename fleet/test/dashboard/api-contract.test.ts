@@ -40,6 +40,8 @@ describe("the API calls the dashboard makes", () => {
       "/windows?limit=200",
       "/policy-changes",
       `/devices/${LOCK}/clock-corrections`,
+      "/proposals?status=pending",
+      `/pin-letters?personId=${person}`,
     ];
     for (const path of paths) {
       const response = await f.app.inject({
@@ -93,6 +95,8 @@ describe("the API calls the dashboard makes", () => {
       "/policy-changes",
       "/enrolment-tokens",
       "/clock-corrections",
+      "/proposals",
+      "/pin-letters",
     ];
     expect(literal.filter((path) => !known.some((k) => path?.startsWith(k)))).toEqual([]);
   });

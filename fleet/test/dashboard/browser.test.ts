@@ -65,7 +65,9 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await lock.publishState(overrides);
   }
 
-  async function logIn(who: "securityAdmin" | "branchManager" | "citDispatcher"): Promise<Page> {
+  async function logIn(
+    who: "securityAdmin" | "secondOfficer" | "bankBAdmin" | "branchManager" | "citDispatcher",
+  ): Promise<Page> {
     const account = f.accounts[who];
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
@@ -163,6 +165,13 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.context().close();
   });
 
+  it("a bank with a single security officer sees that it runs without dual control", async () => {
+    const page = await logIn("bankBAdmin");
+    await page.waitForSelector("#no-dual-control:not([hidden])");
+    expect(await page.textContent("#no-dual-control")).toContain("without dual control");
+    await page.context().close();
+  });
+
   it("the security admin adds a person, identifies and enables them, gives and removes a right", async () => {
     const page = await logIn("securityAdmin");
     page.on("dialog", (dialog) => dialog.accept());
@@ -176,14 +185,43 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.click(`${row} button[data-identify]`);
     await page.waitForSelector(`${row}[data-status="identified"]`);
     await page.click(`${row} button[data-enable]`);
+    await page.waitForSelector("#toast:has-text('second officer')");
+    // The bank has two officers: no banner. The second one approves the enabling.
+    expect(await page.isHidden("#no-dual-control")).toBe(true);
+    const checker = await logIn("secondOfficer");
+    const approveFirst = async (kind: string) => {
+      await checker.click('#nav button[data-view="approvals"]');
+      const proposal = `#proposals tr[data-kind="${kind}"] button[data-approve-proposal]`;
+      await checker.waitForSelector(proposal);
+      await checker.click(proposal);
+      await checker.waitForSelector("#toast:has-text('took effect')");
+    };
+    await approveFirst("person.enable");
+    await page.click('#nav button[data-view="people"]');
     await page.waitForSelector(`${row}[data-status="enabled"]`);
+    await page.click(`${row} button:text-is("Rights")`);
 
     // The rights panel of the person stays open across the redraws.
     await page.waitForSelector("#grant-right");
     await page.selectOption("#grant-right select[name=containerIds]", [f.container.id]);
     await page.selectOption("#grant-right select[name=role]", "user");
     await page.click("#grant-right button[type=submit]");
+    await page.waitForSelector("#toast:has-text('second officer')");
+    await approveFirst("right.grant");
+    await checker.context().close();
+    await page.click('#nav button[data-view="people"]');
+    await page.click(`${row} button:text-is("Rights")`);
     await page.waitForSelector("#rights tr[data-right-id] button[data-remove-right]");
+    // the initial code waits as a PIN letter: shown once, on demand, then gone
+    await page.click("#rights button[data-pin-letter]");
+    await page.waitForSelector("#pin-letter:not([hidden])");
+    expect(await page.textContent("#pin-letter")).toContain("CHANGE AT FIRST USE");
+    expect(
+      f.app.db
+        .prepare("SELECT count(*) FROM pin_letters WHERE person_id = ? AND sealed_code IS NOT NULL")
+        .pluck()
+        .get(personId),
+    ).toBe(0);
     const stored = f.app.db
       .prepare("SELECT id, role FROM lock_rights WHERE person_id = ? AND removed_at IS NULL")
       .all(personId) as Array<{ id: string; role: string }>;

@@ -72,7 +72,7 @@ describe("GET /api/v1/reports/:kind", () => {
   it("downloads a PDF", async () => {
     const response = await f.app.inject({
       method: "GET",
-      url: url("alarms", { format: "pdf" }),
+      url: url("alarms", { format: "pdf", containerId: f.container.id }),
       headers: f.as("branchManager"),
     });
     expect(response.statusCode).toBe(200);

@@ -473,10 +473,10 @@ describe("one-time codes", () => {
 
 describe("rights on locks", () => {
   async function grantRight(validUntil?: string) {
-    const response = await f.app.inject({
+    // proposed by the security admin, given when the second officer approves
+    const { answer } = await f.proposeAndApprove({
       method: "POST",
       url: "/api/v1/rights",
-      headers: f.as("securityAdmin"),
       payload: {
         personId: crew(),
         containerIds: [f.container.id],
@@ -484,8 +484,24 @@ describe("rights on locks", () => {
         ...(validUntil === undefined ? {} : { validUntil }),
       },
     });
-    expect(response.statusCode).toBe(201);
-    return response.json();
+    return { ...answer, initialCodes: await downloadLetters(answer.pinLetters) };
+  }
+
+  /** Each PIN letter, downloaded once by the security admin: the initial codes it carries. */
+  async function downloadLetters(letters: Array<{ id: string }>) {
+    const codes = [];
+    for (const letter of letters) {
+      const response = await f.app.inject({
+        method: "POST",
+        url: `/api/v1/pin-letters/${letter.id}/download`,
+        headers: f.as("securityAdmin"),
+        payload: {},
+      });
+      expect(response.statusCode).toBe(200);
+      const { containerId, deviceId, slot, code } = response.json();
+      codes.push({ containerId, deviceId, slot, code });
+    }
+    return codes;
   }
 
   it("a right pushes user.add with an initial code sealed to that lock and never stored", async () => {
@@ -611,7 +627,7 @@ describe("rights on locks", () => {
         headers: f.as("securityAdmin"),
       });
       expect(pushed.statusCode).toBe(200);
-      const codes = pushed.json().initialCodes;
+      const codes = await downloadLetters(pushed.json().pinLetters);
       expect(codes).toMatchObject([{ deviceId: second.deviceId }]);
       const [add] = second.commandsOfType("user.add");
       if (add?.type !== "user.add") throw new Error("no user.add on the second lock");
@@ -619,7 +635,7 @@ describe("rights on locks", () => {
         new TextDecoder().decode(
           openSealedSecret(add.body.initialCode, second.encryption.secretKey),
         ),
-      ).toBe(codes[0].code);
+      ).toBe(codes[0]?.code);
       // The first lock is not told again, and a second push finds nothing to do.
       expect(lock.commandsOfType("user.add")).toHaveLength(1);
       const again = await f.app.inject({
@@ -627,10 +643,97 @@ describe("rights on locks", () => {
         url: `/api/v1/rights/${granted.rights[0].id}/push`,
         headers: f.as("securityAdmin"),
       });
-      expect(again.json().initialCodes).toEqual([]);
+      expect(again.json().pinLetters).toEqual([]);
     } finally {
       second.crash();
     }
+  });
+
+  it("PIN letter: the initial code is shown once, as a printable letter, and its download is in the admin log", async () => {
+    const { answer } = await f.proposeAndApprove({
+      method: "POST",
+      url: "/api/v1/rights",
+      payload: { personId: crew(), containerIds: [f.container.id], role: "courier" },
+    });
+    expect(JSON.stringify(answer)).not.toMatch(/"code"/);
+    const [waiting] = answer.pinLetters;
+    expect(waiting).toMatchObject({ deviceId: lock.deviceId, pending: true, split: false });
+    const print = await f.app.inject({
+      method: "GET",
+      url: `/api/v1/pin-letters/${waiting.id}/print`,
+      headers: f.as("branchManager"),
+    });
+    expect(print.statusCode).toBe(200);
+    const [add] = lock.commandsOfType("user.add");
+    if (add?.type !== "user.add") throw new Error("no user.add");
+    const code = new TextDecoder().decode(
+      openSealedSecret(add.body.initialCode, lock.encryption.secretKey),
+    );
+    const slot = String(add.body.user.slot).padStart(2, "0");
+    for (const part of [
+      code,
+      `Keypad slot:     ${slot}`,
+      f.container.name,
+      "Test citCrew",
+      "CHANGE AT FIRST USE",
+    ]) {
+      expect(print.body).toContain(part);
+    }
+    const again = await f.app.inject({
+      method: "POST",
+      url: `/api/v1/pin-letters/${waiting.id}/download`,
+      headers: f.as("securityAdmin"),
+      payload: {},
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe("E_PIN_LETTER_GONE");
+    const logged = f.app.adminLog.list({ action: "pinLetter.download" }, { limit: 10 }).items;
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      actor: f.accounts.branchManager.person.id,
+      target: waiting.id,
+    });
+    expect(JSON.stringify(logged)).not.toContain(code);
+    const stored = f.app.db
+      .prepare("SELECT sealed_code FROM pin_letters WHERE id = ?")
+      .pluck()
+      .get(waiting.id);
+    expect(stored).toBeNull();
+  });
+
+  it("PIN letter in two halves (a bank setting): each half once, to two different officers", async () => {
+    const setting = await f.app.inject({
+      method: "PUT",
+      url: "/api/v1/bank-settings",
+      headers: f.as("securityAdmin"),
+      payload: { splitPinLetters: true },
+    });
+    expect(setting.json()).toEqual({ splitPinLetters: true });
+    const { answer } = await f.proposeAndApprove({
+      method: "POST",
+      url: "/api/v1/rights",
+      payload: { personId: crew(), containerIds: [f.container.id], role: "courier" },
+    });
+    const id = answer.pinLetters[0].id;
+    const download = (who: "securityAdmin" | "secondOfficer", half?: 1 | 2) =>
+      f.app.inject({
+        method: "POST",
+        url: `/api/v1/pin-letters/${id}/download`,
+        headers: f.as(who),
+        payload: half === undefined ? {} : { half },
+      });
+    expect((await download("securityAdmin")).json().code).toBe("E_PIN_LETTER_SPLIT");
+    const first = await download("securityAdmin", 1);
+    expect(first.statusCode).toBe(200);
+    expect((await download("securityAdmin", 2)).json().code).toBe("E_SAME_OFFICER");
+    const second = await download("secondOfficer", 2);
+    expect(second.statusCode).toBe(200);
+    const [add] = lock.commandsOfType("user.add");
+    if (add?.type !== "user.add") throw new Error("no user.add");
+    expect(`${first.json().code}${second.json().code}`).toBe(
+      new TextDecoder().decode(openSealedSecret(add.body.initialCode, lock.encryption.secretKey)),
+    );
+    expect((await download("secondOfficer", 1)).json().code).toBe("E_PIN_LETTER_GONE");
   });
 
   it("another bank cannot give rights on this bank's container", async () => {
@@ -673,7 +776,7 @@ describe("policy changes", () => {
       url: `/api/v1/policy-changes/${change.id}/approve`,
       headers: f.as("citCrew"),
     });
-    expect(crewMember.statusCode).toBe(404);
+    expect(crewMember.statusCode).toBe(403);
     expect(lock.commandsOfType("policy.change")).toEqual([]);
     const second = await f.app.inject({
       method: "POST",

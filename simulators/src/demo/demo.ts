@@ -13,6 +13,7 @@ import type { DemoOptions } from "./options.js";
 import { fleetInitCommand } from "./parts.js";
 import { putPeopleOnLocks } from "./rights.js";
 import {
+  checkerLogin,
   type DemoLogin,
   type DemoWorld,
   firstAdmin,
@@ -85,6 +86,7 @@ export async function startDemo(options: DemoOptions, io: DemoIo): Promise<Runni
   const fleetDir = join(options.dataDir, "fleet");
   // A new world starts with the bank's first security admin, set up before the fleet serves.
   let newAdmin: DemoLogin | undefined;
+  let newChecker: DemoLogin | undefined;
   if (world === undefined) {
     if (existsSync(join(fleetDir, "fleet.db"))) {
       throw new DemoError(
@@ -95,6 +97,7 @@ export async function startDemo(options: DemoOptions, io: DemoIo): Promise<Runni
     const admin = firstAdmin();
     await fleetInitCommand()(fleetDir, admin);
     newAdmin = admin.login;
+    newChecker = admin.secondLogin;
   }
   let app: FleetApp;
   try {
@@ -130,10 +133,11 @@ export async function startDemo(options: DemoOptions, io: DemoIo): Promise<Runni
     const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
     const brokerUrl = app.hub.brokerUrl;
 
-    if (world === undefined && newAdmin !== undefined) {
+    if (world === undefined && newAdmin !== undefined && newChecker !== undefined) {
       world = await seedWorld({
         baseUrl: url,
         adminLogin: newAdmin,
+        secondLogin: newChecker,
         demo: options,
         now: Date.now(),
       });
@@ -170,7 +174,9 @@ export async function startDemo(options: DemoOptions, io: DemoIo): Promise<Runni
     );
 
     if (world.locks.some((plan) => plan.users.length === 0)) {
-      await putPeopleOnLocks(admin, world, locks, io.say);
+      const second = checkerLogin(world);
+      const checker = await FleetClient.login(url, second.email, second.password);
+      await putPeopleOnLocks(admin, checker, world, locks, io.say);
       writeWorld(options.dataDir, world);
     }
 

@@ -83,3 +83,18 @@ export class FleetClient {
     );
   }
 }
+
+/**
+ * What a power route answered, carried out: a route that made a proposal (202 `{proposal}`)
+ * has it approved by `checker`, the bank's second officer, and gives the approval's answer.
+ */
+export async function carriedOut<T>(
+  answer: T | { proposal: { id: string } },
+  checker: FleetClient,
+): Promise<T> {
+  if (typeof answer !== "object" || answer === null || !("proposal" in answer)) return answer as T;
+  const approved = await checker.post<{ answer: T }>(
+    `proposals/${encodeURIComponent(answer.proposal.id)}/approve`,
+  );
+  return approved.answer;
+}

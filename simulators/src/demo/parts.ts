@@ -8,12 +8,16 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DemoError } from "./errors.js";
 
-/** The first security admin of the demo bank, as `lockfleet-fleet init` takes it. */
+/**
+ * The first two security officers of the demo bank, as `lockfleet-fleet init` takes them: every
+ * change that gives power needs a second, independent officer, so a bank starts with two.
+ */
 export interface FirstAdmin {
   bankName: string;
   adminName: string;
   email: string;
   password: string;
+  second: { name: string; email: string; password: string };
 }
 
 /** Sets up the first bank and its security admin in the fleet's data directory. */
@@ -56,6 +60,10 @@ export function fleetInitCommand(): FleetInit {
           admin.adminName,
           "--email",
           admin.email,
+          "--second-admin-name",
+          admin.second.name,
+          "--second-email",
+          admin.second.email,
           "--password-stdin",
         ],
         { stdio: ["pipe", "ignore", "pipe"] },
@@ -82,6 +90,7 @@ export function fleetInitCommand(): FleetInit {
             ),
           );
       });
-      child.stdin.end(`${admin.password}\n`);
+      // one password per line: the first officer's, then the second's
+      child.stdin.end(`${admin.password}\n${admin.second.password}\n`);
     });
 }

@@ -8,7 +8,7 @@
 import { randomInt } from "node:crypto";
 import { isTrivialCode } from "@lockfleet/edge";
 import { DemoError, messageOf } from "./errors.js";
-import type { FleetClient } from "./fleet-client.js";
+import { carriedOut, type FleetClient } from "./fleet-client.js";
 import type { DemoLockUser, DemoPerson, DemoWorld } from "./seed.js";
 import { waitFor } from "./story.js";
 import type { DemoLock } from "./virtual-locks.js";
@@ -65,6 +65,7 @@ async function chooseCode(
  */
 export async function putPeopleOnLocks(
   admin: FleetClient,
+  checker: FleetClient,
   world: DemoWorld,
   locks: readonly DemoLock[],
   say: (line: string) => void,
@@ -79,13 +80,13 @@ export async function putPeopleOnLocks(
     Array<{ person: DemoPerson; role: DemoLockUser["role"]; letter: PinLetter }>
   >();
   for (const { person, role } of people) {
-    let granted: { initialCodes: PinLetter[] };
+    let granted: { pinLetters: Array<{ id: string }> };
     try {
-      granted = await admin.post<{ initialCodes: PinLetter[] }>("rights", {
-        personId: person.id,
-        containerIds,
-        role,
-      });
+      // the admin proposes, the second officer approves: then the locks are told
+      granted = await carriedOut<{ pinLetters: Array<{ id: string }> }>(
+        await admin.post("rights", { personId: person.id, containerIds, role }),
+        checker,
+      );
     } catch (error) {
       if (/E_RIGHT_EXISTS/.test(messageOf(error))) {
         throw new DemoError(
@@ -95,7 +96,12 @@ export async function putPeopleOnLocks(
       }
       throw error;
     }
-    for (const letter of granted.initialCodes) {
+    // each initial code comes once, as a PIN letter the admin downloads for the person
+    const downloaded: PinLetter[] = [];
+    for (const waiting of granted.pinLetters) {
+      downloaded.push(await admin.post<PinLetter>(`pin-letters/${waiting.id}/download`, {}));
+    }
+    for (const letter of downloaded) {
       const list = letters.get(letter.deviceId) ?? [];
       list.push({ person, role, letter });
       letters.set(letter.deviceId, list);

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { isSealedValue, loadOrCreateKek, openValue, sealValue } from "@lockfleet/edge";
 import { DEFAULT_LOCK_POLICY, type LockPolicy } from "@lockfleet/protocol";
 import { DemoError, messageOf } from "./errors.js";
-import { FleetClient } from "./fleet-client.js";
+import { carriedOut, FleetClient } from "./fleet-client.js";
 import type { DemoOptions } from "./options.js";
 import type { FirstAdmin } from "./parts.js";
 
@@ -140,31 +140,40 @@ interface Created {
   id: string;
 }
 
-/** A person identified (against an ID card) and enabled by the admin, optionally with a login. */
+/**
+ * A person identified (against an ID card) by the admin and enabled — for the bank's own people
+ * on the admin's proposal, approved by the second officer.
+ */
 async function person(
   admin: FleetClient,
+  checker: FleetClient,
   input: { name: string; orgId?: string },
 ): Promise<DemoPerson> {
   const created = await admin.post<Created>("people", input);
   await admin.post(`people/${created.id}/identify`, { documentType: "idCard" });
-  await admin.post(`people/${created.id}/enable`, {});
+  await carriedOut(await admin.post(`people/${created.id}/enable`, {}), checker);
   return { id: created.id, name: input.name };
 }
 
 async function login(
   admin: FleetClient,
+  checker: FleetClient,
   who: DemoPerson,
   role: string,
   org: string,
   email: string,
+  scope: Record<string, unknown> = {},
 ): Promise<DemoLogin> {
   const secret = password();
-  await admin.post("users", { personId: who.id, role, email, password: secret });
+  await carriedOut(
+    await admin.post("users", { personId: who.id, role, email, password: secret, ...scope }),
+    checker,
+  );
   return { role, name: who.name, org, email, password: secret };
 }
 
-/** The bank's first security admin, for `lockfleet-fleet init`; a new password each time. */
-export function firstAdmin(): FirstAdmin & { login: DemoLogin } {
+/** The bank's first two security officers, for `lockfleet-fleet init`; new passwords each time. */
+export function firstAdmin(): FirstAdmin & { login: DemoLogin; secondLogin: DemoLogin } {
   const login: DemoLogin = {
     role: "securityAdmin",
     name: "Sabine Richter",
@@ -172,24 +181,52 @@ export function firstAdmin(): FirstAdmin & { login: DemoLogin } {
     email: "security@sparkasse.demo",
     password: password(),
   };
+  const secondLogin: DemoLogin = {
+    role: "securityAdmin",
+    name: "Markus Hoffmann",
+    org: BANK,
+    email: "sicherheit2@sparkasse.demo",
+    password: password(),
+  };
   return {
     bankName: BANK,
     adminName: login.name,
     email: login.email,
     password: login.password,
+    second: { name: secondLogin.name, email: secondLogin.email, password: secondLogin.password },
     login,
+    secondLogin,
   };
+}
+
+/** The second security officer of the demo bank (the checker of the first one's proposals). */
+export function checkerLogin(world: Pick<DemoWorld, "logins">): DemoLogin {
+  const officers = world.logins.filter((login) => login.role === "securityAdmin");
+  const second = officers[1];
+  if (second === undefined) {
+    throw new DemoError(
+      "E_DEMO_DATA",
+      "the demo world has one security officer; start with a new --data directory",
+    );
+  }
+  return second;
 }
 
 /** Everything after the first admin, through the fleet's HTTP API as that admin. */
 export async function seedWorld(options: {
   baseUrl: string;
   adminLogin: DemoLogin;
+  secondLogin: DemoLogin;
   demo: DemoOptions;
   now: number;
 }): Promise<DemoWorld> {
   const adminLogin = options.adminLogin;
   const admin = await FleetClient.login(options.baseUrl, adminLogin.email, adminLogin.password);
+  const checker = await FleetClient.login(
+    options.baseUrl,
+    options.secondLogin.email,
+    options.secondLogin.password,
+  );
   const me = await admin.get<{ principal: { orgId: string } }>("auth/me");
   const bank = { id: me.principal.orgId };
 
@@ -210,7 +247,7 @@ export async function seedWorld(options: {
     },
     { name: "Filiale Schwabing", containers: [["AKT Kasse", "akt", "III"]] },
   ] as const;
-  const containers: Array<{ id: string; name: string; branch: string }> = [];
+  const containers: Array<{ id: string; name: string; branch: string; branchId: string }> = [];
   for (const branch of branches) {
     const created = await admin.post<Created>("branches", {
       name: branch.name,
@@ -228,26 +265,30 @@ export async function seedWorld(options: {
         // within the first minute while the CIT crew's safe counts its delay down.
         policy: type === "gaa" ? { ...policy, timeDelayMin: 0 } : policy,
       });
-      containers.push({ id: container.id, name, branch: branch.name });
+      containers.push({ id: container.id, name, branch: branch.name, branchId: created.id });
     }
   }
 
-  const manager = await person(admin, { name: "Thomas Berger" });
-  const auditor = await person(admin, { name: "Petra Lang" });
+  const manager = await person(admin, checker, { name: "Thomas Berger" });
+  const auditor = await person(admin, checker, { name: "Petra Lang" });
   const bankStaff = [
-    await person(admin, { name: "Anna Weber" }),
-    await person(admin, { name: "Ben Krause" }),
+    await person(admin, checker, { name: "Anna Weber" }),
+    await person(admin, checker, { name: "Ben Krause" }),
   ];
-  const dispatcher = await person(admin, { name: "Dieter Vogel", orgId: cit.id });
+  const dispatcher = await person(admin, checker, { name: "Dieter Vogel", orgId: cit.id });
   const crew = [
-    await person(admin, { name: "Carla Neumann", orgId: cit.id }),
-    await person(admin, { name: "Can Yilmaz", orgId: cit.id }),
+    await person(admin, checker, { name: "Carla Neumann", orgId: cit.id }),
+    await person(admin, checker, { name: "Can Yilmaz", orgId: cit.id }),
   ];
   const logins = [
     adminLogin,
-    await login(admin, manager, "branchManager", BANK, "filiale@sparkasse.demo"),
-    await login(admin, auditor, "auditor", BANK, "revision@sparkasse.demo"),
-    await login(admin, dispatcher, "citDispatcher", CIT, "dispo@wertlogistik.demo"),
+    options.secondLogin,
+    // the branch manager is bound to both demo branches
+    await login(admin, checker, manager, "branchManager", BANK, "filiale@sparkasse.demo", {
+      branchIds: [...new Set(containers.map((container) => container.branchId))],
+    }),
+    await login(admin, checker, auditor, "auditor", BANK, "revision@sparkasse.demo"),
+    await login(admin, checker, dispatcher, "citDispatcher", CIT, "dispo@wertlogistik.demo"),
   ];
 
   const contract = await admin.post<Created>("contracts", {

@@ -169,8 +169,17 @@ export class SyslogForwarder implements AlarmForwarder {
   }
 
   async forward(notice: AlarmNotice): Promise<void> {
+    return this.sendMessage(formatSyslog(notice, this.#header));
+  }
+
+  /** The facility and header fields this forwarder writes with (for other messages). */
+  get header(): SyslogHeader {
+    return this.#header;
+  }
+
+  /** Sends one ready RFC 5424 message: e.g. the admin log's checkpoints. */
+  async sendMessage(message: string): Promise<void> {
     if (this.#closed) throw new Error(`E_FORWARD_ABORTED: ${this.name} is closed`);
-    const message = formatSyslog(notice, this.#header);
     if (this.options.transport === "udp") await this.#sendUdp(Buffer.from(message, "utf8"));
     else await this.#sendTcp(octetCountingFrame(message));
   }

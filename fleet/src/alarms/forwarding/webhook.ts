@@ -52,7 +52,11 @@ export class WebhookForwarder implements AlarmForwarder {
   }
 
   async forward(notice: AlarmNotice): Promise<void> {
-    const body = JSON.stringify(notice);
+    return this.postJson(JSON.stringify(notice));
+  }
+
+  /** POSTs any JSON text the same way (signed, retried): e.g. the admin log's checkpoints. */
+  async postJson(body: string): Promise<void> {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       "user-agent": "lockfleet-fleet",

@@ -23,7 +23,7 @@ export interface RightView {
 
 export interface GrantAnswer {
   rights: RightView[];
-  initialCodes: Array<{ containerId: string; deviceId: string; slot: number; code: string }>;
+  pinLetters: Array<{ id: string; containerId: string; deviceId: string; slot: number }>;
 }
 
 /** Someone who will stand at the keypad. */
@@ -51,13 +51,21 @@ export async function giveRight(
   containerId: string,
   who: { name: string; person: PersonView; role: "user" | "courier"; ownCode: string },
 ): Promise<KeypadPerson> {
-  const granted = await world.ok<GrantAnswer>("securityAdmin", "POST", "rights", {
+  // proposed by the security admin, given when the second officer approves
+  const granted = await world.proposeAndApprove<GrantAnswer>("securityAdmin", "rights", {
     personId: who.person.id,
     containerIds: [containerId],
     role: who.role,
   });
-  const letter = granted.initialCodes.find((code) => code.deviceId === lock.deviceId);
-  if (letter === undefined) throw new Error(`no initial code for ${who.name} at ${lock.deviceId}`);
+  const waiting = granted.pinLetters.find((candidate) => candidate.deviceId === lock.deviceId);
+  if (waiting === undefined) throw new Error(`no PIN letter for ${who.name} at ${lock.deviceId}`);
+  // the letter is downloaded once, by the security admin, and handed to the person
+  const letter = await world.ok<{ slot: number; code: string }>(
+    "securityAdmin",
+    "POST",
+    `pin-letters/${waiting.id}/download`,
+    {},
+  );
   return {
     name: who.name,
     person: who.person,

@@ -235,7 +235,29 @@ export class E2eWorld {
     return answer.body;
   }
 
-  /** Registers, identifies (identity card) and enables a person, as `admin`. */
+  /**
+   * A power change as a bank makes it: `who` proposes (the route answers 202 with the proposal),
+   * the second security officer approves; returns what the route answers on approval.
+   */
+  async proposeAndApprove<T>(
+    who: Who,
+    path: string,
+    body: unknown,
+    checker: Who = "secondOfficer",
+  ): Promise<T> {
+    const proposed = await this.ok<{ proposal: { id: string } }>(who, "POST", path, body, [202]);
+    const approved = await this.ok<{ answer: T }>(
+      checker,
+      "POST",
+      `proposals/${proposed.proposal.id}/approve`,
+    );
+    return approved.answer;
+  }
+
+  /**
+   * Registers, identifies (identity card) and enables a person, as `admin`; enabling a bank's
+   * own person is a proposal the second officer approves.
+   */
   async enabledPerson(
     admin: Who,
     name: string,
@@ -247,7 +269,20 @@ export class E2eWorld {
       documentType: "idCard",
       documentNumber,
     });
-    return this.ok<PersonView>(admin, "POST", `people/${created.id}/enable`, {});
+    const enabled = await this.ok<PersonView | { proposal: { id: string } }>(
+      admin,
+      "POST",
+      `people/${created.id}/enable`,
+      {},
+      [200, 202],
+    );
+    if (!("proposal" in enabled)) return enabled;
+    const approved = await this.ok<{ answer: PersonView }>(
+      "secondOfficer",
+      "POST",
+      `proposals/${enabled.proposal.id}/approve`,
+    );
+    return approved.answer;
   }
 
   /** The admin log entries of the reader's organisation with `action`, oldest first. */
