@@ -150,7 +150,7 @@ describe("fuzz: envelope opening never throws, only refuses with a code", () => 
           if (result.ok) expect(mutated).toBe(wire);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });
@@ -223,5 +223,54 @@ describe("fuzz: other parsers of outside input never throw", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("found by fuzzing", () => {
+  it("E_SCHEMA: an instant in a body that does not exist (2026-02-30, 24:61) is refused, though signed", () => {
+    for (const time of [
+      "2026-02-30T08:00:00Z",
+      "2026-11-23T24:61:00.000Z",
+      "1578-60-14T02:60:82.275Z",
+    ]) {
+      const wire = JSON.stringify(
+        signEnvelope(
+          {
+            type: "time.sync",
+            deviceId: DEVICE,
+            id: "cmd-t",
+            seq: 1,
+            issuedAt: NOW - 1000,
+            expiresAt: NOW + 60_000,
+            keyId: KEY_ID,
+            body: { time },
+          },
+          fleetKey.secretKey,
+        ),
+      );
+      const result = openCommand(wire, options());
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.error.code).toBe("E_SCHEMA");
+      expect(!result.ok && result.error.message).toContain("/time");
+    }
+  });
+
+  it("a real instant in a body still opens", () => {
+    const wire = JSON.stringify(
+      signEnvelope(
+        {
+          type: "time.sync",
+          deviceId: DEVICE,
+          id: "cmd-t",
+          seq: 1,
+          issuedAt: NOW - 1000,
+          expiresAt: NOW + 60_000,
+          keyId: KEY_ID,
+          body: { time: "2028-02-29T23:59:59.999Z" },
+        },
+        fleetKey.secretKey,
+      ),
+    );
+    expect(openCommand(wire, options()).ok).toBe(true);
   });
 });
