@@ -291,7 +291,7 @@ describe("fuzz: API bodies are refused with a code, never a crash", () => {
         fc.nat(),
         fc.oneof(
           fc.string({ maxLength: 200 }),
-          fc.constantFrom('{"a":1,"a":2}', '{"name":"\\ud800"}', "{", "[]", "null", '"x"', "1e999"),
+          fc.constantFrom('{"a":1,"a":2}', "{", "[]", "null", '"x"', "1e999"),
           fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
         ),
         async (which, payload) => {
@@ -328,5 +328,25 @@ describe("fuzz: API bodies are refused with a code, never a crash", () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("a lone surrogate in a body is refused with a code, never a 500", async () => {
+    const calls = routes
+      .filter((candidate) => candidate.method !== "DELETE")
+      .flatMap((route) => [1, 2, 3, 6].map((pick) => ({ route, url: urlOf(route, pick) })));
+    const payloads = ["name", "reason", "comment", "purpose"].map(
+      (field) => `{"${field}":"\\ud800 x"}`,
+    );
+    for (const { route, url } of calls) {
+      for (const payload of payloads) {
+        const res = await f.app.inject({
+          method: route.method as "POST",
+          url,
+          headers: { ...f.as("securityAdmin"), "content-type": "application/json" },
+          payload,
+        });
+        expectCodedAnswer(res, `${route.method} ${url} with ${payload}`);
+      }
+    }
   });
 });
