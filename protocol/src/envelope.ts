@@ -176,6 +176,13 @@ export function openEnvelope(
     return fail("E_UNKNOWN_TYPE", `envelope type "${envelope.type}" is not known`);
   const body = validate(bodySchema, envelope.body, `${envelope.type} body`);
   if (!body.ok) return fail("E_SCHEMA", body.error.message);
+  const impossible = impossibleInstant(body.value, "");
+  if (impossible !== undefined) {
+    return fail(
+      "E_SCHEMA",
+      `${envelope.type} body is not valid at ${impossible.path}: "${impossible.text}" is not a real instant`,
+    );
+  }
 
   if (envelope.deviceId !== options.deviceId) {
     return fail(
@@ -223,6 +230,29 @@ export function openEnvelope(
     body: body.value,
     payload,
   });
+}
+
+const INSTANT_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/**
+ * The first text in a body that has the form of an instant but names none (2026-02-30,
+ * 25:00): the schemas check the form only, and such a time would reach the lock's clock.
+ */
+function impossibleInstant(
+  value: unknown,
+  path: string,
+): { path: string; text: string } | undefined {
+  if (typeof value === "string") {
+    return INSTANT_SHAPE.test(value) && Number.isNaN(parseInstant(value))
+      ? { path: path || "/", text: value }
+      : undefined;
+  }
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = impossibleInstant(item, `${path}/${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Whether `text` is exactly the canonical JSON of `parsed` (its own JSON.parse result). */

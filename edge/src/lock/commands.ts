@@ -415,8 +415,14 @@ export function applyCommand(
     }
     case "fleetKey.install": {
       const { keyId, publicKey, retire } = command.body;
-      if (fromBase64url(publicKey).length !== 32)
-        throw new LockRuleError("E_BAD_KEY", "a fleet key has 32 bytes");
+      let keyBytes: Uint8Array | undefined;
+      try {
+        keyBytes = fromBase64url(publicKey);
+      } catch {
+        keyBytes = undefined; // not canonical base64url: refused below, never a lock fault
+      }
+      if (keyBytes?.length !== 32)
+        throw new LockRuleError("E_BAD_KEY", "a fleet key has 32 bytes in canonical base64url");
       const fleetKeys = { ...s.trust.fleetKeys, [keyId]: publicKey };
       if (retire !== undefined) {
         if (retire === keyId) throw new LockRuleError("E_BAD_KEY", "a key cannot retire itself");
@@ -440,6 +446,14 @@ function changeSchedule(
   const now = effects.lockTime();
   // A running time lock is never shortened: the old end is kept as a hold.
   const hold = holdOnScheduleChange(s.timeLock.schedule, schedule, now);
+  if (hold === Number.POSITIVE_INFINITY) {
+    // A running lock that outlasts the evaluator's 400-year horizon cannot be held as an
+    // instant; refusing keeps it running (never shortened) and the lock working.
+    throw new LockRuleError(
+      "E_TIME_LOCK_INVALID",
+      "the running time lock lasts beyond 400 years; a change that would shorten it is refused",
+    );
+  }
   const immediateUntil = Math.max(s.timeLock.immediateUntil ?? 0, hold ?? 0);
   effects.set("timeLock", { schedule, ...(immediateUntil > now ? { immediateUntil } : {}) });
   effects.setSchedule(schedule);

@@ -1854,7 +1854,7 @@ export class LockCore {
         codesGiven: cycle ? Math.min(3, cycle.authorisations.length) : 0,
       },
       timeLocked,
-      ...(until === undefined || !this.#trustedTime
+      ...(until === undefined || !Number.isFinite(until) || !this.#trustedTime
         ? {}
         : { timeLockedUntil: formatInstant(until) }),
       blocked: this.#s.remote.blocked,

@@ -37,6 +37,11 @@ export function sealSecret(secret: Uint8Array, recipientPublicKey: Uint8Array): 
   };
 }
 
+/** Refusal of a sealed secret; `code` is always `E_SEALED_BOX`. */
+export class SealedBoxError extends Error {
+  readonly code = "E_SEALED_BOX" as const;
+}
+
 /** Opens a sealed secret with the lock's X25519 secret key; throws E_SEALED_BOX when it cannot. */
 export function openSealedSecret(sealed: SealedSecret, recipientSecretKey: Uint8Array): Uint8Array {
   let opened: Uint8Array | null = null;
@@ -51,6 +56,6 @@ export function openSealedSecret(sealed: SealedSecret, recipientSecretKey: Uint8
     opened = null;
   }
   if (opened === null)
-    throw new Error("E_SEALED_BOX: sealed secret cannot be opened with this lock's key");
+    throw new SealedBoxError("E_SEALED_BOX: sealed secret cannot be opened with this lock's key");
   return opened;
 }
