@@ -2,8 +2,9 @@
  * Separation of duties (SPEC §5, maker–checker): who made whom. A person's *makers* are whoever
  * registered or identified them, opened one of their accounts, or proposed enabling them or
  * giving them a role; their *lineage* is the makers, the makers' makers and so on. Two approvals
- * of one decision count only when neither approver lies in the other's lineage: an account
- * that A made (directly or through a chain of puppets) never counts as A's second officer.
+ * of one decision count only when their lineages, each with the approver, do not meet: an
+ * account that A made (directly or through a chain of puppets) never counts as A's second
+ * officer, and two accounts A made never count as a pair either.
  */
 import type { Database } from "better-sqlite3";
 import { FleetError } from "../errors.js";
@@ -71,13 +72,16 @@ export class Lineage {
         409,
       );
     }
-    const mine = this.lineage(approver);
+    // Dependent when either made the other, or one person made both (two puppets of one
+    // maker are that maker twice): the lineages, each with its own person, must not meet.
+    const mine = this.lineage(approver).add(approver);
     for (const other of others) {
       if (other === SYSTEM_ACTOR) continue;
-      if (mine.has(other) || this.lineage(other).has(approver)) {
+      const theirs = this.lineage(other).add(other);
+      if ([...mine].some((person) => theirs.has(person))) {
         return new FleetError(
           "E_PUPPET_APPROVER",
-          `approver ${approver} and ${other} are not independent: one was registered, identified, enabled or given an account through the other (directly or through a chain)`,
+          `approver ${approver} and ${other} are not independent: one was registered, identified, enabled or given an account through the other, or both through the same person (directly or through a chain)`,
           403,
         );
       }

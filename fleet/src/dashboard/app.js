@@ -164,13 +164,22 @@ function redrawShell() {
   }
 }
 
+/**
+ * Opens a view; the one already open is drawn again (a click on it reloads what it shows).
+ * @param {string} name
+ */
+function navigate(name) {
+  if (location.hash === `#${name}`) void show(name);
+  else location.hash = name;
+}
+
 function drawNav() {
   const nav = $("nav");
   nav.replaceChildren(
     ...views().map(([name, label]) =>
       h(
         "button",
-        { type: "button", dataset: { view: name }, onclick: () => (location.hash = name) },
+        { type: "button", dataset: { view: name }, onclick: () => navigate(name) },
         t(label),
         name === "alarms" ? h("span", { id: "alarm-count", class: "badge", hidden: true }) : null,
       ),

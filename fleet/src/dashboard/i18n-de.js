@@ -227,6 +227,11 @@ export const GERMAN = {
   "This bank runs without dual control: it has fewer than two independent security officers. Add the second with":
     "Diese Bank arbeitet ohne Vier-Augen-Prinzip: Sie hat weniger als zwei unabhängige Sicherheitsbeauftragte. Den zweiten anlegen mit",
   "Approved; the change took effect": "Freigegeben; die Änderung ist wirksam",
+  "Account proposed: a second officer approves it under Approvals and receives the password to hand over.":
+    "Konto vorgeschlagen: Ein zweiter Beauftragter gibt es unter Freigaben frei und erhält das Passwort zur Übergabe.",
+  "Account proposed": "Konto vorgeschlagen",
+  "Choose the branches this branch manager is responsible for.":
+    "Wählen Sie die Filialen, für die diese Filialleitung zuständig ist.",
   "Proposal rejected": "Vorschlag abgelehnt",
   "Power changes awaiting a second officer":
     "Berechtigungsänderungen, die ein zweiter Beauftragter freigeben muss",

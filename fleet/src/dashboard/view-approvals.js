@@ -21,6 +21,10 @@ import { windowTable } from "./windows.js";
 /** @typedef {import("./types.js").Window} Window */
 /** @typedef {import("./types.js").PolicyChange} PolicyChange */
 
+/** The password of an account just approved, shown once on the redrawn page, then forgotten. */
+/** @type {string | undefined} */
+let accountPassword;
+
 export async function approvals() {
   const canDecide = ["securityAdmin", "branchManager"].includes(role());
   const [waiting, upcoming, changes, names, proposals] = await Promise.all([
@@ -43,7 +47,16 @@ export async function approvals() {
           method: "POST",
           ...(verdict === "reject" ? { body: {} } : {}),
         }),
-      verdict === "approve" ? t("Approved; the change took effect") : t("Proposal rejected"),
+      /** @param {{ generatedPassword?: string } | undefined} answer */
+      (answer) => {
+        // A new account's password goes to the approving officer only, shown once.
+        if (answer?.generatedPassword) {
+          accountPassword = answer.generatedPassword;
+        }
+        return verdict === "approve"
+          ? t("Approved; the change took effect")
+          : t("Proposal rejected");
+      },
       approvals,
     );
   /**
@@ -211,7 +224,18 @@ export async function approvals() {
     ),
   ];
   /** @typedef {{ id: string, kind: string, summary: string, proposedAt: string, proposedBy: string }} Proposal */
+  const password = accountPassword;
+  accountPassword = undefined;
   sections.unshift(
+    password === undefined
+      ? h("p", { id: "proposal-password", hidden: true })
+      : h(
+          "p",
+          { id: "proposal-password", class: "card" },
+          t("Account opened. Password (shown once, hand it over in person):"),
+          " ",
+          h("code", { class: "token" }, password),
+        ),
     h(
       "section",
       { class: "card", id: "proposals" },

@@ -286,21 +286,60 @@ async function accountSection(orgs, admin) {
   person.addEventListener("change", fillRoles);
   fillRoles();
   const email = h("input", { name: "email", type: "email", required: true, maxlength: 254 });
+  // A branch manager is bound to named branches (every route checks that scope).
+  const branches = h(
+    "select",
+    { name: "branchIds", multiple: true, size: 3 },
+    [...store.branches.values()].map((b) => h("option", { value: b.id }, b.name)),
+  );
+  const branchField = field(t("Branches"), branches);
+  const showBranches = () => {
+    branchField.hidden = roleOf.value !== "branchManager";
+  };
+  roleOf.addEventListener("change", showBranches);
+  person.addEventListener("change", showBranches);
+  showBranches();
   const shown = h("p", { id: "account-password" });
   section.append(
     h("h3", {}, t("New account")),
     checkedForm(
       "create-account",
-      [field(t("Person"), person), field(t("Role"), roleOf), field(t("E-mail"), email)],
+      [
+        field(t("Person"), person),
+        field(t("Role"), roleOf),
+        branchField,
+        field(t("E-mail"), email),
+      ],
       t("Open account"),
       {
-        check: () => [!/^[^\s@]+@[^\s@]+$/.test(email.value) && t("Give a valid e-mail address.")],
+        check: () => [
+          !/^[^\s@]+@[^\s@]+$/.test(email.value) && t("Give a valid e-mail address."),
+          roleOf.value === "branchManager" &&
+            branches.selectedOptions.length === 0 &&
+            t("Choose the branches this branch manager is responsible for."),
+        ],
         send: () =>
           api("/users", {
             method: "POST",
-            body: { personId: person.value, role: roleOf.value, email: email.value.trim() },
+            body: {
+              personId: person.value,
+              role: roleOf.value,
+              email: email.value.trim(),
+              ...(roleOf.value === "branchManager"
+                ? { branchIds: [...branches.selectedOptions].map((o) => o.value) }
+                : {}),
+            },
           }),
         done: (answer) => {
+          // An account with power is a proposal: its password goes to the approving officer.
+          if (answer.proposal) {
+            shown.replaceChildren(
+              t(
+                "Account proposed: a second officer approves it under Approvals and receives the password to hand over.",
+              ),
+            );
+            return t("Account proposed");
+          }
           shown.replaceChildren(
             t("Account opened. Password (shown once, hand it over in person):"),
             " ",

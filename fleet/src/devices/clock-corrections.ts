@@ -39,6 +39,11 @@ export interface ClockCorrectionOptions {
   adminLog: AdminLogPort;
   /** Throws (404) when the principal may not see the lock's container. */
   checkScope: (principal: Actor, containerId: string) => void;
+  /**
+   * Why `approver` does not count as a second officer beside `proposer` (the same person, or one
+   * made by the other through any chain of accounts and enablings), or undefined.
+   */
+  independence: (approver: string, proposer: string) => FleetError | undefined;
   clock: () => number;
   commandWaitMs?: number;
 }
@@ -144,17 +149,11 @@ export class ClockCorrectionService {
       refuse("E_SAME_APPROVER", "the second approval must come from another person", 409);
     }
     const approver = this.#o.people.get(principal.personId, this.#o.clock());
-    if (
-      approver === undefined ||
-      approver.createdBy === correction.requestedBy ||
-      approver.enabledBy === correction.requestedBy
-    ) {
-      refuse(
-        "E_APPROVER_NOT_INDEPENDENT",
-        "an officer the proposer created or enabled does not count as the second approver",
-        409,
-      );
-    }
+    const dependent =
+      approver === undefined
+        ? new FleetError("E_PUPPET_APPROVER", "the approver is not a known person", 403)
+        : this.#o.independence(principal.personId, correction.requestedBy);
+    if (dependent !== undefined) refuse(dependent.code, dependent.message, dependent.statusCode);
     const approvedBy = [correction.requestedBy, principal.personId];
     const decided = this.#o.corrections.transaction(() => {
       if (!this.#o.corrections.decide(id, "sent", principal.personId, this.#iso())) return false;

@@ -36,6 +36,7 @@ export function clockCorrectionService(): FastifyPluginAsync {
           checkScope: (principal, containerId) => {
             app.scope.container(principal, containerId);
           },
+          independence: (approver, proposer) => app.lineage.refusal(approver, [proposer]),
           clock: app.clock,
         }),
       );

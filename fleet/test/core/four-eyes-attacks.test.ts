@@ -183,6 +183,24 @@ describe("no puppet counts as the second officer", () => {
     ).toBe(true);
   });
 
+  it("nor two puppets of one maker: the second approves what the first proposed", async () => {
+    const sam = await puppet(f.as("securityAdmin"), "Sam Sibling", "securityAdmin");
+    const tia = await puppet(f.as("securityAdmin"), "Tia Sibling", "securityAdmin");
+    const proposed = await call(sam.headers, "POST", "/policy-changes", {
+      containerId: f.container.id,
+      kind: "policy",
+      policy: { ...DEFAULT_LOCK_POLICY, timeDelayMin: 1 },
+    });
+    expect(proposed.json()).toMatchObject({ status: "pending", weakening: true });
+    const approval = await call(
+      tia.headers,
+      "POST",
+      `/policy-changes/${proposed.json().id}/approve`,
+    );
+    expect(approval.statusCode).toBe(403);
+    expect(approval.json().code).toBe("E_PUPPET_APPROVER");
+  });
+
   it("an officer opened after the proposal was made is no checker for it", async () => {
     const admin = f.as("securityAdmin");
     const person = (await call(admin, "POST", "/people", { name: "Late Larry" })).json();

@@ -141,8 +141,8 @@ async function accountCreatedBy(creator: string): Promise<{ authorization: strin
   const email = "puppet@example.test";
   await createEnabledAccount(fleet.app.repos, {
     orgId: fleet.bank.id,
-    name: "Puppet manager",
-    role: "branchManager",
+    name: "Puppet officer",
+    role: "securityAdmin",
     email,
     password: FIXTURE_PASSWORD,
     now: fleet.clock.now(),
@@ -224,7 +224,7 @@ describe("trusted time between the fleet and a lock", () => {
     expect((await approve("bankBAdmin")).status).toBe(404);
     const puppet = await accountCreatedBy(fleet.accounts.securityAdmin.person.id);
     const byPuppet = await api("POST", `/clock-corrections/${correction.id}/approve`, puppet);
-    expect(byPuppet.body).toMatchObject({ code: "E_APPROVER_NOT_INDEPENDENT" });
+    expect(byPuppet.body).toMatchObject({ code: "E_PUPPET_APPROVER" });
     expect(lock.results.filter((r) => r.status === "ok" && r.data?.jumpMs !== undefined)).toEqual(
       [],
     );
