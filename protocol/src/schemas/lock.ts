@@ -87,13 +87,23 @@ export const POLICY_LIMITS = {
   timeBackwardSecPerDay: { min: 0, max: 3600, default: 60 },
 } as const;
 
-function limited(name: keyof typeof POLICY_LIMITS, description: string) {
+function limited(
+  name: keyof typeof POLICY_LIMITS,
+  description: string,
+  options: { optional?: boolean } = {},
+) {
   const limit: { min: number; max: number; default?: number } = POLICY_LIMITS[name];
+  // An optional field states its default in words only: a validator that fills defaults must
+  // leave it unset (unset is a setting of its own, e.g. the lock's built-in bound).
+  const fill = limit.default !== undefined && options.optional !== true;
   return Type.Integer({
     minimum: limit.min,
     maximum: limit.max,
-    ...(limit.default === undefined ? {} : { default: limit.default }),
-    description,
+    ...(fill ? { default: limit.default } : {}),
+    description:
+      limit.default !== undefined && !fill
+        ? `${description} (unset: ${limit.default})`
+        : description,
   });
 }
 
@@ -151,7 +161,9 @@ export const LockPolicy = Strict({
    * correction needs a confirmed `time.set`. Unset: the default (60 s).
    */
   timeBackwardSecPerDay: Type.Optional(
-    limited("timeBackwardSecPerDay", "Backward clock correction by time sync, per 24 h"),
+    limited("timeBackwardSecPerDay", "Backward clock correction by time sync, per 24 h", {
+      optional: true,
+    }),
   ),
 });
 export type LockPolicy = Static<typeof LockPolicy>;
