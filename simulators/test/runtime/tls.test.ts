@@ -2,7 +2,6 @@
  * MQTT over TLS when the broker URL says mqtts://: the device verifies the broker's certificate
  * against the CA configured for it and refuses a broker it cannot verify.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,6 +18,7 @@ import { Aedes } from "aedes";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeHardware } from "../../../edge/test/runtime/fake-hardware.js";
 import { TestFleet } from "../../../edge/test/runtime/test-fleet.js";
+import { selfSigned } from "../../../test-support/certificates.js";
 import { wait } from "./harness.js";
 
 let dir: string;
@@ -31,34 +31,11 @@ let fleet: TestFleet | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "lockfleet-tls-"));
-  certPath = join(dir, "broker-cert.pem");
-  const keyPath = join(dir, "broker-key.pem");
   // A self-signed broker certificate for 127.0.0.1 (it is its own CA).
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  const broker = selfSigned(dir, "broker", "IP:127.0.0.1");
+  certPath = broker.certPath;
   aedes = await Aedes.createBroker();
-  server = createServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, aedes.handle);
+  server = createServer({ key: broker.key, cert: broker.cert }, aedes.handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   brokerUrl = `mqtts://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
