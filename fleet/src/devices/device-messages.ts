@@ -82,12 +82,15 @@ export class DeviceMessageGate {
     payload: Uint8Array,
     retained: boolean,
     now: number,
+    lockNow: number = now,
   ): Admission {
+    // Validity is stated in the lock's clock (`lockNow`, the fleet's estimate of it); replay and
+    // redelivery bookkeeping runs on the fleet's own clock (`now`), which no message moves.
     const outcome = openDeviceMessage(payload, {
       deviceId: device.deviceId,
       topic: stream,
       publicKey: device.signingPublicKey,
-      now,
+      now: lockNow,
     });
     let stale = false;
     if (!outcome.ok) {

@@ -1285,6 +1285,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
         parsed.value.kind,
         payload,
         packet.retain,
+        this.#clock(),
         this.#clock() + (device.clockDriftMs ?? 0),
       );
       this.#onAdmitted(device, admission, packet.retain, parsed.value.kind, topic);
