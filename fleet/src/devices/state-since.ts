@@ -3,6 +3,7 @@
  * that changes what the lock is doing (a cycle step, the bolt, the door, a block, a time lock, a
  * penalty, an alarm). Read-only over the verified audit trail, newest first by the primary key.
  */
+import type { AuditEventKind } from "@lockfleet/protocol";
 import type { Database } from "better-sqlite3";
 
 /** Audit kinds after which a lock shows another state. */
@@ -27,7 +28,7 @@ export const STATE_CHANGING_KINDS = [
   "remote.unblocked",
   "timeLock.immediate",
   "lock.fault",
-] as const;
+] as const satisfies readonly AuditEventKind[];
 
 export function stateSinceReader(db: Database): (deviceId: string) => string | null {
   const newest = db
