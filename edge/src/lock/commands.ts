@@ -389,6 +389,11 @@ export function applyCommand(
       effects.after(() => effects.emitAuditResend(fromSeq, toSeq));
       return { fromSeq, toSeq };
     }
+    case "update.offer": {
+      // Accepted as a fleet command only; the release itself is judged by the device runtime's
+      // updater (release key, rollback, expiry), which answers with its own result.
+      return { updateOffered: command.body.rolloutId };
+    }
     case "selfTest.request": {
       effects.after(() => effects.emitSelfTest());
       return { started: true };

@@ -69,6 +69,15 @@ export const AUDIT_EVENT_KINDS = [
   "audit.verified",
   "audit.checkpoint",
   "audit.acknowledged",
+  /** Software update steps (data: UpdateAuditData in schemas/release.ts). */
+  "update.offered",
+  "update.refused",
+  "update.downloading",
+  "update.verified",
+  "update.installed",
+  "update.switched",
+  "update.healthy",
+  "update.rolledBack",
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
 export const AuditEventKindSchema = Type.Union(AUDIT_EVENT_KINDS.map((kind) => Type.Literal(kind)));

@@ -18,6 +18,7 @@ import {
 } from "./common.js";
 import { AccessGrant } from "./grant.js";
 import { Holiday, LockPolicy, LockUser, MAX_HOLIDAYS, TimeLockSchedule, UserSlot } from "./lock.js";
+import { UpdateOfferBody } from "./release.js";
 
 /** Adds a user; the initial code is sealed to the lock (a PIN letter the fleet cannot read). */
 export const UserAddBody = Strict({
@@ -127,6 +128,8 @@ export const COMMAND_BODIES = {
   "selfTest.request": SelfTestRequestBody,
   "otp.secret": OtpSecretBody,
   "fleetKey.install": FleetKeyInstallBody,
+  /** A signed release offered to this lock (software update; release-key signature inside). */
+  "update.offer": UpdateOfferBody,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandType = keyof typeof COMMAND_BODIES;
