@@ -20,6 +20,11 @@ import { jsonLog, type LogLevel } from "./runtime/log.js";
 import { resolveProfile } from "./runtime/profile.js";
 import { deviceStatus, factoryReset, provision } from "./runtime/provision.js";
 import { SqliteLockStore } from "./store/sqlite-store.js";
+import { RESTART_EXIT_CODE } from "./update/install-layout.js";
+import { DEFAULT_RELEASE_KEYS_FILE, readReleaseKeys } from "./update/release-keys.js";
+
+/** The version of this build when its slot holds no signed release (the factory install). */
+const EDGE_VERSION = "0.1.0";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -39,6 +44,7 @@ commands:
   provision --fleet URL --token TOKEN|- --profile ID   enrol this device with the fleet
             [--broker-ca FILE]                         CA of an mqtts:// broker (private CA)
   run [--profile ID]                                   run the lock controller
+      [--install-root DIR] [--release-keys FILE]       take signed software updates (A/B)
   status [--json]                                      what is provisioned here
   selftest [--profile ID] [--json]                     exercise each hardware part
   factory-reset --master-code CODE|- [--discard-audit] erase identity, configuration and store
@@ -114,6 +120,8 @@ const OPTIONS = {
   "master-code": { type: "string" },
   "discard-audit": { type: "boolean" },
   "log-level": { type: "string" },
+  "install-root": { type: "string" },
+  "release-keys": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -238,16 +246,32 @@ async function run(
     );
   }
   const log = jsonLog({ level, write: io.stdout });
+  const installRoot = values["install-root"];
+  let restart: (() => void) | undefined;
+  const restartRequested = new Promise<"restart">((resolve) => {
+    restart = () => resolve("restart");
+  });
   const runtime = await DeviceRuntime.start({
     dataDir,
     ...(kekFile === undefined ? {} : { kekFile }),
     ...(values.profile === undefined ? {} : { profile: values.profile }),
     hardware: io.openHardware ?? defaultOpenHardware,
     log,
+    ...(installRoot === undefined
+      ? {}
+      : {
+          update: {
+            installRoot,
+            releaseKeys: readReleaseKeys(values["release-keys"] ?? DEFAULT_RELEASE_KEYS_FILE),
+            factoryVersion: EDGE_VERSION,
+          },
+          onRestartRequested: () => restart?.(),
+        }),
   });
-  await (io.stopSignal ?? stopSignal());
+  const why = await Promise.race([io.stopSignal ?? stopSignal(), restartRequested]);
   await runtime.stop();
-  return 0;
+  // The launcher starts the version `current` now points to (deploy/raspberry-pi).
+  return why === "restart" ? RESTART_EXIT_CODE : 0;
 }
 
 async function selfTest(

@@ -25,12 +25,15 @@ import {
   type LockState,
   type SelfTestReport,
   topics,
+  type UpdateOfferBody,
 } from "@lockfleet/protocol";
 import type { LockHardware } from "../hardware/types.js";
 import { LockCore, type SeedUser } from "../lock/lock-core.js";
 import type { Clock, DeviceIdentity } from "../lock/ports.js";
 import type { LockStore } from "../store/lock-store.js";
 import { SqliteLockStore } from "../store/sqlite-store.js";
+import { runHealthCheck } from "../update/health-check.js";
+import { SoftwareUpdater, type UpdateOptions } from "../update/updater.js";
 import { AuditSync, type AuditSyncOptions } from "./audit-sync.js";
 import { startBackgroundChecks } from "./background-checks.js";
 import { SystemClock } from "./clock.js";
@@ -80,6 +83,13 @@ export interface DeviceRuntimeOptions {
   audit?: Pick<AuditSyncOptions, "batchSize" | "ackTimeoutMs">;
   /** Sign a checkpoint over the chain head this often while records keep coming. Default 1 h. */
   checkpointIntervalMs?: number;
+  /** Signed software updates into an A/B install root (absent: this lock refuses update offers). */
+  update?: UpdateOptions;
+  /**
+   * Called when the lock must restart into another software version (after a switch or a
+   * rollback): the command line stops the runtime and exits for the launcher to start again.
+   */
+  onRestartRequested?: (reason: string) => void;
 }
 
 interface RuntimeParts {
@@ -116,6 +126,7 @@ export class DeviceRuntime {
   #onlineWaiters: Array<() => void> = [];
   readonly #dirLock: DataDirLock;
   readonly #checkpointKey: Uint8Array;
+  #updater: SoftwareUpdater | undefined;
 
   /**
    * Opens the provisioned device in `dataDir` and starts it. Resolves once the lock core has
@@ -276,7 +287,16 @@ export class DeviceRuntime {
 
   /** The retained state message as it is published. */
   state(): LockState {
-    return { ...this.core.state(this.config.org), hardwareProfile: this.profile.id };
+    return {
+      ...this.core.state(this.config.org),
+      hardwareProfile: this.profile.id,
+      ...(this.#updater === undefined ? {} : { firmware: this.#updater.runningVersion }),
+    };
+  }
+
+  /** The software updater, when the lock runs from an A/B install root. */
+  get updater(): SoftwareUpdater | undefined {
+    return this.#updater;
   }
 
   /** Resolves when the fleet link is up (rejects after `timeoutMs`). */
@@ -323,6 +343,7 @@ export class DeviceRuntime {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#updater?.stop();
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#scheduler.stop();
     this.#audit.stop();
@@ -424,8 +445,12 @@ export class DeviceRuntime {
       profile: this.profile.id,
       auditHead: this.store.auditHead().seq,
     });
+    if (options.update !== undefined) this.#updater = this.#startUpdater(options.update, options);
     const mqttOptions = options.mqtt ?? {};
-    if (mqttOptions.enabled === false) return;
+    if (mqttOptions.enabled === false) {
+      this.#updater?.start();
+      return;
+    }
     const { org, deviceId } = this.config;
     this.#link = new MqttLink(
       {
@@ -451,6 +476,41 @@ export class DeviceRuntime {
       },
     );
     this.#link.start();
+    this.#updater?.start();
+  }
+
+  #startUpdater(update: UpdateOptions, options: DeviceRuntimeOptions): SoftwareUpdater {
+    return new SoftwareUpdater(update, {
+      hardwareProfile: this.profile.id,
+      lockTime: () => this.core.lockTime(),
+      trustedTime: () => this.core.state(this.config.org).trustedTime,
+      safeToSwitch: () => {
+        if (this.#stopped) return false;
+        const state = this.core.state(this.config.org);
+        return state.bolt === "thrown" && state.door === "closed" && state.cycle.phase === "idle";
+      },
+      record: (kind, data) => {
+        // The lock's own record, outside any command: appended and chained like the core's.
+        this.store.commit({ events: [{ at: this.core.lockTime(), kind, actor: null, data }] });
+        this.#audit.recordsAppended();
+        this.#afterInput();
+      },
+      healthCheck: (timeoutMs) =>
+        runHealthCheck(
+          {
+            store: this.store,
+            checkpointPublicKey: this.#checkpointKey,
+            selfTest: () => this.selfTest(),
+            waitOnline: (ms) => this.waitOnline(ms),
+          },
+          timeoutMs,
+        ),
+      requestRestart: (reason) => {
+        this.#log.warn("restart requested", { reason });
+        options.onRestartRequested?.(reason);
+      },
+      log: this.#log,
+    });
   }
 
   #afterInput(): void {
@@ -528,6 +588,10 @@ export class DeviceRuntime {
       ...(result.error === undefined ? {} : { code: result.error.code }),
     });
     if (this.store.acknowledgedSeq() !== acknowledgedBefore) this.#audit.acknowledged();
+    if (result.status === "ok" && typeof result.data?.updateOffered === "string") {
+      this.#publishResult(this.#offerUpdate(payload, result));
+      return;
+    }
     if (this.#selfTestRequested) {
       // The answer to a self-test request is its report, once the parts have been exercised.
       this.#selfTestRequested = false;
@@ -546,6 +610,34 @@ export class DeviceRuntime {
       return;
     }
     this.#publishResult(result);
+  }
+
+  /**
+   * An `update.offer` the core accepted as a fleet command (signature, device, expiry, replay):
+   * the updater judges the release inside and its answer is the command's result.
+   */
+  #offerUpdate(payload: Buffer, accepted: CommandResult): CommandResult {
+    if (this.#updater === undefined) {
+      return {
+        ...accepted,
+        status: "error",
+        error: {
+          code: "E_UPDATE_UNSUPPORTED",
+          message: "this lock runs without an A/B install root and takes no software updates",
+        },
+      };
+    }
+    // The exact bytes the core verified; nothing else is read.
+    const envelope = JSON.parse(payload.toString("utf8")) as { payload: string };
+    const body = (JSON.parse(envelope.payload) as { body: UpdateOfferBody }).body;
+    const outcome = this.#updater.offer(body);
+    return outcome.ok
+      ? { ...accepted, data: { releaseId: releaseIdOf(body), accepted: true } }
+      : {
+          ...accepted,
+          status: "error",
+          error: { code: outcome.code, message: outcome.message.slice(0, 1000) },
+        };
   }
 
   #publishResult(result: CommandResult): void {
@@ -615,6 +707,15 @@ function installEnrolmentSecret(store: SqliteLockStore, config: DeviceConfig, cl
       },
     ],
   });
+}
+
+function releaseIdOf(body: UpdateOfferBody): string {
+  try {
+    const id = (JSON.parse(body.release.payload) as { releaseId?: unknown }).releaseId;
+    return typeof id === "string" ? id : "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 function pick<T extends object, K extends keyof T>(
