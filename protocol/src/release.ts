@@ -127,21 +127,7 @@ export function checkReleaseApplies(
 ): Result<OpenedRelease, ReleaseErrorCode> {
   const { metadata } = release;
   const name = `release ${metadata.releaseId} (${metadata.version})`;
-  if (!running.trustedTime)
-    return fail(
-      "E_UPDATE_NO_TRUSTED_TIME",
-      `${name} cannot be judged for expiry: the lock has no trusted time since it started`,
-    );
-  if (running.lockTime >= release.expiresAt)
-    return fail(
-      "E_UPDATE_FROZEN",
-      `${name} metadata expired at ${metadata.expiresAt} (lock time ${formatInstant(running.lockTime)})`,
-    );
-  if (running.lockTime + RELEASE_CLOCK_SKEW_MS < release.issuedAt)
-    return fail(
-      "E_UPDATE_NOT_YET_VALID",
-      `${name} issued at ${metadata.issuedAt} is not yet valid (lock time ${formatInstant(running.lockTime)})`,
-    );
+  // What needs no clock first: a rollback is refused whatever the time.
   if (compareVersions(metadata.version, running.version) <= 0)
     return fail(
       "E_UPDATE_ROLLBACK",
@@ -156,6 +142,21 @@ export function checkReleaseApplies(
     return fail(
       "E_UPDATE_PROFILE",
       `${name} is built for ${metadata.hardwareProfiles.join(", ")}, not "${running.hardwareProfile}"`,
+    );
+  if (!running.trustedTime)
+    return fail(
+      "E_UPDATE_NO_TRUSTED_TIME",
+      `${name} cannot be judged for expiry: the lock has no trusted time since it started`,
+    );
+  if (running.lockTime >= release.expiresAt)
+    return fail(
+      "E_UPDATE_FROZEN",
+      `${name} metadata expired at ${metadata.expiresAt} (lock time ${formatInstant(running.lockTime)})`,
+    );
+  if (running.lockTime + RELEASE_CLOCK_SKEW_MS < release.issuedAt)
+    return fail(
+      "E_UPDATE_NOT_YET_VALID",
+      `${name} issued at ${metadata.issuedAt} is not yet valid (lock time ${formatInstant(running.lockTime)})`,
     );
   return succeed(release);
 }

@@ -74,7 +74,9 @@ export interface DeviceUnderTestOptions {
   policy?: Partial<LockPolicy>;
   /** Put a cuttable relay between the device and the broker. */
   proxy?: boolean;
-  runtime?: Partial<Pick<DeviceRuntimeOptions, "audit" | "mqtt" | "clock">>;
+  runtime?: Partial<
+    Pick<DeviceRuntimeOptions, "audit" | "mqtt" | "clock" | "update" | "onRestartRequested">
+  >;
 }
 
 export class DeviceUnderTest {
