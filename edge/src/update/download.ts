@@ -46,7 +46,7 @@ export async function downloadTarget(request: DownloadRequest): Promise<void> {
     let response: Response;
     try {
       response = await fetch(request.url, {
-        headers: { authorization: `Bearer ${request.token}`, range: `bytes=${held}-${end}` },
+        headers: { "x-lockfleet-download-token": request.token, range: `bytes=${held}-${end}` },
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {

@@ -24,6 +24,7 @@ import { reportRoutes } from "./reports.js";
 import { rightRoutes } from "./rights.js";
 import { riskRoutes } from "./risk.js";
 import { userRoutes } from "./users.js";
+import { updateRoutes, updateService } from "./updates.js";
 import { windowRoutes } from "./windows.js";
 
 export const API_PREFIX = "/api/v1";
@@ -63,4 +64,7 @@ export const ROUTES: RouteEntry[] = [
   { plugin: dashboardRoutes, prefix: "" },
   // outsourcing risk register (after alarms: it reads `app.alarms`)
   { plugin: riskRoutes, prefix: API_PREFIX },
+  // signed software updates for the locks
+  { plugin: updateService(), prefix: "" },
+  { plugin: updateRoutes, prefix: API_PREFIX },
 ];

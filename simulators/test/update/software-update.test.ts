@@ -105,7 +105,7 @@ class TargetServer {
     this.requests += 1;
     const target = this.targets.get(req.url ?? "");
     const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+    if (req.headers["x-lockfleet-download-token"] !== TOKEN) {
       res.writeHead(401).end();
     } else if (target === undefined || range === null) {
       res.writeHead(target === undefined ? 404 : 416).end();
