@@ -34,6 +34,7 @@ import { restrictUmask, secureDataFiles, secureFile } from "./storage/file-modes
 import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
 import { UsersRepository } from "./storage/users-repository.js";
+import { RELEASE_TOOL_USAGE, runReleaseTool } from "./updates/release-tool.js";
 
 export type { ServeConfig } from "./config.js";
 
@@ -102,6 +103,7 @@ commands:
   add-officer  add the second security officer to a bank that has one
   backup   consistent online copy of the database
   verify-admin-log  check the admin log (or a copy's) against its signed checkpoints
+  release  offline release tool: keygen | sign | verify (software updates for the locks)
 
 lockfleet-fleet <command> --help shows a command's options and settings.`;
 
@@ -111,6 +113,7 @@ const COMMAND_USAGE: Record<string, string> = {
   "add-officer": ADD_OFFICER_USAGE,
   backup: BACKUP_USAGE,
   "verify-admin-log": VERIFY_USAGE,
+  release: RELEASE_TOOL_USAGE,
 };
 
 /** The settings of `serve` from its arguments and `env`; bad values throw `E_CONFIG: <setting> …`. */
@@ -522,6 +525,8 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
         return 0;
       case "verify-admin-log":
         return verifyAdminLog(rest, output) ? 0 : 1;
+      case "release":
+        return await runReleaseTool(rest, output);
       case undefined:
       case "help":
       case "--help":

@@ -23,8 +23,8 @@ import { proposalRoutes } from "./proposals.js";
 import { reportRoutes } from "./reports.js";
 import { rightRoutes } from "./rights.js";
 import { riskRoutes } from "./risk.js";
-import { userRoutes } from "./users.js";
 import { updateRoutes, updateService } from "./updates.js";
+import { userRoutes } from "./users.js";
 import { windowRoutes } from "./windows.js";
 
 export const API_PREFIX = "/api/v1";
