@@ -20,6 +20,7 @@ import { reports } from "./view-reports.js";
 import { requests } from "./view-requests.js";
 import { risk } from "./view-risk.js";
 import { setup } from "./view-setup.js";
+import { updates } from "./view-updates.js";
 import { roleWords } from "./words.js";
 
 /** @type {Array<[string, string]>} */
@@ -36,10 +37,12 @@ const EXTRA_VIEWS = {
   securityAdmin: [
     ["risk", "Risk"],
     ["setup", "Setup"],
+    ["updates", "Updates"],
   ],
   auditor: [
     ["risk", "Risk"],
     ["setup", "Setup"],
+    ["updates", "Updates"],
   ],
   branchManager: [["setup", "Setup"]],
 };
@@ -78,6 +81,7 @@ const VIEWS = {
   reports,
   risk,
   setup,
+  updates,
 };
 
 function views() {
