@@ -69,7 +69,7 @@ describe("the launcher", () => {
     });
     pointCurrent(root, "b");
     const plan = parseLauncherArgs(["--install-root", root, "--entry", "bin/start.mjs"]);
-    const quiet = () => {};
+    const quiet = () => true;
     for (let start = 1; start <= MAX_TRIAL_BOOTS; start += 1) {
       expect(await launch(plan, quiet)).toBe(3);
       expect(readUpdateState(root).bootAttempts).toBe(start);

@@ -6,7 +6,12 @@
  * audit records.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { nodeEd25519, type SignedRelease, signRelease } from "@lockfleet/protocol";
+import {
+  nodeEd25519,
+  type SignedRelease,
+  signRelease,
+  type UpdateOfferBody,
+} from "@lockfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimulatedLock } from "../devices/simulated-lock.js";
 import { createFixture, type Fixture } from "../fixtures.js";
@@ -37,6 +42,8 @@ function release(version: string): SignedRelease {
 }
 
 const signed110 = release("1.1.0");
+const offers = () =>
+  lock.commandsOfType("update.offer") as Array<{ body: UpdateOfferBody; id: string }>;
 let f: Fixture;
 let lock: SimulatedLock;
 
@@ -138,13 +145,13 @@ describe("releases and staged rollouts", () => {
       approvedBy: f.accounts.secondOfficer.person.id,
     });
     await lock.until(() => lock.commandsOfType("update.offer").length === 1, 5000, "offer");
-    const [offer] = lock.commandsOfType("update.offer");
+    const [offer] = offers();
     // The fleet relays the release exactly as signed.
     expect(offer?.body.release).toEqual(signed110);
   });
 
   it("the target is served in ranges to the holder of the offer's token only", async () => {
-    const [offer] = lock.commandsOfType("update.offer");
+    const [offer] = offers();
     const token = offer?.body.download.token ?? "";
     const get = (headers: Record<string, string>) =>
       f.app.inject({ method: "GET", url: "/api/v1/updates/download", headers });

@@ -104,6 +104,11 @@ const GOOD: { [T in CommandType]: CommandBody<T> } = {
   "selfTest.request": {},
   "otp.secret": { secret: sealed, counter: 0 },
   "fleetKey.install": { keyId: "fleet-2027-01", publicKey, retire: "fleet-2026-11" },
+  "update.offer": {
+    release: { payload: '{"type":"release"}', signature: toBase64url(new Uint8Array(64)) },
+    rolloutId: "ro_0123456789abcdef",
+    download: { url: "https://fleet.bank.example/api/v1/updates/download", token: "t".repeat(43) },
+  },
 };
 
 /** One body per command type that breaks a rule other than "unknown field". */
@@ -147,6 +152,14 @@ const BAD: { [T in CommandType]: [string, unknown] } = {
   "fleetKey.install": [
     "a public key of 31 bytes",
     { keyId: "k-2", publicKey: toBase64url(new Uint8Array(31)) },
+  ],
+  "update.offer": [
+    "a download address that is not HTTP",
+    {
+      release: { payload: "{}", signature: toBase64url(new Uint8Array(64)) },
+      rolloutId: "ro-1",
+      download: { url: "file:///etc/shadow", token: "t".repeat(43) },
+    },
   ],
 };
 
