@@ -16,7 +16,7 @@ import type { SelfTestReport } from "@lockfleet/protocol";
 import { DEFAULT_DATA_DIR, dataPaths } from "./runtime/device-files.js";
 import { DeviceRuntime, type HardwareOpener, recordSelfTest } from "./runtime/device-runtime.js";
 import { errorCode, RuntimeError } from "./runtime/errors.js";
-import { jsonLog, type LogLevel } from "./runtime/log.js";
+import { jsonLog, type LogLevel, type RuntimeLog } from "./runtime/log.js";
 import { resolveProfile } from "./runtime/profile.js";
 import { deviceStatus, factoryReset, provision } from "./runtime/provision.js";
 import { SqliteLockStore } from "./store/sqlite-store.js";
@@ -262,7 +262,7 @@ async function run(
       : {
           update: {
             installRoot,
-            releaseKeys: readReleaseKeys(values["release-keys"] ?? DEFAULT_RELEASE_KEYS_FILE),
+            releaseKeys: trustedReleaseKeys(values["release-keys"], log),
             factoryVersion: EDGE_VERSION,
           },
           onRestartRequested: () => restart?.(),
@@ -272,6 +272,21 @@ async function run(
   await runtime.stop();
   // The launcher starts the version `current` now points to (deploy/raspberry-pi).
   return why === "restart" ? RESTART_EXIT_CODE : 0;
+}
+
+/**
+ * The release keys, or none: a missing or damaged file must not keep the lock from running
+ * (it would stay shut for its users); every offer is then refused as E_RELEASE_UNKNOWN_KEY.
+ */
+function trustedReleaseKeys(file: string | undefined, log: RuntimeLog): Map<string, Uint8Array> {
+  try {
+    return readReleaseKeys(file ?? DEFAULT_RELEASE_KEYS_FILE);
+  } catch (error) {
+    log.warn("no release keys: software updates are refused", {
+      err: error instanceof Error ? error.message : String(error),
+    });
+    return new Map();
+  }
 }
 
 async function selfTest(
