@@ -25,15 +25,14 @@ import {
   type LockState,
   type SelfTestReport,
   topics,
-  type UpdateOfferBody,
 } from "@lockfleet/protocol";
 import type { LockHardware } from "../hardware/types.js";
 import { LockCore, type SeedUser } from "../lock/lock-core.js";
 import type { Clock, DeviceIdentity } from "../lock/ports.js";
 import type { LockStore } from "../store/lock-store.js";
 import { SqliteLockStore } from "../store/sqlite-store.js";
-import { runHealthCheck } from "../update/health-check.js";
-import { SoftwareUpdater, type UpdateOptions } from "../update/updater.js";
+import { answerUpdateOffer, updaterFor } from "../update/runtime-updates.js";
+import type { SoftwareUpdater, UpdateOptions } from "../update/updater.js";
 import { AuditSync, type AuditSyncOptions } from "./audit-sync.js";
 import { startBackgroundChecks } from "./background-checks.js";
 import { SystemClock } from "./clock.js";
@@ -445,10 +444,29 @@ export class DeviceRuntime {
       profile: this.profile.id,
       auditHead: this.store.auditHead().seq,
     });
-    if (options.update !== undefined) this.#updater = this.#startUpdater(options.update, options);
+    if (options.update !== undefined) {
+      this.#updater = updaterFor(options.update, {
+        org: this.config.org,
+        hardwareProfile: this.profile.id,
+        core,
+        store: this.store,
+        checkpointPublicKey: this.#checkpointKey,
+        log: this.#log,
+        stopped: () => this.#stopped,
+        recordsAppended: () => {
+          this.#audit.recordsAppended();
+          this.#afterInput();
+        },
+        selfTest: () => this.selfTest(),
+        waitOnline: (ms) => this.waitOnline(ms),
+        ...(options.onRestartRequested === undefined
+          ? {}
+          : { onRestartRequested: options.onRestartRequested }),
+      });
+    }
     const mqttOptions = options.mqtt ?? {};
     if (mqttOptions.enabled === false) {
-      this.#updater?.start();
+      this.#resumeUpdate();
       return;
     }
     const { org, deviceId } = this.config;
@@ -476,41 +494,18 @@ export class DeviceRuntime {
       },
     );
     this.#link.start();
-    this.#updater?.start();
+    this.#resumeUpdate();
   }
 
-  #startUpdater(update: UpdateOptions, options: DeviceRuntimeOptions): SoftwareUpdater {
-    return new SoftwareUpdater(update, {
-      hardwareProfile: this.profile.id,
-      lockTime: () => this.core.lockTime(),
-      trustedTime: () => this.core.state(this.config.org).trustedTime,
-      safeToSwitch: () => {
-        if (this.#stopped) return false;
-        const state = this.core.state(this.config.org);
-        return state.bolt === "thrown" && state.door === "closed" && state.cycle.phase === "idle";
-      },
-      record: (kind, data) => {
-        // The lock's own record, outside any command: appended and chained like the core's.
-        this.store.commit({ events: [{ at: this.core.lockTime(), kind, actor: null, data }] });
-        this.#audit.recordsAppended();
-        this.#afterInput();
-      },
-      healthCheck: (timeoutMs) =>
-        runHealthCheck(
-          {
-            store: this.store,
-            checkpointPublicKey: this.#checkpointKey,
-            selfTest: () => this.selfTest(),
-            waitOnline: (ms) => this.waitOnline(ms),
-          },
-          timeoutMs,
-        ),
-      requestRestart: (reason) => {
-        this.#log.warn("restart requested", { reason });
-        options.onRestartRequested?.(reason);
-      },
-      log: this.#log,
-    });
+  /** An update in progress continues; a broken install root never keeps the lock from running. */
+  #resumeUpdate(): void {
+    try {
+      this.#updater?.start();
+    } catch (error) {
+      this.#log.error("software update not resumed", {
+        err: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   #afterInput(): void {
@@ -589,7 +584,7 @@ export class DeviceRuntime {
     });
     if (this.store.acknowledgedSeq() !== acknowledgedBefore) this.#audit.acknowledged();
     if (result.status === "ok" && typeof result.data?.updateOffered === "string") {
-      this.#publishResult(this.#offerUpdate(payload, result));
+      this.#publishResult(answerUpdateOffer(this.#updater, payload, result));
       return;
     }
     if (this.#selfTestRequested) {
@@ -610,34 +605,6 @@ export class DeviceRuntime {
       return;
     }
     this.#publishResult(result);
-  }
-
-  /**
-   * An `update.offer` the core accepted as a fleet command (signature, device, expiry, replay):
-   * the updater judges the release inside and its answer is the command's result.
-   */
-  #offerUpdate(payload: Buffer, accepted: CommandResult): CommandResult {
-    if (this.#updater === undefined) {
-      return {
-        ...accepted,
-        status: "error",
-        error: {
-          code: "E_UPDATE_UNSUPPORTED",
-          message: "this lock runs without an A/B install root and takes no software updates",
-        },
-      };
-    }
-    // The exact bytes the core verified; nothing else is read.
-    const envelope = JSON.parse(payload.toString("utf8")) as { payload: string };
-    const body = (JSON.parse(envelope.payload) as { body: UpdateOfferBody }).body;
-    const outcome = this.#updater.offer(body);
-    return outcome.ok
-      ? { ...accepted, data: { releaseId: releaseIdOf(body), accepted: true } }
-      : {
-          ...accepted,
-          status: "error",
-          error: { code: outcome.code, message: outcome.message.slice(0, 1000) },
-        };
   }
 
   #publishResult(result: CommandResult): void {
@@ -707,15 +674,6 @@ function installEnrolmentSecret(store: SqliteLockStore, config: DeviceConfig, cl
       },
     ],
   });
-}
-
-function releaseIdOf(body: UpdateOfferBody): string {
-  try {
-    const id = (JSON.parse(body.release.payload) as { releaseId?: unknown }).releaseId;
-    return typeof id === "string" ? id : "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 function pick<T extends object, K extends keyof T>(
