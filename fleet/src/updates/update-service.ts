@@ -99,7 +99,6 @@ export class UpdateService {
 
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
-    mkdirSync(options.targetDir, { recursive: true, mode: 0o700 });
   }
 
   #iso(): string {
@@ -187,6 +186,7 @@ export class UpdateService {
         "E_UPDATE_HASH",
         `the target's SHA-256 is ${sha256}, release ${releaseId} names ${found.targetSha256}`,
       );
+    mkdirSync(this.#o.targetDir, { recursive: true, mode: 0o700 });
     const path = this.#targetPath(found);
     writeFileSync(`${path}.tmp`, bytes, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
