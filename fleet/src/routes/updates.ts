@@ -33,6 +33,7 @@ export function updateService(): FastifyPluginAsync {
           hub: app.hub,
           adminLog: app.adminLog,
           independence: (approver, proposer) => app.lineage.refusal(approver, [proposer]),
+          accountCreatedAt: (userId) => app.repos.users.get(userId)?.createdAt,
           checkBranch: (principal, branchId) => {
             app.scope.branch(principal, branchId);
           },

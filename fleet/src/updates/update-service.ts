@@ -76,6 +76,8 @@ export interface UpdateServiceOptions {
   adminLog: Pick<AdminLog, "append">;
   /** Why `approver` does not count as a second officer beside `proposer`, or undefined. */
   independence: (approver: string, proposer: string) => FleetError | undefined;
+  /** When the account was made (undefined: unknown): a second officer must predate the proposal. */
+  accountCreatedAt: (userId: string) => string | undefined;
   /** Throws (404) when the principal may not act on the branch. */
   checkBranch: (principal: Principal, branchId: string) => void;
   /** Where targets are kept (`<dataDir>/releases`). */
@@ -278,6 +280,13 @@ export class UpdateService {
       refuse("E_SAME_APPROVER", "a rollout is started by an officer other than its proposer", 409);
     const dependent = this.#o.independence(principal.personId, rollout.proposedBy);
     if (dependent !== undefined) refuse(dependent.code, dependent.message, dependent.statusCode);
+    const createdAt = this.#o.accountCreatedAt(principal.userId);
+    if (createdAt === undefined || createdAt > rollout.proposedAt)
+      refuse(
+        "E_NOT_YET_ACTIVE",
+        "the second officer must already have been an active officer when the rollout was proposed",
+        403,
+      );
     if (rollout.branchId !== null) this.#o.checkBranch(principal, rollout.branchId);
     const started = this.#o.repository.transaction(() => {
       if (
