@@ -190,4 +190,48 @@ describe("releases and staged rollouts", () => {
     const listed = await api("auditor", "GET", "/updates/rollouts");
     expect(listed.json().items[0]).toMatchObject({ id: rolloutId, version: "1.1.0" });
   });
+
+  it("a puppet of the proposer does not count as the second officer", async () => {
+    // The admin's puppet: a person and account the admin made, approved by an honest officer.
+    const password = "puppet password long enough 42";
+    const person = (await api("securityAdmin", "POST", "/people", { name: "Pat Puppet" })).json();
+    await api("securityAdmin", "POST", `/people/${person.id}/identify`, { documentType: "idCard" });
+    const enable = await api("securityAdmin", "POST", `/people/${person.id}/enable`, {});
+    await api("secondOfficer", "POST", `/proposals/${enable.json().proposal.id}/approve`);
+    const account = await api("securityAdmin", "POST", "/users", {
+      personId: person.id,
+      role: "securityAdmin",
+      email: "pat@example.test",
+      password,
+    });
+    await api("secondOfficer", "POST", `/proposals/${account.json().proposal.id}/approve`);
+    const login = await f.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      payload: { email: "pat@example.test", password },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    const pat = { cookie: String(login.headers["set-cookie"]).split(";")[0] as string };
+    const proposed = await api("securityAdmin", "POST", "/updates/rollouts", {
+      releaseId: "rel-1.1.0",
+      percentage: 50,
+    });
+    const id = proposed.json().id as string;
+    const puppet = await f.app.inject({
+      method: "POST",
+      url: `/api/v1/updates/rollouts/${id}/approve`,
+      headers: pat,
+    });
+    expect(puppet.json().code).toBe("E_PUPPET_APPROVER");
+    // The puppet may still propose; a rollout nobody starts is rejected.
+    const byPat = await f.app.inject({
+      method: "POST",
+      url: "/api/v1/updates/rollouts",
+      headers: pat,
+      payload: { releaseId: "rel-1.1.0", percentage: 10 },
+    });
+    expect(byPat.statusCode).toBe(201);
+    const rejected = await api("securityAdmin", "POST", `/updates/rollouts/${id}/reject`);
+    expect(rejected.json().status).toBe("rejected");
+  });
 });
