@@ -13,6 +13,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { SelfTestReport } from "@lockfleet/protocol";
+import { FIRMWARE_VERSION } from "./lock/lock-core.js";
 import { DEFAULT_DATA_DIR, dataPaths } from "./runtime/device-files.js";
 import { DeviceRuntime, type HardwareOpener, recordSelfTest } from "./runtime/device-runtime.js";
 import { errorCode, RuntimeError } from "./runtime/errors.js";
@@ -24,7 +25,7 @@ import { RESTART_EXIT_CODE } from "./update/install-layout.js";
 import { DEFAULT_RELEASE_KEYS_FILE, readReleaseKeys } from "./update/release-keys.js";
 
 /** The version of this build when its slot holds no signed release (the factory install). */
-const EDGE_VERSION = "0.1.0";
+const EDGE_VERSION = FIRMWARE_VERSION.slice(FIRMWARE_VERSION.indexOf("/") + 1);
 
 export interface CliIo {
   stdout: (text: string) => void;

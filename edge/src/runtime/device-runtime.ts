@@ -289,7 +289,10 @@ export class DeviceRuntime {
     return {
       ...this.core.state(this.config.org),
       hardwareProfile: this.profile.id,
-      ...(this.#updater === undefined ? {} : { firmware: this.#updater.runningVersion }),
+      // The version of the slot running, as the release that installed it names it.
+      ...(this.#updater === undefined
+        ? {}
+        : { firmware: `lockfleet-edge/${this.#updater.runningVersion}` }),
     };
   }
 

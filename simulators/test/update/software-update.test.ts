@@ -229,7 +229,7 @@ describe("signed software updates at the device runtime, on the virtual board", 
     await powerBack(l);
     await arrived(dut, "update.healthy");
     expect(dut.runtime.updater?.runningVersion).toBe("1.1.0");
-    await until(() => firmware(dut) === "1.1.0", 5000, "state reports 1.1.0");
+    await until(() => firmware(dut) === "lockfleet-edge/1.1.0", 5000, "state reports 1.1.0");
     // The lockout is still on (a restart never shortens it).
     expect(Date.parse(dut.runtime.state().penaltyUntil ?? "")).toBeGreaterThanOrEqual(
       Date.parse(penaltyUntil ?? ""),
