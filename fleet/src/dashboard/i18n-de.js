@@ -591,4 +591,12 @@ export const GERMAN = {
   Rollouts: "Verteilungen",
   "{version} to {percentage} % of {ring}": "{version} an {percentage} % von {ring}",
   "No locks in this ring yet.": "Noch keine Schlösser in diesem Ring.",
+  "Software update offered": "Software-Update angeboten",
+  "Software update refused": "Software-Update abgelehnt",
+  "Software update downloading": "Software-Update wird geladen",
+  "Software update verified": "Software-Update geprüft",
+  "Software update installed": "Software-Update installiert",
+  "Switched to the new software": "Auf die neue Software umgeschaltet",
+  "New software healthy": "Neue Software in Ordnung",
+  "New software rolled back": "Neue Software zurückgesetzt",
 };

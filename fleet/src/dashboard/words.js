@@ -99,6 +99,14 @@ const AUDIT_WORDS = {
   "lock.fault": "Lock fault",
   "audit.checkpoint": "Audit checkpoint",
   "audit.acknowledged": "Audit records acknowledged by the fleet",
+  "update.offered": "Software update offered",
+  "update.refused": "Software update refused",
+  "update.downloading": "Software update downloading",
+  "update.verified": "Software update verified",
+  "update.installed": "Software update installed",
+  "update.switched": "Switched to the new software",
+  "update.healthy": "New software healthy",
+  "update.rolledBack": "New software rolled back",
 };
 
 /** @param {string} kind */
