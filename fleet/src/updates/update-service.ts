@@ -58,6 +58,7 @@ export type LockUpdateStatus = (typeof LOCK_UPDATE_STATUSES)[number];
 export const MAX_RANGE_BYTES = 1024 * 1024;
 /** The command id of an offer the hub could not send; it is sent again on resume. */
 const UNSENT = "unsent";
+const OFFERS_IN_FLIGHT = 32;
 /** How long an offer stays valid at the lock. */
 const OFFER_TTL_MS = 60 * 60_000;
 
@@ -393,30 +394,45 @@ export class UpdateService {
     const already = new Set(
       this.#o.repository
         .offered(id)
-        .filter((row) => row.commandId !== UNSENT)
+        // null: the fleet stopped between recording the offer and sending it
+        .filter((row) => row.commandId !== null && row.commandId !== UNSENT)
         .map((row) => row.deviceId),
     );
-    for (const deviceId of this.ring(rollout)) {
-      if (already.has(deviceId)) continue;
-      const token = randomBytes(32).toString("base64url");
-      this.#o.repository.insertOffer(id, deviceId, hashToken(token), this.#iso());
-      const body: UpdateOfferBody = {
-        release: { payload: found.payload, signature: found.signature },
-        rolloutId: id,
-        download: { url: `${downloadBase.replace(/\/+$/, "")}/api/v1/updates/download`, token },
-      };
-      try {
-        const issued = await this.#o.hub.issueCommand(deviceId, "update.offer", body, {
-          ttlMs: OFFER_TTL_MS,
-          waitMs: this.#o.commandWaitMs ?? 0,
-        });
-        const refused =
-          issued.result?.status === "error" ? (issued.result.error?.code ?? "E_UNKNOWN") : null;
-        this.#o.repository.offerAnswered(id, deviceId, issued.commandId, refused);
-      } catch {
-        // Not sent (hub down): the row stays, marked, and the offer goes again on resume.
-        this.#o.repository.offerAnswered(id, deviceId, UNSENT, null);
-      }
+    const pending = this.ring(rollout).filter((deviceId) => !already.has(deviceId));
+    // A few offers in flight at a time: the hub commits each command's seq before it leaves.
+    for (let i = 0; i < pending.length; i += OFFERS_IN_FLIGHT) {
+      await Promise.all(
+        pending
+          .slice(i, i + OFFERS_IN_FLIGHT)
+          .map((deviceId) => this.#offer(id, deviceId, found, downloadBase)),
+      );
+    }
+  }
+
+  async #offer(
+    rolloutId: string,
+    deviceId: string,
+    found: ReleaseRow,
+    downloadBase: string,
+  ): Promise<void> {
+    const token = randomBytes(32).toString("base64url");
+    this.#o.repository.insertOffer(rolloutId, deviceId, hashToken(token), this.#iso());
+    const body: UpdateOfferBody = {
+      release: { payload: found.payload, signature: found.signature },
+      rolloutId,
+      download: { url: `${downloadBase.replace(/\/+$/, "")}/api/v1/updates/download`, token },
+    };
+    try {
+      const issued = await this.#o.hub.issueCommand(deviceId, "update.offer", body, {
+        ttlMs: OFFER_TTL_MS,
+        waitMs: this.#o.commandWaitMs ?? 0,
+      });
+      const refused =
+        issued.result?.status === "error" ? (issued.result.error?.code ?? "E_UNKNOWN") : null;
+      this.#o.repository.offerAnswered(rolloutId, deviceId, issued.commandId, refused);
+    } catch {
+      // Not sent (hub down): the row stays, marked, and the offer goes again on resume.
+      this.#o.repository.offerAnswered(rolloutId, deviceId, UNSENT, null);
     }
   }
 
