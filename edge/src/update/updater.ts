@@ -151,6 +151,12 @@ export class SoftwareUpdater {
       });
       return refuse(opened.error.code, opened.error.message);
     }
+    if (state.phase === "rolledBack" && state.releaseId === opened.value.metadata.releaseId) {
+      // The same build failed its health check here: it comes back only as a newer release.
+      const message = `release ${state.releaseId} was rolled back on this lock (${state.code ?? "unhealthy"}); offer a newer one`;
+      this.#record("update.refused", state, { code: "E_UPDATE_ROLLED_BACK", reason: message });
+      return refuse("E_UPDATE_ROLLED_BACK", message);
+    }
     const applies = checkReleaseApplies(opened.value, {
       version: this.runningVersion,
       hardwareProfile: this.#host.hardwareProfile,

@@ -344,6 +344,9 @@ describe("signed software updates at the device runtime, on the virtual board", 
     expect(dut.runtime.updater?.runningVersion).toBe("1.0.0");
     const rolledBack = await arrived(dut, "update.rolledBack");
     expect(rolledBack.data.code).toBe("E_SELF_TEST_FAILED");
+    // The build that failed here is not taken again.
+    const again = await offer(dut, release("1.1.0", v110));
+    expect(again.error?.code).toBe("E_UPDATE_ROLLED_BACK");
   }, 30_000);
 
   it("power lost after each step of the switch: the lock comes back on one whole version and ends healthy on the new one", async () => {
