@@ -135,10 +135,13 @@ export class SoftwareUpdater {
       : undefined;
     if (BUSY_PHASES.has(state.phase)) {
       if (summary !== undefined && summary.releaseId === state.releaseId) return { ok: true };
-      return refuse(
-        "E_UPDATE_BUSY",
-        `release ${state.releaseId ?? "?"} is ${state.phase} on this lock`,
+      const message = `release ${state.releaseId ?? "?"} is ${state.phase} on this lock`;
+      this.#record(
+        "update.refused",
+        { phase: "idle", ...summary, rolloutId: body.rolloutId },
+        { code: "E_UPDATE_BUSY", reason: message },
       );
+      return refuse("E_UPDATE_BUSY", message);
     }
     if (!opened.ok) {
       this.#host.record("update.refused", {
@@ -154,7 +157,11 @@ export class SoftwareUpdater {
     if (state.phase === "rolledBack" && state.releaseId === opened.value.metadata.releaseId) {
       // The same build failed its health check here: it comes back only as a newer release.
       const message = `release ${state.releaseId} was rolled back on this lock (${state.code ?? "unhealthy"}); offer a newer one`;
-      this.#record("update.refused", state, { code: "E_UPDATE_ROLLED_BACK", reason: message });
+      this.#record(
+        "update.refused",
+        { ...state, rolloutId: body.rolloutId },
+        { code: "E_UPDATE_ROLLED_BACK", reason: message },
+      );
       return refuse("E_UPDATE_ROLLED_BACK", message);
     }
     const applies = checkReleaseApplies(opened.value, {
