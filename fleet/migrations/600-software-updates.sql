@@ -47,3 +47,7 @@ CREATE TABLE rollout_locks (
   refused_code TEXT,                         -- the lock's answer to the offer, when it refused
   PRIMARY KEY (rollout_id, device_id)
 );
+
+-- Each lock's progress is read from its update records only; this keeps that read off the rest
+-- of a long audit log.
+CREATE INDEX device_audit_updates ON device_audit (device_id, seq) WHERE kind LIKE 'update.%';
