@@ -18,16 +18,17 @@ import {
   WEAKENING_APPROVERS_REQUIRED,
 } from "@lockfleet/protocol";
 import { hashCode, isDigits } from "./codes.js";
-import { LockRuleError } from "./lock-core.js";
 import {
   distinctApprovers,
   holidaysWeaken,
   policyWeakenings,
   scheduleWeakens,
 } from "./policy-change.js";
+import { LockRuleError } from "./rule-error.js";
 import {
   type AckSection,
   GAP_RANGES_KEPT,
+  type LockSections,
   type SectionMap,
   type SectionName,
   type StoredUser,
@@ -44,7 +45,7 @@ import {
 
 export interface CommandEffects {
   deviceId: string;
-  sections(): SectionMap;
+  sections(): LockSections;
   set<K extends SectionName>(name: K, value: SectionMap[K] | undefined): void;
   audit(kind: AuditEventKind, actor: string | null, data: Record<string, unknown>): void;
   lockTime(): number;
@@ -74,7 +75,7 @@ function requireTwoApprovers(approvedBy: readonly string[], what: string): void 
 /** A user's weekly time profile must be a schedule the lock can evaluate. */
 function checkTimeProfile(
   effects: CommandEffects,
-  s: SectionMap,
+  s: LockSections,
   slot: number,
   timeProfile: StoredUser["timeProfile"],
 ): void {
@@ -466,7 +467,7 @@ function changeSchedule(
 }
 
 /** Grants that ended long ago need not be kept on the lock (their use is in the audit log). */
-function pruneGrants(s: SectionMap, now: number): SectionMap["grants"] {
+function pruneGrants(s: LockSections, now: number): SectionMap["grants"] {
   return Object.fromEntries(
     Object.entries(s.grants).filter(
       ([, stored]) => parseInstant(stored.grant.notAfter) > now - 7 * 24 * 3600_000,
