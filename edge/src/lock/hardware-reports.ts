@@ -49,15 +49,18 @@ export class HardwareReports {
   record(event: HardwareEvent): void {
     switch (event.kind) {
       case "powerFail":
-        return this.#powerFail(event.failing, event.source);
+        this.#powerFail(event.failing, event.source);
+        return;
       case "partFault":
-        return this.#partFault(event.part, event.error);
+        this.#partFault(event.part, event.error);
+        return;
       case "boltJam":
         // The actuator's timeout agrees with the core's own: the first one puts it on record.
         if (this.#ctx.boltCommand?.position === event.expected) this.#sensors.jammed("actuator");
         return;
       case "selfTest":
-        return this.#selfTestCompleted(event.report);
+        this.#selfTestCompleted(event.report);
+        return;
     }
   }
 

@@ -26,7 +26,7 @@ import {
   signCheckpoint,
 } from "@lockfleet/protocol";
 import type { ChainVerification } from "../store/chain-verification.js";
-import type { AuditAppend, FailSecureMark, LockStore } from "../store/lock-store.js";
+import type { FailSecureMark, LockStore } from "../store/lock-store.js";
 import { CommandIntake } from "./command-intake.js";
 import { isDue, MINUTE } from "./deadlines.js";
 import { DISPLAY, type DisplayLines } from "./display.js";
