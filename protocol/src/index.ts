@@ -12,6 +12,7 @@ export * from "./one-time-code.js";
 export * from "./policy-weakening.js";
 export * from "./replay-guard.js";
 export * from "./schemas/audit.js";
+export * from "./schemas/audit-data.js";
 export * from "./schemas/commands.js";
 export * from "./schemas/common.js";
 export * from "./schemas/enrolment.js";

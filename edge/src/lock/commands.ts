@@ -6,6 +6,7 @@
  * (a larger correction only by a `time.set` two approvers confirmed).
  */
 import {
+  type AuditData,
   type AuditEventKind,
   formatInstant,
   fromBase64url,
@@ -47,7 +48,7 @@ export interface CommandEffects {
   deviceId: string;
   sections(): LockSections;
   set<K extends SectionName>(name: K, value: SectionMap[K] | undefined): void;
-  audit(kind: AuditEventKind, actor: string | null, data: Record<string, unknown>): void;
+  audit<K extends AuditEventKind>(kind: K, actor: string | null, data: AuditData<K>): void;
   lockTime(): number;
   codeHashKey: Uint8Array;
   encryptionSecretKey: Uint8Array;
@@ -440,7 +441,7 @@ export function applyCommand(
 function changeSchedule(
   effects: CommandEffects,
   schedule: TimeLockSchedule,
-  approvedBy: readonly string[],
+  approvedBy: string[],
   kind: "timeLock.scheduleChanged" | "timeLock.holidaysChanged",
 ): Record<string, unknown> {
   const s = effects.sections();

@@ -5,7 +5,13 @@
  * audit record land in the same store transaction, and outputs wait until it is committed —
  * the unit of work itself (run, commit, fail-secure) belongs to the LockCore facade.
  */
-import { ALARM_PRIORITY, type AlarmKind, type LockPolicy } from "@lockfleet/protocol";
+import {
+  ALARM_PRIORITY,
+  type AlarmKind,
+  type AuditData,
+  type AuditEventKind,
+  type LockPolicy,
+} from "@lockfleet/protocol";
 import type { AuditAppend, LockStore } from "../store/lock-store.js";
 import { Deadlines, SECOND } from "./deadlines.js";
 import type { DisplayLines } from "./display.js";
@@ -128,7 +134,8 @@ export class LockContext {
     this.required().sections[name] = value ?? null;
   }
 
-  audit(kind: AuditAppend["kind"], actor: string | null, data: Record<string, unknown> = {}): void {
+  /** An audit record of `kind`, its data typed by the protocol's schema for that kind. */
+  audit<K extends AuditEventKind>(kind: K, actor: string | null, data: AuditData<K>): void {
     this.required().events.push({ at: this.lockTime(), kind, actor, data });
   }
 

@@ -235,7 +235,7 @@ export class OpeningCycle {
   }
 
   /** A cycle that has not opened ends, on record with the phase it was in. */
-  end(kind: "cycle.cancelled" | "cycle.expired", data: Record<string, unknown>): void {
+  end(kind: "cycle.cancelled" | "cycle.expired", data: { reason: string }): void {
     const ctx = this.#ctx;
     const cycle = ctx.s.cycle;
     ctx.deadlines.clearCycle();
