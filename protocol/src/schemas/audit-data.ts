@@ -12,12 +12,7 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from "@sinclair/typebox";
 import { fail, type Result, succeed } from "../errors.js";
 import { isValid } from "../validate.js";
-import {
-  ALARM_PRIORITIES,
-  AlarmKindSchema,
-  type AuditEventKind,
-  type AuditRecord,
-} from "./audit.js";
+import { ALARM_PRIORITIES, AlarmKindSchema, type AuditEventKind } from "./audit.js";
 import { Instant } from "./common.js";
 import { LockPolicy, TimeLockSchedule, UserRole } from "./lock.js";
 import { SelfTestReport } from "./result.js";
@@ -225,7 +220,7 @@ export type AuditDataErrorCode = "E_AUDIT_KIND" | "E_AUDIT_DATA";
  * schema; a coded error otherwise (another kind, or data that does not read as this kind).
  */
 export function auditDataOf<K extends AuditEventKind>(
-  record: Pick<AuditRecord, "kind" | "data" | "seq">,
+  record: { kind: string; data: unknown; seq: number },
   kind: K,
 ): Result<AuditData<K>, AuditDataErrorCode> {
   if (record.kind !== kind) {
