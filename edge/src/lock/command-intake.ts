@@ -12,10 +12,10 @@ import {
   peekEnvelopeId,
   type ReplayGuard,
 } from "@lockfleet/protocol";
+import { LockRuleError } from "../errors.js";
 import { applyCommand, type CommandEffects, withAcknowledgement } from "./commands.js";
 import type { LockContext } from "./lock-context.js";
 import type { OpeningCycle } from "./opening-cycle.js";
-import { LockRuleError } from "./rule-error.js";
 import { TimeLockEvaluator } from "./time-lock.js";
 
 /** What a command may ask of the lock beyond its state: re-sending audit, a self-test. */

@@ -18,6 +18,7 @@ import {
   type TimeLockSchedule,
   WEAKENING_APPROVERS_REQUIRED,
 } from "@lockfleet/protocol";
+import { LockRuleError } from "../errors.js";
 import { hashCode, isDigits } from "./codes.js";
 import {
   distinctApprovers,
@@ -25,7 +26,6 @@ import {
   policyWeakenings,
   scheduleWeakens,
 } from "./policy-change.js";
-import { LockRuleError } from "./rule-error.js";
 import {
   type AckSection,
   GAP_RANGES_KEPT,

@@ -10,6 +10,7 @@ import {
   type TimeLockSchedule,
   validate,
 } from "@lockfleet/protocol";
+import { LockError } from "../errors.js";
 import type { LockStore } from "../store/lock-store.js";
 import { hashCode, isDigits } from "./codes.js";
 import { NO_PENALTY } from "./penalty.js";
@@ -42,11 +43,14 @@ export function initialiseStore(
   factory: FactorySetup | undefined,
 ): void {
   if (factory === undefined) {
-    throw new Error("E_NOT_PROVISIONED: the lock store is empty and no factory set-up was given");
+    throw new LockError(
+      "E_NOT_PROVISIONED",
+      "the lock store is empty and no factory set-up was given",
+    );
   }
   const policy = { ...DEFAULT_LOCK_POLICY, ...factory.policy };
   const policyCheck = validate(LockPolicy, policy, "policy");
-  if (!policyCheck.ok) throw new Error(`E_BAD_CONFIG: ${policyCheck.error.message}`);
+  if (!policyCheck.ok) throw new LockError("E_BAD_CONFIG", policyCheck.error.message);
   const schedule: TimeLockSchedule = {
     timeZone: factory.timeZone,
     weekly: factory.weekly ?? [],
@@ -69,7 +73,10 @@ export function initialiseStore(
   for (const seed of factory.users ?? []) {
     const { code, duressCode, mustChangeCode, ...user } = seed;
     if (!isDigits(code, policy.codeLength)) {
-      throw new Error(`E_BAD_CONFIG: user ${user.slot} code must have ${policy.codeLength} digits`);
+      throw new LockError(
+        "E_BAD_CONFIG",
+        `user ${user.slot} code must have ${policy.codeLength} digits`,
+      );
     }
     users[String(user.slot)] = {
       ...user,

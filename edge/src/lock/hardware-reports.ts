@@ -3,7 +3,8 @@
  * unknown hardware and failures are reported, never silently ignored): mains failing and
  * back, a part failing while driven, a completed self-test, the background chain check.
  */
-import type { AlarmKind, SelfTestReport } from "@lockfleet/protocol";
+import { type AlarmKind, codeOf, type SelfTestReport } from "@lockfleet/protocol";
+import { LockError } from "../errors.js";
 import type { ChainVerification } from "../store/chain-verification.js";
 import type { LockContext } from "./lock-context.js";
 import type { BoltPosition } from "./ports.js";
@@ -87,7 +88,7 @@ export class HardwareReports {
     const ctx = this.#ctx;
     if (this.#faultedParts.has(part)) return;
     this.#faultedParts.add(part);
-    const code = /^(E_[A-Z0-9_]+)/.exec(error.message)?.[1] ?? "E_HARDWARE_PART";
+    const code = codeOf(error) ?? "E_HARDWARE_PART";
     const alarm = LOCK_FAULT_PARTS[part];
     const detail = { part, code, error: error.message.slice(0, 300) };
     if (alarm === undefined) {
@@ -99,7 +100,7 @@ export class HardwareReports {
     // A duress opening must look exactly like a normal one: a failed silent-alarm output
     // (its alarm reaches the fleet with the record above) locks the lock once the cycle is over.
     ctx.pendingFault = {
-      error: new Error(`E_HARDWARE_PART: ${part} failed: ${error.message}`.slice(0, 300)),
+      error: new LockError("E_HARDWARE_PART", `${part} failed: ${error.message}`.slice(0, 280)),
       afterCycle: part === "silentAlarmRelay",
     };
   }

@@ -6,6 +6,7 @@
  * silently and otherwise behave exactly like the normal code.
  */
 import { formatInstant } from "@lockfleet/protocol";
+import { LockError } from "../errors.js";
 import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
 import { MINUTE, SECOND } from "./deadlines.js";
 import { DISPLAY, type DisplayLines } from "./display.js";
@@ -16,7 +17,6 @@ import type { OpeningCycle } from "./opening-cycle.js";
 import { afterWrongCode, NO_PENALTY } from "./penalty.js";
 import { policyWeakenings } from "./policy-change.js";
 import { programPolicy } from "./programming.js";
-import { LockRuleError } from "./rule-error.js";
 import type { Authorisation, StoredGrant, StoredUser } from "./state.js";
 import { userRefusal } from "./users.js";
 
@@ -83,8 +83,7 @@ export class KeypadEntry {
   /** One key: digits, '#' (enter) or '*' (clear; cancel; on an idle lock: change code). */
   press(key: string): void {
     const ctx = this.#ctx;
-    if (!/^[0-9#*]$/.test(key))
-      throw new LockRuleError("E_BAD_KEY", `"${key}" is not a keypad key`);
+    if (!/^[0-9#*]$/.test(key)) throw new LockError("E_BAD_KEY", `"${key}" is not a keypad key`);
     ctx.buzz("key");
     ctx.message = undefined;
     if (ctx.deadlines.penaltyUntil !== undefined) {

@@ -12,6 +12,7 @@ import {
   type AuditEventKind,
   type LockPolicy,
 } from "@lockfleet/protocol";
+import { LockError } from "../errors.js";
 import type { AuditAppend, LockStore } from "../store/lock-store.js";
 import { Deadlines, SECOND } from "./deadlines.js";
 import type { DisplayLines } from "./display.js";
@@ -102,7 +103,7 @@ export class LockContext {
     const policy = read("policy");
     const timeLock = read("timeLock");
     if (policy === undefined || timeLock === undefined)
-      throw new Error("E_STORE_CORRUPT: lock policy or time-lock section missing");
+      throw new LockError("E_STORE_CORRUPT", "lock policy or time-lock section missing");
     return {
       policy,
       users: read("users") ?? {},
@@ -123,7 +124,7 @@ export class LockContext {
 
   required(): Work {
     if (this.work === undefined)
-      throw new Error("E_INTERNAL: lock state changed outside a unit of work");
+      throw new LockError("E_INTERNAL", "lock state changed outside a unit of work");
     return this.work;
   }
 

@@ -25,6 +25,7 @@ import {
   peekEnvelopeId,
   signCheckpoint,
 } from "@lockfleet/protocol";
+import { LockError, LockStoreError } from "../errors.js";
 import type { ChainVerification } from "../store/chain-verification.js";
 import type { FailSecureMark, LockStore } from "../store/lock-store.js";
 import { CommandIntake } from "./command-intake.js";
@@ -49,7 +50,6 @@ import {
 
 export type { FactorySetup, SeedUser } from "./factory-setup.js";
 export type { HardwareEvent } from "./hardware-reports.js";
-export { LockRuleError } from "./rule-error.js";
 export { FIRMWARE_VERSION } from "./state-view.js";
 
 export interface LockCoreOptions {
@@ -114,8 +114,9 @@ export class LockCore {
   private constructor(options: LockCoreOptions) {
     this.deviceId = options.identity.deviceId;
     if (options.store.deviceId !== this.deviceId) {
-      throw new Error(
-        `E_STORE_DEVICE_MISMATCH: store belongs to ${options.store.deviceId}, not ${this.deviceId}`,
+      throw new LockStoreError(
+        "E_STORE_DEVICE_MISMATCH",
+        `store belongs to ${options.store.deviceId}, not ${this.deviceId}`,
       );
     }
     this.#ctx = new LockContext({
@@ -171,7 +172,7 @@ export class LockCore {
   #run<T>(work: () => T): T | undefined {
     const ctx = this.#ctx;
     if (ctx.work !== undefined)
-      throw new Error("E_REENTRANT: lock core input while another is being handled");
+      throw new LockError("E_REENTRANT", "lock core input while another is being handled");
     const unit: Work = { sections: {}, events: [], alarms: [], outputs: [], after: [] };
     ctx.work = unit;
     let result: T;

@@ -10,12 +10,12 @@
  * and typed.
  */
 import { type Static, type TObject, type TProperties, type TSchema, Type } from "@sinclair/typebox";
-import { fail, type Result, succeed } from "../errors.js";
+import { type AuditDataErrorCode, fail, type Result, succeed } from "../errors.js";
 import { isValid } from "../validate.js";
 import { ALARM_PRIORITIES, AlarmKindSchema, type AuditEventKind } from "./audit.js";
 import { Instant } from "./common.js";
 import { LockPolicy, TimeLockSchedule, UserRole } from "./lock.js";
-import { SelfTestReport } from "./result.js";
+import { CommandRefusal, MessageRefusal, SelfTestReport } from "./result.js";
 
 function Open<T extends TProperties>(properties: T): TObject<T> {
   return Type.Object(properties, { additionalProperties: true });
@@ -167,10 +167,11 @@ export const AUDIT_DATA = {
     counterSpent: Opt(Type.Literal(true)),
   }),
   "command.accepted": Open({ id: Type.String(), type: Type.String(), seq: Count }),
+  /** Refused by its envelope (no `type` then) or by the lock's own rules. */
   "command.rejected": Open({
     id: Type.String(),
     type: Opt(Type.String()),
-    code: Type.String(),
+    code: Type.Union([MessageRefusal, CommandRefusal]),
     reason: Type.String(),
   }),
   "time.changed": Open({ ...TimeMove, reason: Opt(Type.String()) }),
@@ -212,8 +213,6 @@ export const AUDIT_DATA = {
 
 /** The `data` of an audit record of kind `K`. */
 export type AuditData<K extends AuditEventKind> = Static<(typeof AUDIT_DATA)[K]>;
-
-export type AuditDataErrorCode = "E_AUDIT_KIND" | "E_AUDIT_DATA";
 
 /**
  * The typed `data` of `record` when it is of kind `kind` and its data matches the kind's
