@@ -55,6 +55,7 @@ export const RUNTIME_ERRORS = {
   E_USAGE: "the command line is not valid",
   E_DATA_DIR_IN_USE: "another lock process uses the data directory",
   E_MQTT_CLOSED: "the fleet link is not running",
+  E_SELF_TEST_FAILED: "a self-test the fleet asked for could not run",
 } as const;
 
 /** The hardware layer (hardware/); a profile the edge refuses keeps the profile's own code. */

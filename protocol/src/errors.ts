@@ -61,6 +61,19 @@ export const AUDIT_DATA_ERRORS = {
 
 export type AuditDataErrorCode = keyof typeof AUDIT_DATA_ERRORS;
 
+/** Refusals particular to device-signed messages (device-message.ts). */
+export const DEVICE_MESSAGE_REFUSALS = {
+  E_UNSIGNED: "a lock's message is not a signed envelope",
+  E_WRONG_TOPIC: "a lock's message arrived on a topic other than its type's",
+} as const;
+
+/** A received audit chain that does not hold together (audit-chain.ts). */
+export const AUDIT_CHAIN_ERRORS = {
+  E_CHAIN_GAP: "a record's seq does not follow the one before",
+  E_CHAIN_LINK: "a record's prevHash is not the hash of the record before",
+  E_CHAIN_HASH: "a record does not hash to its own hash (altered)",
+} as const;
+
 /** A protocol function called with input it cannot take (a programming or data error). */
 export const INPUT_ERRORS = {
   E_BAD_INPUT: "an argument is out of the range the function takes",
@@ -75,6 +88,8 @@ export const INPUT_ERRORS = {
 /** The protocol's whole catalogue. */
 export const PROTOCOL_ERRORS = {
   ...MESSAGE_REFUSALS,
+  ...DEVICE_MESSAGE_REFUSALS,
+  ...AUDIT_CHAIN_ERRORS,
   ...INPUT_ERRORS,
   ...COMMAND_REFUSALS,
   ...AUDIT_DATA_ERRORS,
