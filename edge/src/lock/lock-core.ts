@@ -35,6 +35,7 @@ import { type FactorySetup, initialiseStore } from "./factory-setup.js";
 import { type HardwareEvent, HardwareReports } from "./hardware-reports.js";
 import { KeypadEntry } from "./keypad-entry.js";
 import { LockContext, type Work } from "./lock-context.js";
+import { type LockCoreEvents, LockEventHub } from "./lock-events.js";
 import { OpeningCycle } from "./opening-cycle.js";
 import type { BoltPosition, Clock, DeviceIdentity, LockOutputs } from "./ports.js";
 import { deriveScreen } from "./screen.js";
@@ -45,11 +46,11 @@ import {
   alarmFromMemory,
   isStorageFailure,
   recordsOfFailSecureMark,
-  type StorageFaultReport,
 } from "./storage-fault.js";
 
 export type { FactorySetup, SeedUser } from "./factory-setup.js";
 export type { HardwareEvent } from "./hardware-reports.js";
+export type { LockCoreEvents } from "./lock-events.js";
 export { FIRMWARE_VERSION } from "./state-view.js";
 
 export interface LockCoreOptions {
@@ -67,27 +68,6 @@ export interface LockCoreOptions {
   startInputs?: StartInputs;
 }
 
-export interface LockCoreEvents {
-  audit: (records: AuditRecord[]) => void;
-  alarm: (alarm: {
-    kind: AlarmKind;
-    priority: string;
-    auditSeq: number;
-    actor: string | null;
-    data: Record<string, unknown>;
-  }) => void;
-  checkpoint: (checkpoint: Checkpoint) => void;
-  auditResend: (fromSeq: number, toSeq: number) => void;
-  selfTestRequested: () => void;
-  fault: (error: Error) => void;
-  /** A storage fault began, is still there (bounded: attempts 1, 2, 4 …) or is over. */
-  storageFault: (report: StorageFaultReport) => void;
-}
-
-type AlarmNotice = Parameters<LockCoreEvents["alarm"]>[0];
-
-type Listeners = { [K in keyof LockCoreEvents]: Set<LockCoreEvents[K]> };
-
 export class LockCore {
   readonly deviceId: string;
   readonly #ctx: LockContext;
@@ -97,17 +77,7 @@ export class LockCore {
   readonly #sensors: Sensors;
   readonly #hardware: HardwareReports;
   readonly #commands: CommandIntake;
-  readonly #listeners: Listeners = {
-    audit: new Set(),
-    alarm: new Set(),
-    checkpoint: new Set(),
-    auditResend: new Set(),
-    selfTestRequested: new Set(),
-    fault: new Set(),
-    storageFault: new Set(),
-  };
-  /** Alarms raised before anyone listened (at boot): delivered to the first alarm listener. */
-  #undeliveredAlarms: AlarmNotice[] = [];
+  readonly #events = new LockEventHub();
   #lastDisplay: DisplayLines | undefined;
   #sinceCheckpoint = 0;
 
@@ -150,21 +120,11 @@ export class LockCore {
   // ---------------------------------------------------------------- events
 
   on<K extends keyof LockCoreEvents>(event: K, listener: LockCoreEvents[K]): () => void {
-    this.#listeners[event].add(listener);
-    if (event === "alarm") {
-      for (const alarm of this.#undeliveredAlarms.splice(0))
-        (listener as LockCoreEvents["alarm"])(alarm);
-    }
-    return () => this.#listeners[event].delete(listener);
+    return this.#events.on(event, listener);
   }
 
   #emit<K extends keyof LockCoreEvents>(event: K, ...args: Parameters<LockCoreEvents[K]>): void {
-    if (event === "alarm" && this.#listeners.alarm.size === 0) {
-      this.#undeliveredAlarms.push(args[0] as AlarmNotice);
-      return;
-    }
-    for (const listener of this.#listeners[event])
-      (listener as (...a: Parameters<LockCoreEvents[K]>) => void)(...args);
+    this.#events.emit(event, ...args);
   }
 
   // ---------------------------------------------------------------- unit of work
