@@ -5,7 +5,7 @@
  * container enters programming. Wrong codes count towards the lockout, duress codes signal
  * silently and otherwise behave exactly like the normal code.
  */
-import { formatInstant } from "@lockfleet/protocol";
+import { type CodeRefusal, formatInstant } from "@lockfleet/protocol";
 import { LockError } from "../errors.js";
 import { codeBehindDuressEntry, codeMatches, hashCode, isDigits, isTrivialCode } from "./codes.js";
 import { MINUTE, SECOND } from "./deadlines.js";
@@ -262,7 +262,7 @@ export class KeypadEntry {
       this.#ctx.set("penalty", NO_PENALTY);
   }
 
-  #wrongCode(slotText: string, reason: string): void {
+  #wrongCode(slotText: string, reason: "format" | "wrongCode" | "oneTimeCode"): void {
     const ctx = this.#ctx;
     this.#mode = CODE_MODE;
     const { state, lockoutMs } = afterWrongCode(ctx.s.policy, ctx.s.penalty);
@@ -292,7 +292,7 @@ export class KeypadEntry {
   }
 
   /** Why this user may not take part in an opening now, if they may not. */
-  #refusal(user: StoredUser): { reason: string; display?: DisplayLines } | undefined {
+  #refusal(user: StoredUser): { reason: CodeRefusal; display?: DisplayLines } | undefined {
     const ctx = this.#ctx;
     const now = ctx.lockTime();
     const cycle = ctx.s.cycle;

@@ -42,11 +42,7 @@ import { deriveScreen } from "./screen.js";
 import { Sensors } from "./sensors.js";
 import { applyStartInputs, type StartInputs } from "./start-up.js";
 import { FIRMWARE_VERSION, lockStateView } from "./state-view.js";
-import {
-  alarmFromMemory,
-  isStorageFailure,
-  recordsOfFailSecureMark,
-} from "./storage-fault.js";
+import { alarmFromMemory, isStorageFailure, recordsOfFailSecureMark } from "./storage-fault.js";
 
 export type { FactorySetup, SeedUser } from "./factory-setup.js";
 export type { HardwareEvent } from "./hardware-reports.js";

@@ -376,7 +376,7 @@ describe("one-time codes", () => {
     });
     if (match === undefined) throw new Error("code not found by the lock");
     const spent = lockAudit("otp.rejected", crew(), {
-      reason: "mixedPartiesMissing",
+      reason: "mixedPartiesRequired",
       counter: match.counter,
       notBefore: OUTSIDE.notBefore,
       notAfter: OUTSIDE.notAfter,

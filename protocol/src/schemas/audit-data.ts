@@ -17,6 +17,43 @@ import { Instant } from "./common.js";
 import { LockPolicy, TimeLockSchedule, UserRole } from "./lock.js";
 import { CommandRefusal, MessageRefusal, SelfTestReport } from "./result.js";
 
+/** Why the lock refused a code at the keypad: the `reason` of a `code.rejected` record. */
+export const CODE_REFUSALS = [
+  // a wrong entry, counted towards the wrong-code lockout
+  "format",
+  "wrongCode",
+  "oneTimeCode",
+  // a right code that may not open now
+  "fault",
+  "alreadyOpen",
+  "delayRunning",
+  "blocked",
+  "timeLocked",
+  "disabled",
+  "notYetValid",
+  "expired",
+  "masterMayNotOpen",
+  "outsideTimeProfile",
+  "samePerson",
+  "mixedPartiesRequired",
+  // programming and code change
+  "containerClosed",
+  "unknownFunction",
+  "outOfRange",
+  "newCodeRefused",
+  "repeatMismatch",
+] as const;
+export type CodeRefusal = (typeof CODE_REFUSALS)[number];
+
+/** Why the lock refused a one-time code: the `reason` of an `otp.rejected` record. */
+export const OTP_REFUSALS = [
+  "noSecretInstalled",
+  "noMatch",
+  "samePerson",
+  "mixedPartiesRequired",
+] as const;
+export type OtpRefusal = (typeof OTP_REFUSALS)[number];
+
 function Open<T extends TProperties>(properties: T): TObject<T> {
   return Type.Object(properties, { additionalProperties: true });
 }
@@ -73,7 +110,7 @@ export const AUDIT_DATA = {
   /** `slot` as typed (two digits, possibly no user) for a wrong code, else the user's slot. */
   "code.rejected": Open({
     slot: Type.Union([Slot, Type.String(), Type.Null()]),
-    reason: Type.String(),
+    reason: Type.Union(CODE_REFUSALS.map((reason) => Type.Literal(reason))),
     consecutiveWrong: Opt(Count),
     purpose: Opt(Type.String()),
   }),
@@ -160,7 +197,7 @@ export const AUDIT_DATA = {
   "otp.accepted": Open({ counter: Count, notBefore: Instant, notAfter: Instant }),
   /** A one-time code refused; `counterSpent` when the lock took the code but opened nothing. */
   "otp.rejected": Open({
-    reason: Type.String(),
+    reason: Type.Union(OTP_REFUSALS.map((reason) => Type.Literal(reason))),
     counter: Opt(Count),
     notBefore: Opt(Instant),
     notAfter: Opt(Instant),
