@@ -1,4 +1,4 @@
-export * from "./hardware/errors.js";
+export * from "./errors.js";
 export type { IoPlugin } from "./hardware/johnny-five.js";
 export * from "./hardware/open-hardware.js";
 export type * from "./hardware/types.js";

@@ -9,7 +9,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { canonicalJson, ed25519, fromBase64url, toBase64url } from "@lockfleet/protocol";
+import {
+  CodedError,
+  canonicalJson,
+  ed25519,
+  fromBase64url,
+  toBase64url,
+} from "@lockfleet/protocol";
 import type { Database } from "better-sqlite3";
 import type { AdminLog, AdminLogVerification } from "./admin-log.js";
 import { escapeParamValue, priValue, type SyslogForwarder } from "./alarms/forwarding/syslog.js";
@@ -69,7 +75,7 @@ export function loadOrCreateCheckpointKey(dataDir: string, secrets: SecretBox): 
     const pair = ed25519.keyPairFromSeed(seed);
     seed.fill(0);
     if (toBase64url(pair.publicKey) !== stored.publicKey) {
-      throw new Error(`E_KEY_FILE: ${path} holds a public key that is not its seed's`);
+      throw new CodedError("E_KEY_FILE", `${path} holds a public key that is not its seed's`);
     }
     return { keyId: stored.keyId, publicKey: stored.publicKey, secretKey: pair.secretKey };
   }

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { CodedError } from "@lockfleet/protocol";
 import Database from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
 import { AdminLog } from "./admin-log.js";
@@ -38,12 +39,9 @@ import { RELEASE_TOOL_USAGE, runReleaseTool } from "./updates/release-tool.js";
 
 export type { ServeConfig } from "./config.js";
 
-export class CliError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
+export class CliError extends CodedError {
+  constructor(code: string, message: string) {
+    super(code, message);
     this.name = "CliError";
   }
 }
@@ -305,9 +303,8 @@ export async function init(
           : {}),
       },
     ).catch((error: unknown) => {
-      if (error instanceof Error && /^E_INIT_[A-Z_]+: /.test(error.message)) {
-        const [code, ...rest] = error.message.split(": ");
-        throw new CliError(code as string, rest.join(": "));
+      if (error instanceof CodedError && error.code.startsWith("E_INIT_")) {
+        throw new CliError(error.code, error.sentence);
       }
       throw error;
     });
@@ -379,10 +376,7 @@ export async function addOfficer(
       },
       { bankId, name: values.name, email: values.email, password, now: Date.now() },
     ).catch((error: unknown) => {
-      if (error instanceof Error && /^E_[A-Z_]+: /.test(error.message)) {
-        const [code, ...rest] = error.message.split(": ");
-        throw new CliError(code as string, rest.join(": "));
-      }
+      if (error instanceof CodedError) throw new CliError(error.code, error.sentence);
       throw error;
     });
     output.out(
@@ -551,7 +545,7 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
       return 2;
     }
     // a coded error is a sentence for the operator; anything else is a fault worth its stack
-    if (error instanceof Error && /^E_[A-Z0-9_]+: /.test(error.message)) output.err(error.message);
+    if (error instanceof CodedError) output.err(error.message);
     else output.err(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return 1;
   }

@@ -8,15 +8,15 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { CodedError } from "@lockfleet/protocol";
 import { type AlarmOptions, parseEscalation, parseSyslogOptions } from "./alarms/settings.js";
 import type { FleetOptions } from "./app.js";
 import { type BrokerLimits, DEFAULT_BROKER_LIMITS } from "./broker/connection-guard.js";
 import { KEK_BYTES } from "./secrets.js";
 
-export class ConfigError extends Error {
-  readonly code = "E_CONFIG";
+export class ConfigError extends CodedError<"E_CONFIG"> {
   constructor(message: string) {
-    super(`E_CONFIG: ${message}`);
+    super("E_CONFIG", message);
     this.name = "ConfigError";
   }
 }

@@ -2,9 +2,10 @@
  * Errors of the fleet service: a stable machine code and a sentence for a person
  * (CONVENTIONS: errors). Every HTTP error answers `{code, message}`.
  */
+import { CodedError } from "@lockfleet/protocol";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
-export class FleetError extends Error {
+export class FleetError extends CodedError {
   /** The sentence without the code prefix, as sent to clients. */
   readonly detail: string;
   readonly headers: Record<string, string>;
@@ -18,12 +19,12 @@ export class FleetError extends Error {
   ownerOrgId: string | undefined;
 
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
     readonly statusCode = 400,
     headers: Record<string, string> = {},
   ) {
-    super(`${code}: ${message}`);
+    super(code, message);
     this.name = "FleetError";
     this.detail = message;
     this.headers = headers;

@@ -1,3 +1,5 @@
+import { CodedError } from "@lockfleet/protocol";
+
 /**
  * A small Prometheus registry (text exposition format 0.0.4). Counters carry labels; gauges
  * are read from a callback when scraped. Registering a name again returns the same counter
@@ -83,7 +85,8 @@ export class MetricsRegistry {
 }
 
 function checkName(name: string): void {
-  if (!METRIC_NAME.test(name)) throw new Error(`E_METRIC_NAME: "${name}" is not a metric name`);
+  if (!METRIC_NAME.test(name))
+    throw new CodedError("E_METRIC_NAME", `"${name}" is not a metric name`);
 }
 
 function formatValue(value: number): string {

@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromBase64url, toBase64url } from "@lockfleet/protocol";
+import { CodedError, fromBase64url, toBase64url } from "@lockfleet/protocol";
 
 export const KEK_BYTES = 32;
 const IV_BYTES = 12;
@@ -22,7 +22,7 @@ export class SecretBox {
 
   constructor(kek: Uint8Array) {
     if (kek.length !== KEK_BYTES) {
-      throw new Error(`E_KEK_INVALID: the key-encryption key must be ${KEK_BYTES} bytes`);
+      throw new CodedError("E_KEK_INVALID", `the key-encryption key must be ${KEK_BYTES} bytes`);
     }
     this.#kek = Buffer.from(kek);
   }
@@ -36,8 +36,9 @@ export class SecretBox {
     if (fromEnv !== undefined && fromEnv !== "") {
       const kek = Buffer.from(fromEnv, "base64");
       if (kek.length !== KEK_BYTES) {
-        throw new Error(
-          `E_KEK_INVALID: LOCKFLEET_KEK must be ${KEK_BYTES} bytes in base64, got ${kek.length} bytes`,
+        throw new CodedError(
+          "E_KEK_INVALID",
+          `LOCKFLEET_KEK must be ${KEK_BYTES} bytes in base64, got ${kek.length} bytes`,
         );
       }
       return new SecretBox(kek);
@@ -53,13 +54,14 @@ export class SecretBox {
     }
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      throw new Error(
-        `E_KEK_PERMISSIONS: ${path} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`,
+      throw new CodedError(
+        "E_KEK_PERMISSIONS",
+        `${path} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`,
       );
     }
     const kek = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
     if (kek.length !== KEK_BYTES) {
-      throw new Error(`E_KEK_INVALID: ${path} does not hold ${KEK_BYTES} bytes in base64`);
+      throw new CodedError("E_KEK_INVALID", `${path} does not hold ${KEK_BYTES} bytes in base64`);
     }
     return new SecretBox(kek);
   }
@@ -77,7 +79,7 @@ export class SecretBox {
   open(sealed: string, purpose: string): Uint8Array {
     const [format, iv, ciphertext, tag] = sealed.split(".");
     if (format !== FORMAT || iv === undefined || ciphertext === undefined || tag === undefined) {
-      throw new Error(`E_SECRET_FORMAT: sealed ${purpose} is not in ${FORMAT} form`);
+      throw new CodedError("E_SECRET_FORMAT", `sealed ${purpose} is not in ${FORMAT} form`);
     }
     try {
       const decipher = createDecipheriv("aes-256-gcm", this.#kek, fromBase64url(iv), {
@@ -89,8 +91,9 @@ export class SecretBox {
         Buffer.concat([decipher.update(fromBase64url(ciphertext)), decipher.final()]),
       );
     } catch {
-      throw new Error(
-        `E_SECRET_UNREADABLE: sealed ${purpose} does not open under this key-encryption key`,
+      throw new CodedError(
+        "E_SECRET_UNREADABLE",
+        `sealed ${purpose} does not open under this key-encryption key`,
       );
     }
   }

@@ -6,10 +6,11 @@
  * serialisation is what RFC 8785 prescribes; the work here is key ordering (by UTF-16 code
  * units) and refusing anything that is not I-JSON.
  */
-export class CanonicalJsonError extends Error {
-  readonly code = "E_NOT_CANONICALISABLE";
+import { CodedError } from "./errors.js";
+
+export class CanonicalJsonError extends CodedError<"E_NOT_CANONICALISABLE"> {
   constructor(path: string, reason: string) {
-    super(`E_NOT_CANONICALISABLE: ${path || "value"} ${reason}`);
+    super("E_NOT_CANONICALISABLE", `${path || "value"} ${reason}`);
     this.name = "CanonicalJsonError";
   }
 }

@@ -9,9 +9,11 @@
  *   HMAC-SHA-256(secret, canonicalJson({purpose: "lockfleet/opening-seal/v1", lockId,
  *   openingNumber})) to 8 digits, where `openingNumber` is the lock's own count of openings.
  */
+
 import { createHmac } from "node:crypto";
 import { canonicalJson } from "./canonical-json.js";
 import { constantTimeEqual } from "./crypto/bytes.js";
+import { protocolError } from "./errors.js";
 import {
   closeSeal,
   dynamicTruncate,
@@ -29,10 +31,10 @@ export const CLOSE_SEAL_PATTERN = /^\d{8}$/;
 /** The exact text that is HMACed for the opening seal (UTF-8 bytes of it). */
 export function openingSealMessage(lockId: string, openingNumber: number): string {
   if (typeof lockId !== "string" || !isTopicSegment(lockId)) {
-    throw new Error("E_BAD_INPUT: lockId is not a valid device id");
+    throw protocolError("E_BAD_INPUT", "lockId is not a valid device id");
   }
   if (!Number.isSafeInteger(openingNumber) || openingNumber < 1) {
-    throw new Error("E_BAD_INPUT: an opening number is a positive integer");
+    throw protocolError("E_BAD_INPUT", "an opening number is a positive integer");
   }
   return canonicalJson({ purpose: OPENING_SEAL_PURPOSE, lockId, openingNumber });
 }
@@ -40,7 +42,10 @@ export function openingSealMessage(lockId: string, openingNumber: number): strin
 /** The close seal of opening `openingNumber` of lock `lockId` made without a one-time code. */
 export function openingSeal(secret: Uint8Array, lockId: string, openingNumber: number): string {
   if (!(secret instanceof Uint8Array) || secret.length < OTP_SECRET_MIN_BYTES) {
-    throw new Error(`E_BAD_INPUT: a close-seal secret has at least ${OTP_SECRET_MIN_BYTES} bytes`);
+    throw protocolError(
+      "E_BAD_INPUT",
+      `a close-seal secret has at least ${OTP_SECRET_MIN_BYTES} bytes`,
+    );
   }
   const message = openingSealMessage(lockId, openingNumber);
   return dynamicTruncate(

@@ -13,6 +13,7 @@ export * from "./policy-weakening.js";
 export * from "./release.js";
 export * from "./replay-guard.js";
 export * from "./schemas/audit.js";
+export * from "./schemas/audit-data.js";
 export * from "./schemas/commands.js";
 export * from "./schemas/common.js";
 export * from "./schemas/enrolment.js";

@@ -7,8 +7,10 @@
  * to 8 decimal digits. The close seal is the same derivation with another purpose, so only the
  * lock (holding the secret) can show it, and only the fleet can check it.
  */
+
 import { createHmac } from "node:crypto";
 import { canonicalJson } from "./canonical-json.js";
+import { protocolError } from "./errors.js";
 import { isTopicSegment } from "./topics.js";
 import { formatInstant } from "./validate.js";
 
@@ -39,9 +41,9 @@ export interface OneTimeCodeInput {
 /** RFC 4226 §5.3 dynamic truncation of an HMAC to `digits` decimal digits. */
 export function dynamicTruncate(hmac: Uint8Array, digits: number): string {
   if (hmac.length < 20)
-    throw new Error("E_BAD_INPUT: dynamic truncation needs an HMAC of at least 20 bytes");
+    throw protocolError("E_BAD_INPUT", "dynamic truncation needs an HMAC of at least 20 bytes");
   if (!Number.isInteger(digits) || digits < 6 || digits > 9) {
-    throw new Error("E_BAD_INPUT: dynamic truncation yields 6 to 9 digits");
+    throw protocolError("E_BAD_INPUT", "dynamic truncation yields 6 to 9 digits");
   }
   // The offset comes from the low nibble of the last byte (RFC 4226 uses byte 19 of SHA-1).
   const offset = (hmac[hmac.length - 1] ?? 0) & 0x0f;
@@ -80,22 +82,24 @@ const PERSON_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
 function derive(purpose: string, secret: Uint8Array, input: OneTimeCodeInput): string {
   if (!(secret instanceof Uint8Array) || secret.length < OTP_SECRET_MIN_BYTES) {
-    throw new Error(
-      `E_BAD_INPUT: a one-time-code secret has at least ${OTP_SECRET_MIN_BYTES} bytes`,
+    throw protocolError(
+      "E_BAD_INPUT",
+      `a one-time-code secret has at least ${OTP_SECRET_MIN_BYTES} bytes`,
     );
   }
   if (typeof input.lockId !== "string" || !isTopicSegment(input.lockId)) {
-    throw new Error("E_BAD_INPUT: lockId is not a valid device id");
+    throw protocolError("E_BAD_INPUT", "lockId is not a valid device id");
   }
   if (typeof input.personId !== "string" || !PERSON_ID.test(input.personId)) {
-    throw new Error("E_BAD_INPUT: personId is not a valid person id");
+    throw protocolError("E_BAD_INPUT", "personId is not a valid person id");
   }
   if (!Number.isSafeInteger(input.counter) || input.counter < 1) {
-    throw new Error("E_BAD_INPUT: a one-time-code counter is a positive integer");
+    throw protocolError("E_BAD_INPUT", "a one-time-code counter is a positive integer");
   }
   if (!isOtpWindow(input.notBefore, input.notAfter)) {
-    throw new Error(
-      `E_BAD_INPUT: window ${formatInstant(input.notBefore)}–${formatInstant(input.notAfter)} is not on the one-time-code grid`,
+    throw protocolError(
+      "E_BAD_INPUT",
+      `window ${formatInstant(input.notBefore)}–${formatInstant(input.notAfter)} is not on the one-time-code grid`,
     );
   }
   const message = canonicalJson({

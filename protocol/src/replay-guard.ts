@@ -1,3 +1,4 @@
+import { protocolError } from "./errors.js";
 /**
  * Replay protection: every sender's envelopes carry a strictly increasing `seq`; a receiver
  * keeps the highest one it accepted and refuses anything at or below it.
@@ -18,7 +19,10 @@ export class MemoryReplayGuard implements ReplayGuard {
 
   accept(sender: string, seq: number): void {
     if (seq <= this.highest(sender)) {
-      throw new Error(`E_REPLAY: seq ${seq} from ${sender} is not above ${this.highest(sender)}`);
+      throw protocolError(
+        "E_REPLAY",
+        `seq ${seq} from ${sender} is not above ${this.highest(sender)}`,
+      );
     }
     this.#highest.set(sender, seq);
   }

@@ -4,7 +4,7 @@
  * Every topic a device or the fleet touches is built and parsed here; anything that does not
  * match the layout exactly is refused, so no other module splits topic strings by hand.
  */
-import { fail, type Result, succeed } from "./errors.js";
+import { fail, protocolError, type Result, succeed } from "./errors.js";
 
 export const TOPIC_ROOT = "lockfleet/v1";
 
@@ -39,8 +39,9 @@ export function isTopicSegment(text: string): boolean {
 
 function checkSegment(name: string, value: string): void {
   if (!SEGMENT.test(value)) {
-    throw new Error(
-      `E_BAD_TOPIC: ${name} "${value}" is not a valid topic level (letters, digits, '-', '_'; 1–64 characters)`,
+    throw protocolError(
+      "E_BAD_TOPIC",
+      `${name} "${value}" is not a valid topic level (letters, digits, '-', '_'; 1–64 characters)`,
     );
   }
 }

@@ -1,5 +1,6 @@
 /** Pin names of a profile as the IO plugin numbers them, for the parts that talk to the plugin directly. */
 import type { PinName } from "@lockfleet/hardware-profiles";
+import { HardwareError } from "./errors.js";
 import type { IoPlugin } from "./johnny-five.js";
 
 export function pinNumber(io: IoPlugin & { analogPins?: number[] }, pin: PinName): number {
@@ -10,7 +11,8 @@ export function pinNumber(io: IoPlugin & { analogPins?: number[] }, pin: PinName
   if (mapped !== undefined) return mapped;
   const digits = /^\d+$/.test(pin) ? Number(pin) : Number.NaN;
   if (Number.isInteger(digits)) return digits;
-  throw new Error(
-    `E_PROFILE_SCHEMA: pin ${JSON.stringify(pin)} is unknown to the ${io.name ?? "IO"} plugin`,
+  throw new HardwareError(
+    "E_PROFILE_SCHEMA",
+    `pin ${JSON.stringify(pin)} is unknown to the ${io.name ?? "IO"} plugin`,
   );
 }

@@ -6,6 +6,7 @@
  * (a larger correction only by a `time.set` two approvers confirmed).
  */
 import {
+  type AuditData,
   type AuditEventKind,
   formatInstant,
   fromBase64url,
@@ -17,8 +18,8 @@ import {
   type TimeLockSchedule,
   WEAKENING_APPROVERS_REQUIRED,
 } from "@lockfleet/protocol";
+import { LockRuleError } from "../errors.js";
 import { hashCode, isDigits } from "./codes.js";
-import { LockRuleError } from "./lock-core.js";
 import {
   distinctApprovers,
   holidaysWeaken,
@@ -28,6 +29,7 @@ import {
 import {
   type AckSection,
   GAP_RANGES_KEPT,
+  type LockSections,
   type SectionMap,
   type SectionName,
   type StoredUser,
@@ -44,9 +46,9 @@ import {
 
 export interface CommandEffects {
   deviceId: string;
-  sections(): SectionMap;
+  sections(): LockSections;
   set<K extends SectionName>(name: K, value: SectionMap[K] | undefined): void;
-  audit(kind: AuditEventKind, actor: string | null, data: Record<string, unknown>): void;
+  audit<K extends AuditEventKind>(kind: K, actor: string | null, data: AuditData<K>): void;
   lockTime(): number;
   codeHashKey: Uint8Array;
   encryptionSecretKey: Uint8Array;
@@ -74,7 +76,7 @@ function requireTwoApprovers(approvedBy: readonly string[], what: string): void 
 /** A user's weekly time profile must be a schedule the lock can evaluate. */
 function checkTimeProfile(
   effects: CommandEffects,
-  s: SectionMap,
+  s: LockSections,
   slot: number,
   timeProfile: StoredUser["timeProfile"],
 ): void {
@@ -444,7 +446,7 @@ export function applyCommand(
 function changeSchedule(
   effects: CommandEffects,
   schedule: TimeLockSchedule,
-  approvedBy: readonly string[],
+  approvedBy: string[],
   kind: "timeLock.scheduleChanged" | "timeLock.holidaysChanged",
 ): Record<string, unknown> {
   const s = effects.sections();
@@ -471,7 +473,7 @@ function changeSchedule(
 }
 
 /** Grants that ended long ago need not be kept on the lock (their use is in the audit log). */
-function pruneGrants(s: SectionMap, now: number): SectionMap["grants"] {
+function pruneGrants(s: LockSections, now: number): SectionMap["grants"] {
   return Object.fromEntries(
     Object.entries(s.grants).filter(
       ([, stored]) => parseInstant(stored.grant.notAfter) > now - 7 * 24 * 3600_000,

@@ -6,6 +6,7 @@
 
 import { randomBytes } from "node:crypto";
 import { ed25519, x25519 } from "@lockfleet/protocol";
+import { LockError } from "../errors.js";
 import type { LockStore } from "../store/lock-store.js";
 import { type FactorySetup, LockCore, type LockCoreOptions } from "./lock-core.js";
 import type { BoltPosition, BuzzerSound, Clock, DeviceIdentity, LockOutputs } from "./ports.js";
@@ -27,7 +28,7 @@ export class ManualClock implements Clock {
   }
 
   advance(ms: number): void {
-    if (ms < 0) throw new Error("E_CLOCK: a manual clock only moves forward");
+    if (ms < 0) throw new LockError("E_CLOCK", "a manual clock only moves forward");
     this.#wall += ms;
     this.#mono += ms;
   }

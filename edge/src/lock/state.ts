@@ -129,3 +129,8 @@ export interface SectionMap {
 }
 
 export type SectionName = keyof SectionMap;
+
+/** The sections as held in memory: these three exist only while there is something in them. */
+export type OptionalSectionName = "otp" | "cycle" | "acks";
+export type LockSections = Omit<SectionMap, OptionalSectionName> &
+  Partial<Pick<SectionMap, OptionalSectionName>>;

@@ -19,7 +19,7 @@
  *   for the repeated readings it covers.
  */
 
-import { WallClock } from "@lockfleet/protocol";
+import { CodedError, WallClock } from "@lockfleet/protocol";
 
 /** ISO weekday: 1 = Monday … 7 = Sunday. Times are local wall-clock "HH:MM" (00:00–23:59; an end of "24:00" is allowed). */
 export interface WeeklyLockPeriod {
@@ -49,10 +49,12 @@ export interface TimeLockError {
 }
 
 /** Thrown where a bad schedule or duration cannot be returned as a TimeLockError. */
-export class TimeLockInvalidError extends Error implements TimeLockError {
-  readonly code = "E_TIME_LOCK_INVALID";
+export class TimeLockInvalidError
+  extends CodedError<"E_TIME_LOCK_INVALID">
+  implements TimeLockError
+{
   constructor(readonly reason: string) {
-    super(`E_TIME_LOCK_INVALID: ${reason}`);
+    super("E_TIME_LOCK_INVALID", reason);
     this.name = "TimeLockInvalidError";
   }
 }

@@ -535,7 +535,8 @@ export class DeviceRuntime {
 
   /** One signature per message: an audit batch is signed once, its records stay chained. */
   #publishEvent(message: DeviceEventMessage): Promise<void> {
-    if (this.#link === undefined) return Promise.reject(new Error("E_MQTT_CLOSED: no fleet link"));
+    if (this.#link === undefined)
+      return Promise.reject(new RuntimeError("E_MQTT_CLOSED", "no fleet link"));
     let text: string;
     try {
       text =

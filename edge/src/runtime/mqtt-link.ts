@@ -135,7 +135,8 @@ export class MqttLink {
   /** Publishes with QoS 1; resolves when the broker acknowledged. */
   publish(topic: string, payload: string, options: { retain?: boolean } = {}): Promise<void> {
     const client = this.#client;
-    if (client === undefined) return Promise.reject(new Error("E_MQTT_CLOSED: link not started"));
+    if (client === undefined)
+      return Promise.reject(new RuntimeError("E_MQTT_CLOSED", "link not started"));
     return new Promise((resolve, reject) => {
       client.publish(topic, payload, { qos: 1, retain: options.retain ?? false }, (error) => {
         if (error) reject(error);

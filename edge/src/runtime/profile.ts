@@ -7,8 +7,7 @@ export function resolveProfile(id: string | undefined): HardwareProfile {
     throw new RuntimeError("E_PROFILE_UNKNOWN", "no hardware profile given (--profile ID)");
   }
   const found = getProfile(id);
-  if (!found.ok)
-    throw new RuntimeError("E_PROFILE_UNKNOWN", found.error.message.replace(/^E_[A-Z_]+: /, ""));
+  if (!found.ok) throw new RuntimeError("E_PROFILE_UNKNOWN", found.error.message);
   const checked = checkProfile(found.value);
   if (!checked.ok) {
     throw new RuntimeError("E_PROFILE_INVALID", `${checked.error.code}: ${checked.error.message}`);

@@ -8,26 +8,7 @@ import type { AuditEventKind, AuditRecord, Checkpoint } from "@lockfleet/protoco
 /** How many audit records a store keeps at least before it may prune acknowledged ones (SPEC §3). */
 export const DEFAULT_AUDIT_RETENTION = 1_000_000;
 
-export type LockStoreErrorCode =
-  | "E_STORAGE"
-  | "E_STORE_DEVICE_MISMATCH"
-  | "E_STORE_VERSION"
-  | "E_AUDIT_CHAIN_BROKEN"
-  | "E_STORE_MALFORMED"
-  | "E_ACK_MISMATCH"
-  | "E_STORE_CLOSED";
-
-/** A store refusing or failing: stable code, sentence for a person (never swallowed: fail-secure). */
-export class LockStoreError extends Error {
-  constructor(
-    readonly code: LockStoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-    this.name = "LockStoreError";
-  }
-}
+export { LockStoreError, type LockStoreErrorCode } from "../errors.js";
 
 export interface LockStoreOptions {
   /**

@@ -5,7 +5,12 @@
  * with a coded result and a `command.rejected` or `command.accepted` record, never fails
  * (no `lock.fault`, no `E_INTERNAL`) and never retracts the bolt.
  */
-import { COMMAND_BODIES, type CommandType, PROTOCOL_ERROR_CODES } from "@lockfleet/protocol";
+import {
+  auditDataOf,
+  COMMAND_BODIES,
+  type CommandType,
+  PROTOCOL_ERROR_CODES,
+} from "@lockfleet/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { setup } from "./fixtures.js";
@@ -90,8 +95,11 @@ describe("fuzz: a lock never fails on what arrives on its command topics", () =>
       expect(result.error?.code).toMatch(/^E_[A-Z0-9_]+$/);
       expect(result.error?.code).not.toBe("E_INTERNAL");
     }
-    const kinds = t.since(headBefore).map((record) => record.kind);
+    const records = t.since(headBefore);
+    const kinds = records.map((record) => record.kind);
     expect(kinds).not.toContain("lock.fault");
+    // What the lock wrote reads as its kind's data (protocol audit-data.ts), as the fleet reads it.
+    for (const record of records) expect(auditDataOf(record, record.kind).ok).toBe(true);
     expect(t.display()).not.toContain("FAULT");
     expect(t.outputs.boltDriven).not.toBe("retracted");
     // The retained state the runtime publishes after every input can still be built.

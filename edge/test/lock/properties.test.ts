@@ -2,7 +2,7 @@
  * Invariants of the lock core over many random sequences of keys, door, sensors, commands,
  * time and restarts (fast-check).
  */
-import type { AuditRecord } from "@lockfleet/protocol";
+import { type AuditRecord, auditDataOf } from "@lockfleet/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { LockStore } from "../../src/store/lock-store.js";
@@ -184,6 +184,26 @@ describe("lock core properties", () => {
     );
     // The property is not vacuous: many of the random runs did open the lock.
     expect(releases).toBeGreaterThan(25);
+  }, 60_000);
+
+  it("every record the lock writes reads as its kind's typed data", () => {
+    const kinds = new Set<string>();
+    fc.assert(
+      fc.property(policy, fc.array(anyAction, { maxLength: 40 }), (lockPolicy, actions) => {
+        const world = memoryWorld({ policy: lockPolicy });
+        for (const action of actions) perform(world, action);
+        const records = world.store.auditRange(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+        for (const record of records) {
+          const read = auditDataOf(record, record.kind);
+          expect(read.ok ? undefined : read.error.message).toBeUndefined();
+          kinds.add(record.kind);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    // Not vacuous: the random runs wrote records of many kinds, openings and relocks among them.
+    expect(kinds).toContain("lock.relocked");
+    expect(kinds.size).toBeGreaterThan(20);
   }, 60_000);
 
   it("a duress cycle is indistinguishable on display, buzzer and timing", () => {

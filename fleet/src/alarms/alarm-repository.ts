@@ -1,4 +1,5 @@
 /** SQL for alarms (migration 210). The rules live in alarm-service.ts. */
+import { CodedError } from "@lockfleet/protocol";
 import type { Database, Statement } from "better-sqlite3";
 import { type Page, type PageRequest, pageOf, parseJsonColumn } from "../storage/pagination.js";
 import {
@@ -154,7 +155,7 @@ export class AlarmRepository {
 
   mustGet(id: string): FleetAlarm {
     const alarm = this.get(id);
-    if (alarm === undefined) throw new Error(`E_ALARM_MISSING: alarm ${id} vanished`);
+    if (alarm === undefined) throw new CodedError("E_ALARM_MISSING", `alarm ${id} vanished`);
     return alarm;
   }
 

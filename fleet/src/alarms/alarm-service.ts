@@ -5,7 +5,7 @@
  * escalated and acknowledged alarms to webhooks and syslog.
  */
 import { EventEmitter } from "node:events";
-import { Alarm, type AuditRecord, isValid, type LockState } from "@lockfleet/protocol";
+import { Alarm, type AuditRecord, auditDataOf, isValid, type LockState } from "@lockfleet/protocol";
 import type { Database } from "better-sqlite3";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
@@ -507,8 +507,9 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
   fromAudit(deviceId: string, records: readonly AuditRecord[]): void {
     for (const record of records) {
       if (record.kind !== "alarm.raised" && record.kind !== "alarm.cleared") continue;
-      const kind = record.data.alarm;
-      if (typeof kind !== "string" || !isAlarmKind(kind)) continue;
+      const read = auditDataOf(record, record.kind);
+      if (!read.ok) continue;
+      const kind = read.value.alarm;
       if (record.kind === "alarm.raised") {
         this.#safely(() =>
           this.raise({
@@ -530,10 +531,8 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
   /** The lock's verified `alarm.cleared` records mark the open alarm's condition as ended. */
   clearFromAudit(deviceId: string, records: readonly AuditRecord[]): void {
     for (const record of records) {
-      const kind = record.data.alarm;
-      if (record.kind === "alarm.cleared" && typeof kind === "string" && isAlarmKind(kind)) {
-        this.clear(deviceId, kind);
-      }
+      const cleared = auditDataOf(record, "alarm.cleared");
+      if (cleared.ok) this.clear(deviceId, cleared.value.alarm);
     }
   }
 

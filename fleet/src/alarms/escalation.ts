@@ -2,6 +2,7 @@
  * When an unacknowledged alarm climbs a level: after `afterMs[priority]` for the first level,
  * then every `repeatMs` until `maxLevel`. Each level is recorded and forwarded again.
  */
+import { CodedError } from "@lockfleet/protocol";
 import type { AlarmPriority } from "./alarm.js";
 
 export interface EscalationPolicy {
@@ -33,13 +34,13 @@ export function nextEscalationAt(
 export function validateEscalationPolicy(policy: EscalationPolicy): void {
   for (const [priority, ms] of Object.entries(policy.afterMs)) {
     if (!Number.isFinite(ms) || ms <= 0) {
-      throw new Error(`E_ESCALATION_POLICY: afterMs.${priority} must be a positive number`);
+      throw new CodedError("E_ESCALATION_POLICY", `afterMs.${priority} must be a positive number`);
     }
   }
   if (!Number.isFinite(policy.repeatMs) || policy.repeatMs <= 0) {
-    throw new Error("E_ESCALATION_POLICY: repeatMs must be a positive number");
+    throw new CodedError("E_ESCALATION_POLICY", "repeatMs must be a positive number");
   }
   if (!Number.isInteger(policy.maxLevel) || policy.maxLevel < 0) {
-    throw new Error("E_ESCALATION_POLICY: maxLevel must be a whole number, 0 or more");
+    throw new CodedError("E_ESCALATION_POLICY", "maxLevel must be a whole number, 0 or more");
   }
 }

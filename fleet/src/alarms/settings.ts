@@ -11,6 +11,7 @@
  *   LOCKFLEET_ALARM_ESCALATION=critical=2,high=10,medium=30,low=240,repeat=15,levels=3  (minutes)
  *   LOCKFLEET_ALARM_OFFLINE_GRACE_S=60  LOCKFLEET_ALARM_CLOCK_DRIFT_S=120
  */
+import { CodedError } from "@lockfleet/protocol";
 import type { FleetCheckOptions } from "./alarm-service.js";
 import { DEFAULT_ESCALATION, type EscalationPolicy } from "./escalation.js";
 import type { AlarmForwarder } from "./forwarding/forwarder.js";
@@ -46,7 +47,7 @@ export interface AlarmOptions {
 export type SettingError = (name: string, message: string) => Error;
 
 function setting(name: string, message: string): Error {
-  return new Error(`E_ALARM_SETTING: ${name} ${message}`);
+  return new CodedError("E_ALARM_SETTING", `${name} ${message}`);
 }
 
 export function parseEscalation(text: string, fail: SettingError = setting): EscalationPolicy {

@@ -5,6 +5,7 @@
  * A bank set up with one officer runs without dual control until `add-officer` gives it a
  * second (only while it has fewer than two).
  */
+import { CodedError } from "@lockfleet/protocol";
 import type { AdminLog } from "../admin-log.js";
 import type { OrgsRepository } from "../storage/orgs-repository.js";
 import type { PeopleRepository, Person } from "../storage/people-repository.js";
@@ -79,11 +80,14 @@ export async function initFirstAdmin(
     (email) => email.toLowerCase(),
   );
   if (new Set(emails).size !== emails.length) {
-    throw new Error("E_INIT_SAME_EMAIL: the two officers need two different e-mail addresses");
+    throw new CodedError(
+      "E_INIT_SAME_EMAIL",
+      "the two officers need two different e-mail addresses",
+    );
   }
   for (const email of emails) {
     if (stores.users.emailTaken(email)) {
-      throw new Error(`E_INIT_EXISTS: an account for ${email} already exists`);
+      throw new CodedError("E_INIT_EXISTS", `an account for ${email} already exists`);
     }
   }
   const bank = stores.orgs.createOrg({ kind: "bank", name: input.bankName });
@@ -135,16 +139,17 @@ export async function addBootstrapOfficer(
 ) {
   const bank = stores.orgs.getOrg(input.bankId);
   if (bank === undefined || bank.kind !== "bank") {
-    throw new Error(`E_NOT_FOUND: no bank ${input.bankId}`);
+    throw new CodedError("E_NOT_FOUND", `no bank ${input.bankId}`);
   }
   const officers = stores.users.activeOfficers(bank.id, input.now);
   if (officers.length >= 2) {
-    throw new Error(
-      `E_DUAL_CONTROL_EXISTS: ${bank.name} already has ${officers.length} officers; a new officer is a proposal a second officer approves`,
+    throw new CodedError(
+      "E_DUAL_CONTROL_EXISTS",
+      `${bank.name} already has ${officers.length} officers; a new officer is a proposal a second officer approves`,
     );
   }
   if (stores.users.emailTaken(input.email.toLowerCase())) {
-    throw new Error(`E_INIT_EXISTS: an account for ${input.email} already exists`);
+    throw new CodedError("E_INIT_EXISTS", `an account for ${input.email} already exists`);
   }
   const { person, user } = await createEnabledAccount(stores, {
     orgId: bank.id,

@@ -6,10 +6,12 @@
  * Every refusal is reported through `onRejected`: MQTT 3.1.1 has no way to tell a client why a
  * PUBLISH was refused (aedes just closes the connection), so the fleet's record is the only one.
  */
+
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createSecureContext, TLSSocket } from "node:tls";
+import { CodedError } from "@lockfleet/protocol";
 import { Aedes, type AedesOptions, type Client } from "aedes";
 import {
   type BrokerIdentity,
@@ -256,8 +258,9 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
         reject(
-          new Error(
-            `E_MQTT_PORT_TAKEN: MQTT port ${host}:${options.port} is already in use (set the MQTT port)`,
+          new CodedError(
+            "E_MQTT_PORT_TAKEN",
+            `MQTT port ${host}:${options.port} is already in use (set the MQTT port)`,
           ),
         );
       } else reject(error);

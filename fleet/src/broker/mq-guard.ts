@@ -38,8 +38,9 @@ export const MQ_MAX_SYNC_DEPTH = 200;
  */
 export function guardMqRecursion(mq: unknown, maxDepth = MQ_MAX_SYNC_DEPTH): void {
   if (!isQueueingEmitter(mq)) {
-    throw new Error(
-      "E_BROKER_MQ: the embedded broker's message emitter is not the mqemitter version this fleet guards",
+    throw new CodedError(
+      "E_BROKER_MQ",
+      "the embedded broker's message emitter is not the mqemitter version this fleet guards",
     );
   }
   const emitter = mq;
@@ -61,3 +62,5 @@ export function guardMqRecursion(mq: unknown, maxDepth = MQ_MAX_SYNC_DEPTH): voi
     }
   };
 }
+
+import { CodedError } from "@lockfleet/protocol";

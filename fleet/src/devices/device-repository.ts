@@ -3,7 +3,13 @@
  * helpers never see SQL; a PostgreSQL repository can replace this one behind the same methods.
  */
 
-import { type AuditRecord, GENESIS_HASH, isValid, LockPolicy } from "@lockfleet/protocol";
+import {
+  type AuditRecord,
+  CodedError,
+  GENESIS_HASH,
+  isValid,
+  LockPolicy,
+} from "@lockfleet/protocol";
 import type Database from "better-sqlite3";
 
 type Db = Database.Database;
@@ -494,7 +500,7 @@ export class DeviceRepository {
       "UPDATE device_secrets SET otp_counter = otp_counter + ? WHERE device_id = ? RETURNING otp_counter",
     ).get(count, deviceId) as { otp_counter: number } | undefined;
     if (row === undefined)
-      throw new Error(`E_DEVICE_UNKNOWN: device ${deviceId} has no OTP secret`);
+      throw new CodedError("E_DEVICE_UNKNOWN", `device ${deviceId} has no OTP secret`);
     return row.otp_counter - count + 1;
   }
 

@@ -5,7 +5,13 @@
  * A lock is only ever sent envelopes signed with a key it is known to trust, so a rotation
  * that has not reached a lock yet (it was offline) never leaves it unable to verify commands.
  */
-import { ed25519, formatInstant, fromBase64url, toBase64url } from "@lockfleet/protocol";
+import {
+  CodedError,
+  ed25519,
+  formatInstant,
+  fromBase64url,
+  toBase64url,
+} from "@lockfleet/protocol";
 import { newId } from "../ids.js";
 import type { SecretBox } from "../secrets.js";
 import type { DeviceRepository, FleetKeyRow } from "./device-repository.js";
@@ -71,7 +77,7 @@ export class FleetKeyRing {
     this.#secretKeys.set(keyId, pair.secretKey);
     this.#reload();
     const key = this.#keys.find((candidate) => candidate.keyId === keyId);
-    if (key === undefined) throw new Error(`E_FLEET_KEY: key ${keyId} was not stored`);
+    if (key === undefined) throw new CodedError("E_FLEET_KEY", `key ${keyId} was not stored`);
     return key;
   }
 

@@ -2,6 +2,7 @@
  * Builds the reports from the repository's rows. Figures rest only on verified lock audit and
  * the hash-chained admin log; the notes say when a lock's audit has an open gap.
  */
+import { type AuditData, auditDataOf } from "@lockfleet/protocol";
 import type { Database } from "better-sqlite3";
 import type { AlarmRepository } from "../alarms/alarm-repository.js";
 import { FleetError } from "../errors.js";
@@ -70,16 +71,13 @@ interface Opening {
 
 function openingsFrom(rows: readonly AuditRow[]): Opening[] {
   return rows.map((row) => {
-    const persons = Array.isArray(row.data.persons)
-      ? row.data.persons.filter((p): p is string => typeof p === "string")
-      : row.actor === null
-        ? []
-        : [row.actor];
+    const confirmed = auditDataOf(row, "cycle.confirmed");
+    const persons = confirmed.ok ? confirmed.value.persons : row.actor === null ? [] : [row.actor];
     return {
       at: row.at,
       deviceId: row.deviceId,
       containerId: row.containerId,
-      openingNumber: typeof row.data.openingNumber === "number" ? row.data.openingNumber : null,
+      openingNumber: confirmed.ok ? confirmed.value.openingNumber : null,
       persons,
       seq: row.seq,
     };
@@ -99,20 +97,16 @@ export const HARDWARE_EVENT_KINDS: Readonly<Record<string, string>> = {
   "time.rejected": "Lock time change refused",
 };
 
-const text = (value: unknown): string | undefined =>
-  typeof value === "string" && value.length > 0 ? value : undefined;
+const text = (value: string | undefined): string | undefined =>
+  value !== undefined && value.length > 0 ? value : undefined;
 
 /** "5 ok; fault: keypad, buzzer; not fitted: display" from a self-test's per-part results. */
-function selfTestSummary(data: Record<string, unknown>): string | null {
-  if (!Array.isArray(data.parts)) return null;
+function selfTestSummary(data: AuditData<"selfTest.completed">): string {
   const byResult = new Map<string, string[]>();
-  for (const entry of data.parts as unknown[]) {
-    if (typeof entry !== "object" || entry === null) continue;
-    const { part, result } = entry as { part?: unknown; result?: unknown };
-    const key = text(result) ?? "unknown";
-    const parts = byResult.get(key) ?? [];
+  for (const { part, result } of data.parts) {
+    const parts = byResult.get(result) ?? [];
     parts.push(text(part) ?? "?");
-    byResult.set(key, parts);
+    byResult.set(result, parts);
   }
   const ok = byResult.get("ok")?.length ?? 0;
   const pieces = [`${ok} ok`];
@@ -124,30 +118,56 @@ function selfTestSummary(data: Record<string, unknown>): string | null {
   return `${profile === undefined ? "" : `${profile}: `}${pieces.join("; ")}`;
 }
 
-/** One line on what an audit record of the hardware report says beyond its kind. */
-function hardwareDetail(kind: string, data: Record<string, unknown>): string | null {
-  switch (kind) {
-    case "selfTest.completed":
-      return selfTestSummary(data);
-    case "hardware.partFault": {
-      const head = [text(data.part), text(data.code)].filter((v) => v !== undefined).join(" ");
-      const error = text(data.error);
-      return [head, error].filter((v) => v !== undefined && v.length > 0).join(": ") || null;
+/**
+ * One line on what an audit record of the hardware report says beyond its kind; null when
+ * there is nothing more, or the record's data does not read as its kind.
+ */
+function hardwareDetail(row: AuditRow): string | null {
+  switch (row.kind) {
+    case "selfTest.completed": {
+      const read = auditDataOf(row, "selfTest.completed");
+      return read.ok ? selfTestSummary(read.value) : null;
     }
-    case "hardware.partRestored":
-      return text(data.part) ?? null;
-    case "lock.fault":
-      return text(data.error) ?? null;
+    case "hardware.partFault": {
+      const read = auditDataOf(row, "hardware.partFault");
+      if (!read.ok) return null;
+      const { part, code, error } = read.value;
+      const head = [text(part), text(code)].filter((v) => v !== undefined).join(" ");
+      return [head, text(error)].filter((v) => v !== undefined && v.length > 0).join(": ") || null;
+    }
+    case "hardware.partRestored": {
+      const read = auditDataOf(row, "hardware.partRestored");
+      return read.ok ? (text(read.value.part) ?? null) : null;
+    }
+    case "lock.fault": {
+      const read = auditDataOf(row, "lock.fault");
+      return read.ok ? (text(read.value.error) ?? null) : null;
+    }
     case "time.changed":
     case "time.rejected": {
-      const span = `${text(data.from) ?? "?"} -> ${text(data.to) ?? "?"}`;
-      const jump = typeof data.jumpMs === "number" ? ` (jump ${data.jumpMs / 1000} s)` : "";
-      const reason = text(data.reason);
-      return `${span}${jump}${reason === undefined ? "" : `: ${reason}`}`;
+      const read = auditDataOf(row, row.kind);
+      if (!read.ok) return null;
+      const { from, to, jumpMs, reason } = read.value;
+      const jump = ` (jump ${jumpMs / 1000} s)`;
+      return `${from} -> ${to}${jump}${text(reason) === undefined ? "" : `: ${reason}`}`;
+    }
+    case "power.failed":
+    case "power.restored": {
+      const read = auditDataOf(row, row.kind);
+      return read.ok ? read.value.source : null;
     }
     default:
-      return text(data.source) ?? null;
+      return null;
   }
+}
+
+/** The person a lock's user record names (user.added, user.changed, user.deleted). */
+function userRecordPerson(row: AuditRow): string | null {
+  for (const kind of ["user.added", "user.changed", "user.deleted"] as const) {
+    const read = auditDataOf(row, kind);
+    if (read.ok) return read.value.personId;
+  }
+  return null;
 }
 
 export class ReportService {
@@ -394,7 +414,7 @@ export class ReportService {
       at: row.at,
       source: "lock",
       action: LOCK_ACTIONS[row.kind] ?? row.kind,
-      personId: typeof row.data.personId === "string" ? row.data.personId : null,
+      personId: userRecordPerson(row),
       container: containerLabel(row.containerId),
       lock: row.deviceId,
       by: row.actor,
@@ -492,7 +512,7 @@ export class ReportService {
           at: e.at,
           event: e.kind,
           description: HARDWARE_EVENT_KINDS[e.kind] ?? e.kind,
-          detail: hardwareDetail(e.kind, e.data),
+          detail: hardwareDetail(e),
         })),
       },
       summaries: [

@@ -4,6 +4,7 @@
  * (devices part) and the provider's people (core). No part offers these as a service query
  * yet; every query here is bounded by one contract or its containers.
  */
+import { auditDataOf } from "@lockfleet/protocol";
 import type { Database } from "better-sqlite3";
 import { parseJsonColumn } from "../storage/pagination.js";
 
@@ -160,10 +161,10 @@ export class RiskEvidenceRepository {
       record: string;
     }>;
     return rows.map((row) => {
-      const data = parseJsonColumn<{ data?: { persons?: unknown } }>(row.record, {}).data;
-      const listed = Array.isArray(data?.persons)
-        ? data.persons.filter((p): p is string => typeof p === "string")
-        : [];
+      const { data } = parseJsonColumn<{ data?: unknown }>(row.record, {});
+      // An opening names its persons; any other record, the person who acted.
+      const confirmed = auditDataOf({ kind: row.kind, seq: row.seq, data }, "cycle.confirmed");
+      const listed = confirmed.ok ? confirmed.value.persons : [];
       const persons = listed.length > 0 ? listed : row.actor === null ? [] : [row.actor];
       return {
         deviceId: row.device_id,

@@ -1,4 +1,5 @@
 /** The risk register's own table (`risk_entries`, migration 230). */
+import { CodedError } from "@lockfleet/protocol";
 import type { Database } from "better-sqlite3";
 import { newId } from "../ids.js";
 import { type Page, type PageRequest, pageOf, parseJsonColumn } from "../storage/pagination.js";
@@ -276,7 +277,7 @@ export class RiskRepository {
 
   mustGet(id: string): StoredRiskEntry {
     const entry = this.get(id);
-    if (entry === undefined) throw new Error(`E_RISK_MISSING: risk entry ${id} vanished`);
+    if (entry === undefined) throw new CodedError("E_RISK_MISSING", `risk entry ${id} vanished`);
     return entry;
   }
 }

@@ -4,9 +4,11 @@
  * served (no path from the URL ever reaches the file system), under a strict Content Security
  * Policy: scripts and styles from this origin only, nothing inline, no framing.
  */
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CodedError } from "@lockfleet/protocol";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 
 export const DASHBOARD_CSP = [
@@ -36,7 +38,7 @@ export function dashboardDir(): string {
   const candidates = [join(here, "..", "dashboard"), join(here, "..", "..", "src", "dashboard")];
   const found = candidates.find((dir) => existsSync(join(dir, "index.html")));
   if (found === undefined) {
-    throw new Error(`E_DASHBOARD_MISSING: no index.html in ${candidates.join(" or ")}`);
+    throw new CodedError("E_DASHBOARD_MISSING", `no index.html in ${candidates.join(" or ")}`);
   }
   return found;
 }
@@ -69,7 +71,7 @@ function securityHeaders(reply: FastifyReply): FastifyReply {
 export const dashboardRoutes: FastifyPluginAsync = async (app) => {
   const assets = loadAssets(dashboardDir());
   const index = assets.get("index.html");
-  if (index === undefined) throw new Error("E_DASHBOARD_MISSING: index.html not found");
+  if (index === undefined) throw new CodedError("E_DASHBOARD_MISSING", "index.html not found");
 
   app.get("/", { schema: { hide: true } }, async (_request, reply) =>
     securityHeaders(reply).type(index.type).send(index.body),

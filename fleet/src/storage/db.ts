@@ -3,9 +3,11 @@
  * admin action that was answered "ok" survives a power cut), and versioned migrations from
  * `fleet/migrations/NNN-name.sql`, each applied once, in its own transaction.
  */
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CodedError } from "@lockfleet/protocol";
 import Database from "better-sqlite3";
 
 export type { Database } from "better-sqlite3";
@@ -27,22 +29,25 @@ export interface Migration {
 }
 
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  if (!existsSync(dir)) throw new Error(`E_MIGRATIONS_MISSING: migration folder ${dir} not found`);
+  if (!existsSync(dir))
+    throw new CodedError("E_MIGRATIONS_MISSING", `migration folder ${dir} not found`);
   const migrations: Migration[] = [];
   const seen = new Map<number, string>();
   for (const file of readdirSync(dir)) {
     if (!file.endsWith(".sql")) continue;
     const match = MIGRATION_FILE.exec(file);
     if (match?.[1] === undefined) {
-      throw new Error(
-        `E_MIGRATION_NAME: ${file} is not named NNN-name.sql (lower case, digits, -)`,
+      throw new CodedError(
+        "E_MIGRATION_NAME",
+        `${file} is not named NNN-name.sql (lower case, digits, -)`,
       );
     }
     const version = Number(match[1]);
     const previous = seen.get(version);
     if (previous !== undefined) {
-      throw new Error(
-        `E_MIGRATION_DUPLICATE: ${previous} and ${file} both claim version ${version}`,
+      throw new CodedError(
+        "E_MIGRATION_DUPLICATE",
+        `${previous} and ${file} both claim version ${version}`,
       );
     }
     seen.set(version, file);
@@ -79,7 +84,7 @@ export function migrate(db: Database.Database, migrations = readMigrations()): M
       apply.immediate();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`E_MIGRATION_FAILED: ${migration.name} was not applied: ${reason}`, {
+      throw new CodedError("E_MIGRATION_FAILED", `${migration.name} was not applied: ${reason}`, {
         cause: error,
       });
     }

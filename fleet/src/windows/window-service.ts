@@ -11,6 +11,7 @@ import { EventEmitter } from "node:events";
 import {
   type AccessGrant,
   type AuditRecord,
+  auditDataOf,
   CLOSE_SEAL_PATTERN,
   type CommandResult,
   formatInstant,
@@ -872,12 +873,11 @@ export class WindowService extends EventEmitter {
   }
 
   #onRecord(deviceId: string, record: AuditRecord): void {
-    const data = record.data;
     switch (record.kind) {
       case "grant.installed":
       case "grant.revoked": {
-        const window =
-          typeof data.grantId === "string" ? this.#o.windows.byGrantId(data.grantId) : undefined;
+        const grant = auditDataOf(record, record.kind);
+        const window = grant.ok ? this.#o.windows.byGrantId(grant.value.grantId) : undefined;
         if (window === undefined) return;
         const status = record.kind === "grant.installed" ? "installed" : "revoked";
         this.#o.windows.setLock(
@@ -891,8 +891,8 @@ export class WindowService extends EventEmitter {
         return;
       }
       case "grant.used": {
-        const window =
-          typeof data.grantId === "string" ? this.#o.windows.byGrantId(data.grantId) : undefined;
+        const grant = auditDataOf(record, "grant.used");
+        const window = grant.ok ? this.#o.windows.byGrantId(grant.value.grantId) : undefined;
         if (window === undefined) return;
         if (
           this.#o.windows.insertOpening({
@@ -915,7 +915,9 @@ export class WindowService extends EventEmitter {
         return;
       }
       case "otp.accepted": {
-        if (typeof data.counter !== "number") return;
+        const read = auditDataOf(record, "otp.accepted");
+        if (!read.ok) return;
+        const data = read.value;
         const code = this.#o.windows.codeByCounter(deviceId, data.counter);
         if (code === undefined) return;
         const window = this.#o.windows.get(code.windowId);
@@ -945,7 +947,10 @@ export class WindowService extends EventEmitter {
       case "otp.rejected": {
         // A code the lock took but whose cycle another rule then refused is spent: the
         // dispatcher sees it as used and issues a new one.
-        if (data.counterSpent !== true || typeof data.counter !== "number") return;
+        const read = auditDataOf(record, "otp.rejected");
+        if (!read.ok) return;
+        const data = read.value;
+        if (data.counterSpent !== true || data.counter === undefined) return;
         const code = this.#o.windows.codeByCounter(deviceId, data.counter);
         if (code === undefined) return;
         const window = this.#o.windows.get(code.windowId);
@@ -954,7 +959,7 @@ export class WindowService extends EventEmitter {
         this.#log(SYSTEM, "window.codeSpent", window, {
           deviceId,
           counter: data.counter,
-          reason: typeof data.reason === "string" ? data.reason : null,
+          reason: data.reason,
           auditSeq: record.seq,
         });
         return;
@@ -971,9 +976,9 @@ export class WindowService extends EventEmitter {
   #onRelock(deviceId: string, record: AuditRecord): void {
     const openings = this.#o.windows.openOpenings(deviceId);
     if (openings.length === 0) return; // an opening that no window was involved in
-    const seal = typeof record.data.closeSeal === "string" ? record.data.closeSeal : "";
-    const openingNumber =
-      typeof record.data.openingNumber === "number" ? record.data.openingNumber : undefined;
+    const relock = auditDataOf(record, "lock.relocked");
+    const seal = relock.ok ? relock.value.closeSeal : "";
+    const openingNumber = relock.ok ? relock.value.openingNumber : undefined;
     const secret = this.#o.hub.otpSecret(deviceId);
     let verified = false;
     try {

@@ -137,7 +137,12 @@ export function seedReports(db: Database, clock: () => number): AdminLog {
   });
   insertAudit(db, IDS.vaultLock, iso(61), "door.opened", null, {});
   // rights confirmed by the lock
-  insertAudit(db, IDS.vaultLock, iso(10), "user.added", "fleet", { slot: 3, personId: IDS.alice });
+  insertAudit(db, IDS.vaultLock, iso(10), "user.added", "fleet", {
+    slot: 3,
+    personId: IDS.alice,
+    role: "user",
+    tenantId: null,
+  });
   insertAudit(db, IDS.vaultLock, iso(400), "user.deleted", "fleet", { slot: 4, personId: IDS.bob });
   // the other bank's lock opens too: never in this bank's reports
   insertAudit(db, IDS.otherLock, iso(90), "cycle.confirmed", IDS.stranger, {
@@ -182,6 +187,7 @@ export function seedHardwareEvents(db: Database): void {
   insertAudit(db, IDS.vaultLock, iso(20), "power.failed", null, source);
   insertAudit(db, IDS.atmLock, iso(21), "power.lost", null, {});
   insertAudit(db, IDS.atmLock, iso(22), "time.changed", "fleet", {
+    command: "time.set",
     from: iso(22),
     to: iso(21),
     jumpMs: -2000,

@@ -279,7 +279,7 @@ describe("likelihood derived from measured behaviour", () => {
       at: at(day(3, 10)),
       kind: "cycle.confirmed",
       actor: crew,
-      data: { persons: [crew] },
+      data: { openingNumber: 1, persons: [crew] },
     });
     // outside any window, by the crew with a bank officer
     seedAudit(f, {
@@ -288,7 +288,7 @@ describe("likelihood derived from measured behaviour", () => {
       at: at(day(2, 22)),
       kind: "cycle.confirmed",
       actor: crew,
-      data: { persons: [admin, crew] },
+      data: { openingNumber: 2, persons: [admin, crew] },
     });
     // outside any window, by bank staff only: the bank's own opening
     seedAudit(f, {
@@ -297,7 +297,7 @@ describe("likelihood derived from measured behaviour", () => {
       at: at(day(1, 22)),
       kind: "cycle.confirmed",
       actor: admin,
-      data: { persons: [admin] },
+      data: { openingNumber: 3, persons: [admin] },
     });
     const entry = entryOf(await entries(), "openingOutsideWindow");
     expect(entry.evidence).toMatchObject({ numerator: 1, denominator: 2, rate: 0.5 });
@@ -324,7 +324,7 @@ describe("likelihood derived from measured behaviour", () => {
       at: at(day(3, 10)),
       kind: "cycle.confirmed",
       actor: crew,
-      data: { persons: [crew] },
+      data: { openingNumber: 4, persons: [crew] },
     });
     const map = await entries();
     expect(entryOf(map, "openingOutsideWindow").evidence.numerator).toBe(1);

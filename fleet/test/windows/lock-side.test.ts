@@ -376,7 +376,7 @@ describe("one-time codes", () => {
     });
     if (match === undefined) throw new Error("code not found by the lock");
     const spent = lockAudit("otp.rejected", crew(), {
-      reason: "mixedPartiesMissing",
+      reason: "mixedPartiesRequired",
       counter: match.counter,
       notBefore: OUTSIDE.notBefore,
       notAfter: OUTSIDE.notAfter,
@@ -456,7 +456,11 @@ describe("one-time codes", () => {
       counters: Array.from({ length: 16 }, (_, i) => i + 1),
     });
     if (match === undefined) throw new Error("code not found by the lock");
-    const accepted = lockAudit("otp.accepted", crew(), { counter: match.counter });
+    const accepted = lockAudit("otp.accepted", crew(), {
+      counter: match.counter,
+      notBefore: OUTSIDE.notBefore,
+      notAfter: OUTSIDE.notAfter,
+    });
     const relocked = lockAudit("lock.relocked", null, { openingNumber: 1, closeSeal: "00000000" });
     await lock.publishAudit([accepted, relocked]);
     await waitFor(

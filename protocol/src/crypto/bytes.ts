@@ -1,3 +1,5 @@
+import { protocolError } from "../errors.js";
+
 // Byte helpers shared by the protocol: hex, base64url and constant-time comparison.
 // Plain TypeScript without Buffer, so the same code runs on the edge, the fleet and in a browser.
 // Decoders are strict and throw "E_BAD_ENCODING: ..." rather than guessing: one string, one value.
@@ -19,7 +21,10 @@ export function toHex(bytes: Uint8Array): string {
 /** Decodes hex (either case, even length, no prefix or separators). */
 export function fromHex(hex: string): Uint8Array {
   if (!HEX_PATTERN.test(hex)) {
-    throw new Error(`E_BAD_ENCODING: not an even-length hex string (${hex.length} characters)`);
+    throw protocolError(
+      "E_BAD_ENCODING",
+      `not an even-length hex string (${hex.length} characters)`,
+    );
   }
   const bytes = new Uint8Array(hex.length / 2);
   const lower = hex.toLowerCase();
@@ -50,7 +55,7 @@ export function toBase64url(bytes: Uint8Array): string {
  */
 export function fromBase64url(text: string): Uint8Array {
   if (text.length % 4 === 1) {
-    throw new Error(`E_BAD_ENCODING: ${text.length} characters cannot be base64url`);
+    throw protocolError("E_BAD_ENCODING", `${text.length} characters cannot be base64url`);
   }
   const bytes = new Uint8Array(Math.floor((text.length * 3) / 4));
   let bits = 0;
@@ -59,7 +64,7 @@ export function fromBase64url(text: string): Uint8Array {
   for (const char of text) {
     const value = BASE64URL_VALUE.get(char);
     if (value === undefined) {
-      throw new Error(`E_BAD_ENCODING: ${JSON.stringify(char)} is not a base64url character`);
+      throw protocolError("E_BAD_ENCODING", `${JSON.stringify(char)} is not a base64url character`);
     }
     bits = ((bits << 6) | value) & 0xfff; // at most 12 bits are ever pending
     bitCount += 6;
@@ -70,7 +75,10 @@ export function fromBase64url(text: string): Uint8Array {
     }
   }
   if (bits !== 0) {
-    throw new Error("E_BAD_ENCODING: base64url text has non-zero leftover bits (not canonical)");
+    throw protocolError(
+      "E_BAD_ENCODING",
+      "base64url text has non-zero leftover bits (not canonical)",
+    );
   }
   return bytes;
 }

@@ -11,6 +11,7 @@ import {
   randomBytes,
 } from "node:crypto";
 import nacl from "tweetnacl";
+import { protocolError } from "../errors.js";
 import { concatBytes, constantTimeEqual, fromHex, toHex } from "./bytes.js";
 
 export const ED25519_SEED_BYTES = 32;
@@ -99,7 +100,7 @@ export function isCanonicalPointEncoding(p: Uint8Array): boolean {
 export function hasSmallOrder(p: Uint8Array): boolean {
   if (p.length !== ED25519_PUBLIC_KEY_BYTES) {
     // Fail closed: a caller must not read "false" as "safe" for something that is not a point.
-    throw new Error(`E_BAD_POINT: a point encoding is 32 bytes, got ${p.length}`);
+    throw protocolError("E_BAD_POINT", `a point encoding is 32 bytes, got ${p.length}`);
   }
   return SMALL_ORDER_Y.some((y) => equalIgnoringSignBit(p, y));
 }
@@ -158,7 +159,7 @@ const CACHE_CAPACITY = 256;
 function assertLength(bytes: Uint8Array, length: number, what: string): void {
   if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
     const actual = bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes;
-    throw new Error(`E_BAD_KEY: an Ed25519 ${what} is ${length} bytes, got ${actual}`);
+    throw protocolError("E_BAD_KEY", `an Ed25519 ${what} is ${length} bytes, got ${actual}`);
   }
 }
 
@@ -184,8 +185,9 @@ class SigningKeyCache<K> {
 
     const { publicKey, signingKey } = this.derive(seed);
     if (!constantTimeEqual(publicKey, claimedPublicKey)) {
-      throw new Error(
-        `E_BAD_KEY: the public half of the Ed25519 secret key (${id.slice(0, 16)}…) ` +
+      throw protocolError(
+        "E_BAD_KEY",
+        `the public half of the Ed25519 secret key (${id.slice(0, 16)}…) ` +
           "is not the public key of its seed",
       );
     }

@@ -3,7 +3,9 @@
  * X25519 key with tweetnacl's `box` and a fresh ephemeral sender key, so only that lock can
  * read them and the sender keeps nothing that could open them again.
  */
+
 import nacl from "tweetnacl";
+import { CodedError, protocolError } from "../errors.js";
 import type { SealedSecret } from "../schemas/common.js";
 import { fromBase64url, toBase64url } from "./bytes.js";
 
@@ -23,7 +25,7 @@ export const x25519 = {
 
 export function sealSecret(secret: Uint8Array, recipientPublicKey: Uint8Array): SealedSecret {
   if (recipientPublicKey.length !== nacl.box.publicKeyLength) {
-    throw new Error("E_BAD_KEY: an X25519 public key has 32 bytes");
+    throw protocolError("E_BAD_KEY", "an X25519 public key has 32 bytes");
   }
   const ephemeral = nacl.box.keyPair();
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
@@ -38,8 +40,11 @@ export function sealSecret(secret: Uint8Array, recipientPublicKey: Uint8Array): 
 }
 
 /** Refusal of a sealed secret; `code` is always `E_SEALED_BOX`. */
-export class SealedBoxError extends Error {
-  readonly code = "E_SEALED_BOX" as const;
+export class SealedBoxError extends CodedError<"E_SEALED_BOX"> {
+  constructor(sentence: string) {
+    super("E_SEALED_BOX", sentence);
+    this.name = "SealedBoxError";
+  }
 }
 
 /** Opens a sealed secret with the lock's X25519 secret key; throws E_SEALED_BOX when it cannot. */
@@ -56,6 +61,6 @@ export function openSealedSecret(sealed: SealedSecret, recipientSecretKey: Uint8
     opened = null;
   }
   if (opened === null)
-    throw new SealedBoxError("E_SEALED_BOX: sealed secret cannot be opened with this lock's key");
+    throw new SealedBoxError("sealed secret cannot be opened with this lock's key");
   return opened;
 }

@@ -3,7 +3,23 @@
  * bridge: {id, status, data?, error?}. Every rejection carries a machine-readable code.
  */
 import { type Static, Type } from "@sinclair/typebox";
+import {
+  COMMAND_REFUSALS,
+  type CommandRefusalCode,
+  MESSAGE_REFUSALS,
+  type ProtocolErrorCode,
+} from "../errors.js";
 import { DeviceId, Instant, Strict } from "./common.js";
+
+/** Why a lock refused a command it could open: its own rules (errors.ts COMMAND_REFUSALS). */
+export const CommandRefusal = Type.Union(
+  (Object.keys(COMMAND_REFUSALS) as CommandRefusalCode[]).map((code) => Type.Literal(code)),
+);
+
+/** Why an envelope was refused before any rule looked at it (errors.ts MESSAGE_REFUSALS). */
+export const MessageRefusal = Type.Union(
+  (Object.keys(MESSAGE_REFUSALS) as ProtocolErrorCode[]).map((code) => Type.Literal(code)),
+);
 
 export const ErrorBody = Strict({
   code: Type.String({ pattern: "^E_[A-Z0-9_]+$" }),

@@ -3,9 +3,11 @@
  * octet counting (RFC 6587 §3.4.1: `LEN SP MSG`). The alarm travels in structured data under
  * the documentation enterprise number 32473 (RFC 5612), the sentence in MSG.
  */
+
 import { createSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
 import { hostname } from "node:os";
+import { CodedError } from "@lockfleet/protocol";
 import { type AlarmKind, type AlarmPriority, DURESS } from "../alarm.js";
 import type { AlarmForwarder, AlarmNotice } from "./forwarder.js";
 
@@ -58,10 +60,10 @@ export function severityOf(kind: AlarmKind, priority: AlarmPriority, event: stri
 
 export function priValue(facility: number, severity: number): number {
   if (!Number.isInteger(facility) || facility < 0 || facility > 23) {
-    throw new Error(`E_SYSLOG_FACILITY: facility ${facility} is not 0–23`);
+    throw new CodedError("E_SYSLOG_FACILITY", `facility ${facility} is not 0–23`);
   }
   if (!Number.isInteger(severity) || severity < 0 || severity > 7) {
-    throw new Error(`E_SYSLOG_SEVERITY: severity ${severity} is not 0–7`);
+    throw new CodedError("E_SYSLOG_SEVERITY", `severity ${severity} is not 0–7`);
   }
   return facility * 8 + severity;
 }
@@ -179,7 +181,7 @@ export class SyslogForwarder implements AlarmForwarder {
 
   /** Sends one ready RFC 5424 message: e.g. the admin log's checkpoints. */
   async sendMessage(message: string): Promise<void> {
-    if (this.#closed) throw new Error(`E_FORWARD_ABORTED: ${this.name} is closed`);
+    if (this.#closed) throw new CodedError("E_FORWARD_ABORTED", `${this.name} is closed`);
     if (this.options.transport === "udp") await this.#sendUdp(Buffer.from(message, "utf8"));
     else await this.#sendTcp(octetCountingFrame(message));
   }
@@ -189,7 +191,7 @@ export class SyslogForwarder implements AlarmForwarder {
       const socket = createSocket(this.options.host.includes(":") ? "udp6" : "udp4");
       socket.send(datagram, this.options.port, this.options.host, (error) => {
         socket.close();
-        if (error) reject(new Error(`E_FORWARD_FAILED: ${this.name}: ${error.message}`));
+        if (error) reject(new CodedError("E_FORWARD_FAILED", `${this.name}: ${error.message}`));
         else resolve();
       });
     });
@@ -201,7 +203,7 @@ export class SyslogForwarder implements AlarmForwarder {
       socket.write(frame, (error) => {
         if (error) {
           socket.destroy();
-          reject(new Error(`E_FORWARD_FAILED: ${this.name}: ${error.message}`));
+          reject(new CodedError("E_FORWARD_FAILED", `${this.name}: ${error.message}`));
         } else resolve();
       });
     });
@@ -219,13 +221,13 @@ export class SyslogForwarder implements AlarmForwarder {
         socket.destroy(new Error("timed out"));
       });
       const failed = (error: Error) =>
-        reject(new Error(`E_FORWARD_FAILED: ${this.name}: ${error.message}`));
+        reject(new CodedError("E_FORWARD_FAILED", `${this.name}: ${error.message}`));
       socket.once("error", failed);
       socket.once("connect", () => {
         socket.off("error", failed);
         if (this.#closed) {
           socket.destroy();
-          reject(new Error(`E_FORWARD_ABORTED: ${this.name} closed while connecting`));
+          reject(new CodedError("E_FORWARD_ABORTED", `${this.name} closed while connecting`));
           return;
         }
         socket.setTimeout(0);

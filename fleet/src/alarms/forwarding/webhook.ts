@@ -4,8 +4,10 @@
  * a secret, `X-Lockfleet-Signature: sha256=<hex HMAC of the body>` lets the receiver check
  * that the notice came from this fleet.
  */
+
 import { createHmac } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { CodedError } from "@lockfleet/protocol";
 import type { AlarmForwarder, AlarmNotice } from "./forwarder.js";
 
 export interface WebhookOptions {
@@ -34,7 +36,7 @@ export class WebhookForwarder implements AlarmForwarder {
   constructor(options: WebhookOptions) {
     const url = new URL(options.url);
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new Error(`E_WEBHOOK_URL: ${options.url} is not an http(s) URL`);
+      throw new CodedError("E_WEBHOOK_URL", `${options.url} is not an http(s) URL`);
     }
     this.name = `webhook ${url.origin}${url.pathname}`;
     this.#options = {
@@ -77,8 +79,9 @@ export class WebhookForwarder implements AlarmForwarder {
         try {
           await sleep(delay, undefined, { signal: this.#closing.signal });
         } catch {
-          throw new Error(
-            `E_FORWARD_ABORTED: ${this.name}: the fleet shut down before retry ${attempt}`,
+          throw new CodedError(
+            "E_FORWARD_ABORTED",
+            `${this.name}: the fleet shut down before retry ${attempt}`,
           );
         }
       }
@@ -100,13 +103,14 @@ export class WebhookForwarder implements AlarmForwarder {
         }
       } catch (error) {
         if (error instanceof FinalRefusal) {
-          throw new Error(`E_FORWARD_REFUSED: ${this.name} answered ${error.message}`);
+          throw new CodedError("E_FORWARD_REFUSED", `${this.name} answered ${error.message}`);
         }
         reason = error instanceof Error ? error.message : String(error);
       }
     }
-    throw new Error(
-      `E_FORWARD_FAILED: ${this.name} did not take the notice after ${this.#options.attempts} attempts (last: ${reason})`,
+    throw new CodedError(
+      "E_FORWARD_FAILED",
+      `${this.name} did not take the notice after ${this.#options.attempts} attempts (last: ${reason})`,
     );
   }
 }
