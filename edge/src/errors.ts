@@ -6,7 +6,7 @@
  * hardware-profile codes the profiles' own.
  */
 import type { ProfileErrorCode } from "@lockfleet/hardware-profiles";
-import { CodedError, type CommandRefusalCode } from "@lockfleet/protocol";
+import { CodedError, type CommandRefusalCode, type ProtocolCode } from "@lockfleet/protocol";
 
 /** The lock core: each one leaves the bolt thrown (fail-secure). */
 export const LOCK_ERRORS = {
@@ -69,17 +69,33 @@ export const HARDWARE_ERRORS = {
   E_HARDWARE_CLOSED: "the hardware was used after close()",
 } as const;
 
+/** Software updates (update/): refusals and failures of a download, an install or a switch. */
+export const UPDATE_ERRORS = {
+  E_UPDATE_DOWNLOAD: "the target could not be downloaded from the address the offer names",
+  E_UPDATE_LAYOUT: "the install root does not have the A/B layout the updater needs",
+  E_UPDATE_STATE: "the update state does not hold what the next step needs",
+  E_UPDATE_UNHEALTHY: "the new version failed its health check",
+  E_UPDATE_FAILED: "an update step failed; the running version stays",
+  E_UPDATE_UNSUPPORTED: "this lock runs without an install root and takes no updates",
+  E_UPDATE_UNPACK: "the verified target could not be unpacked into the other slot",
+  E_UPDATE_BUSY: "another update is in progress on this lock",
+  E_UPDATE_ROLLED_BACK: "this release was rolled back on this lock before",
+  E_RELEASE_KEYS: "the lock's release-keys file cannot be read",
+} as const;
+
 /** The edge's whole catalogue. */
 export const EDGE_ERRORS = {
   ...LOCK_ERRORS,
   ...STORE_ERRORS,
   ...RUNTIME_ERRORS,
   ...HARDWARE_ERRORS,
+  ...UPDATE_ERRORS,
 } as const;
 
 export type LockErrorCode = keyof typeof LOCK_ERRORS;
 export type LockStoreErrorCode = keyof typeof STORE_ERRORS;
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERRORS;
+export type UpdateErrorCode = keyof typeof UPDATE_ERRORS;
 export type HardwareErrorCode = keyof typeof HARDWARE_ERRORS | ProfileErrorCode;
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS | ProfileErrorCode | CommandRefusalCode;
 
@@ -106,4 +122,9 @@ export class RuntimeError extends CodedError<RuntimeErrorCode> {
 /** The hardware layer: a sentence a field technician can act on. */
 export class HardwareError extends CodedError<HardwareErrorCode> {
   override readonly name = "HardwareError";
+}
+
+/** A software update step refused or failed: the running version stays (update/). */
+export class UpdateError extends CodedError<UpdateErrorCode | ProtocolCode> {
+  override readonly name = "UpdateError";
 }

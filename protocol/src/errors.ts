@@ -85,6 +85,23 @@ export const INPUT_ERRORS = {
   E_SEALED_BOX: "a sealed box cannot be opened with the key given",
 } as const;
 
+/** A release (software update metadata) or its target that a lock or the fleet refuses (release.ts). */
+export const RELEASE_ERRORS = {
+  E_RELEASE_MALFORMED: "the signed release is not JSON, names no key or has a malformed signature",
+  E_RELEASE_UNKNOWN_KEY: "the release is signed by a key that is not a trusted release key",
+  E_RELEASE_BAD_SIGNATURE: "the release signature does not verify over the received bytes",
+  E_RELEASE_NOT_CANONICAL: "the release payload is not in RFC 8785 canonical form",
+  E_RELEASE_SCHEMA: "the release metadata does not match its schema",
+  E_UPDATE_ROLLBACK: "the release is not newer than the running version (rollback)",
+  E_UPDATE_FROZEN: "the release metadata is past its expiry on the lock's trusted clock (freeze)",
+  E_UPDATE_NOT_YET_VALID: "the release was issued later than the lock's trusted clock allows",
+  E_UPDATE_NO_TRUSTED_TIME: "the lock has no trusted time to judge the release's expiry",
+  E_UPDATE_PROFILE: "the release does not fit the lock's hardware profile",
+  E_UPDATE_FROM_TOO_OLD: "the running version is below the release's minimum starting version",
+  E_UPDATE_LENGTH: "the downloaded target has another length than the release names",
+  E_UPDATE_HASH: "the downloaded target has another SHA-256 than the release names",
+} as const;
+
 /** The protocol's whole catalogue. */
 export const PROTOCOL_ERRORS = {
   ...MESSAGE_REFUSALS,
@@ -93,6 +110,7 @@ export const PROTOCOL_ERRORS = {
   ...INPUT_ERRORS,
   ...COMMAND_REFUSALS,
   ...AUDIT_DATA_ERRORS,
+  ...RELEASE_ERRORS,
 } as const;
 
 export type ProtocolCode = keyof typeof PROTOCOL_ERRORS;

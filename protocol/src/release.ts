@@ -8,7 +8,7 @@
 import { canonicalJson } from "./canonical-json.js";
 import { fromBase64url, toBase64url } from "./crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "./crypto/ed25519.js";
-import { fail, type Result, succeed } from "./errors.js";
+import { fail, protocolError, type Result, succeed } from "./errors.js";
 import { ReleaseMetadata, SEMVER_PATTERN, type SignedRelease } from "./schemas/release.js";
 import { formatInstant, parseInstant, validate } from "./validate.js";
 
@@ -50,7 +50,7 @@ export function signRelease(
   backend: Ed25519Backend = ed25519,
 ): SignedRelease {
   const checked = validate(ReleaseMetadata, metadata, "release");
-  if (!checked.ok) throw new Error(`E_RELEASE_SCHEMA: ${checked.error.message}`);
+  if (!checked.ok) throw protocolError("E_RELEASE_SCHEMA", checked.error.message);
   const payload = canonicalJson(metadata);
   return { payload, signature: toBase64url(backend.sign(encoder.encode(payload), secretKey)) };
 }

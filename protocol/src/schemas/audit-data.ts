@@ -15,6 +15,7 @@ import { isValid } from "../validate.js";
 import { ALARM_PRIORITIES, AlarmKindSchema, type AuditEventKind } from "./audit.js";
 import { Instant } from "./common.js";
 import { LockPolicy, TimeLockSchedule, UserRole } from "./lock.js";
+import { UpdateAuditData } from "./release.js";
 import { CommandRefusal, MessageRefusal, SelfTestReport } from "./result.js";
 
 /** Why the lock refused a code at the keypad: the `reason` of a `code.rejected` record. */
@@ -246,6 +247,15 @@ export const AUDIT_DATA = {
     at: Instant,
     upToSeq: Opt(Count),
   }),
+  /** The steps of a software update, one data shape for all of them. */
+  "update.offered": UpdateAuditData,
+  "update.refused": UpdateAuditData,
+  "update.downloading": UpdateAuditData,
+  "update.verified": UpdateAuditData,
+  "update.installed": UpdateAuditData,
+  "update.switched": UpdateAuditData,
+  "update.healthy": UpdateAuditData,
+  "update.rolledBack": UpdateAuditData,
 } as const satisfies Record<AuditEventKind, TObject>;
 
 /** The `data` of an audit record of kind `K`. */
