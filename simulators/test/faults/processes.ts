@@ -107,8 +107,9 @@ export class SimLock {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly child: ChildProcess;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [SIM_LAUNCHER, "lock", ...args], {
+  /** `nodeArgs` go before the launcher (a clock preload, inherited by the device process). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, SIM_LAUNCHER, "lock", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...env },
     });
