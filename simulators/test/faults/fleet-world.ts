@@ -7,22 +7,20 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
-import { SqliteLockStore } from "@lockfleet/edge";
-import {
-  type AuditRecord,
-  DEFAULT_LOCK_POLICY,
-  type LockPolicy,
-  verifyAuditChain,
-} from "@lockfleet/protocol";
+import { type AuditRecord, DEFAULT_LOCK_POLICY, type LockPolicy } from "@lockfleet/protocol";
 import Database from "better-sqlite3";
 import {
   createFixture,
   type FixtureRole,
   type OtherAccount,
 } from "../../../fleet/test/fixtures.js";
+import { compareLedgers, type LockLedger } from "../../src/soak/ledgers.js";
 import { FLEET_LAUNCHER, until } from "./processes.js";
+
+export { readLockLedger as lockLedger } from "../../src/soak/ledgers.js";
+export { TcpProxy } from "../../src/soak/tcp-proxy.js";
 
 /** A port that was free a moment ago (bound on port 0, then released). */
 export function freePort(): Promise<number> {
@@ -253,110 +251,14 @@ export class FleetDb {
   }
 }
 
-/** The lock's own ledger, read from its store once the lock process has stopped. */
-export function lockLedger(
-  dataDir: string,
-  deviceId: string,
-): { acknowledged: number; records: AuditRecord[] } {
-  const store = SqliteLockStore.open(join(dataDir, "lock.sqlite"), deviceId);
-  try {
-    const head = store.auditHead().seq;
-    return { acknowledged: store.acknowledgedSeq(), records: store.auditRange(1, head) };
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * Nothing lost, nothing twice: every record the lock holds as acknowledged is stored at the
- * fleet once and byte-for-byte the same (same hash), the fleet's copy verifies as one chain
- * from genesis, and every command the lock accepted was accepted once, in rising seq.
- * Returns the figures for the test's own assertions.
- */
+/** compareLedgers, failing with every disagreement named. */
 export function checkLedgers(
-  lock: { acknowledged: number; records: AuditRecord[] },
+  lock: LockLedger,
   fleet: AuditRecord[],
 ): { acknowledged: number; stored: number; commandsAccepted: number } {
-  const problems: string[] = [];
-  const bySeq = new Map<number, AuditRecord[]>();
-  for (const record of fleet) bySeq.set(record.seq, [...(bySeq.get(record.seq) ?? []), record]);
-  for (const record of lock.records) {
-    if (record.seq > lock.acknowledged) break;
-    const stored = bySeq.get(record.seq) ?? [];
-    if (stored.length !== 1) problems.push(`seq ${record.seq} stored ${stored.length} times`);
-    else if (stored[0]?.hash !== record.hash) problems.push(`seq ${record.seq} differs`);
+  const compared = compareLedgers(lock, fleet);
+  if (compared.problems.length > 0) {
+    throw new Error(`ledgers disagree:\n${compared.problems.join("\n")}`);
   }
-  if (fleet.length > lock.records.length)
-    problems.push("the fleet holds records the lock never wrote");
-  const chainBreak = verifyAuditChain(fleet);
-  if (chainBreak !== undefined) problems.push(`fleet chain: ${chainBreak.message}`);
-  const accepted = lock.records.filter((record) => record.kind === "command.accepted");
-  const ids = accepted.map((record) => String(record.data.id));
-  if (new Set(ids).size !== ids.length) problems.push("a command was accepted twice");
-  const seqs = accepted.map((record) => Number(record.data.seq));
-  if (seqs.some((seq, index) => index > 0 && seq <= (seqs[index - 1] ?? 0))) {
-    problems.push(`command seqs not rising: ${seqs.join(",")}`);
-  }
-  if (problems.length > 0) throw new Error(`ledgers disagree:\n${problems.join("\n")}`);
-  return { acknowledged: lock.acknowledged, stored: fleet.length, commandsAccepted: ids.length };
-}
-
-/**
- * A TCP proxy between the locks and the broker: `cut()` drops every connection and refuses
- * new ones (a partition as the lock sees it: the link dies, reconnects fail), `heal()` lets
- * them through again.
- */
-export class TcpProxy {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  #cut = false;
-  port = 0;
-
-  constructor(readonly target: { host: string; port: number }) {
-    this.#server = createServer((client) => {
-      if (this.#cut) {
-        client.destroy();
-        return;
-      }
-      const upstream = netConnect(target);
-      this.#sockets.add(client);
-      this.#sockets.add(upstream);
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        this.#sockets.delete(client);
-        this.#sockets.delete(upstream);
-      };
-      client.on("error", end).on("close", end);
-      upstream.on("error", end).on("close", end);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  }
-
-  listen(port = 0): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen({ port, host: "127.0.0.1" }, () => {
-        const address = this.#server.address();
-        this.port = typeof address === "object" && address !== null ? address.port : port;
-        resolve(this.port);
-      });
-    });
-  }
-
-  cut(): void {
-    this.#cut = true;
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
-  }
-
-  heal(): void {
-    this.#cut = false;
-  }
-
-  close(): Promise<void> {
-    this.cut();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
+  return compared;
 }
