@@ -173,7 +173,8 @@ describe("the fleet killed and restarted on its data directory", () => {
       expect(again.status).toBe(200);
       after = (await window()).body;
     }
-    expect(after.status).toBe("approved");
+    // "active" once its time has come (the restarts take a while on a loaded machine)
+    expect(["approved", "active"]).toContain(after.status);
     expect(after.approvedBy).toHaveLength(2);
     const grantId = after.grantId;
     expect(grantId).not.toBeNull();
