@@ -137,12 +137,11 @@ export class FleetProcess {
         options.dataDir,
         "--http-port",
         String(options.httpPort),
-        "--mqtt-host",
-        "127.0.0.1",
-        "--mqtt-port",
-        String(options.mqttPort),
-        "--mqtt-plain",
-        "true",
+        // the embedded broker, plain, unless an external broker is named
+        ...(options.args?.includes("--broker-url")
+          ? []
+          : ["--mqtt-host", "127.0.0.1", "--mqtt-port", String(options.mqttPort)]),
+        ...(options.args?.includes("--broker-url") ? [] : ["--mqtt-plain", "true"]),
         "--log-level",
         "warn",
         ...(options.args ?? []),
