@@ -122,6 +122,8 @@ describe("the fleet killed and restarted on its data directory", () => {
     }
   }, 120_000);
 
+  // A record batch lost with the fleet reaches it again when the lock's acknowledgement
+  // timeout (60 s) sends the unacknowledged tail again: the waits below allow for it.
   it("killed during a window's second approval: afterwards the window is awaiting it, or approved with its grant on the lock", async () => {
     const a = locks[0] as Lock;
     const now = Date.now();
@@ -183,7 +185,7 @@ describe("the fleet killed and restarted on its data directory", () => {
     await until(
       "the window's grant installed on the lock",
       () => db.audit(a.deviceId).filter(installed).length === 1,
-      30_000,
+      90_000,
     ).catch(async (error: unknown) => {
       const seen = (await window()).body;
       throw new Error(
