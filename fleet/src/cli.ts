@@ -35,6 +35,7 @@ import { restrictUmask, secureDataFiles, secureFile } from "./storage/file-modes
 import { OrgsRepository } from "./storage/orgs-repository.js";
 import { PeopleRepository } from "./storage/people-repository.js";
 import { UsersRepository } from "./storage/users-repository.js";
+import { dataDirWriteProblem } from "./storage/writable.js";
 import { RELEASE_TOOL_USAGE, runReleaseTool } from "./updates/release-tool.js";
 
 export type { ServeConfig } from "./config.js";
@@ -160,6 +161,12 @@ export async function serve(config: ServeConfig): Promise<RunningFleet> {
     "url" in mqtt ? undefined : { port: mqtt.port ?? 0, host: mqtt.host ?? "0.0.0.0" };
   const httpSetting = settingLabel("httpPort");
   const mqttSetting = settingLabel("mqttPort");
+  // A full or read-only data directory is named before anything tries to write there.
+  const unwritable = dataDirWriteProblem(config.options.dataDir);
+  if (unwritable !== undefined) {
+    const [code, ...sentence] = unwritable.split(": ");
+    throw new CliError(code ?? "E_STORAGE", sentence.join(": "));
+  }
   await checkPortFree(config.httpPort, config.httpHost, httpSetting);
   if (embedded !== undefined) await checkPortFree(embedded.port, embedded.host, mqttSetting);
   let app: FastifyInstance;

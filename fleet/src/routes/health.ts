@@ -6,12 +6,17 @@ import { timingSafeEqual } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { FleetError } from "../errors.js";
+import { dataDirWriteProblem } from "../storage/writable.js";
 
 const FLEET_VERSION = "0.1.0";
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal("ok"), Type.Literal("degraded")]),
   database: Type.Boolean(),
+  storage: Type.Boolean({
+    description: "the data directory takes a write (false: disk full or read-only)",
+  }),
+  storageError: Type.Optional(Type.String()),
   version: Type.String(),
   time: Type.String(),
 });
@@ -37,9 +42,13 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
       } catch {
         database = false;
       }
-      return reply.code(database ? 200 : 503).send({
-        status: database ? "ok" : "degraded",
+      const storage = dataDirWriteProblem(app.dataDir);
+      const healthy = database && storage === undefined;
+      return reply.code(healthy ? 200 : 503).send({
+        status: healthy ? "ok" : "degraded",
         database,
+        storage: storage === undefined,
+        ...(storage === undefined ? {} : { storageError: storage }),
         version: FLEET_VERSION,
         time: new Date(app.clock()).toISOString(),
       });

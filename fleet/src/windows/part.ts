@@ -13,6 +13,7 @@ import { PolicyRepository } from "../policy/policy-repository.js";
 import { PolicyService } from "../policy/policy-service.js";
 import { RightsRepository } from "../rights/rights-repository.js";
 import { RightsService } from "../rights/rights-service.js";
+import { withdrawInterruptedApprovals } from "./interrupted-approvals.js";
 import type { LockHub } from "./ports.js";
 import { WindowRepository } from "./window-repository.js";
 import { type LockLocator, WindowService } from "./window-service.js";
@@ -75,9 +76,11 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
     adminLog: app.adminLog,
     clock: app.clock,
   };
+  const windowRepository = new WindowRepository(app.db);
+  withdrawInterruptedApprovals(windowRepository, app.adminLog);
   const windows = new WindowService({
     ...common,
-    windows: new WindowRepository(app.db),
+    windows: windowRepository,
     contracts: app.repos.contracts,
     people: app.repos.people,
   });

@@ -289,6 +289,36 @@ export class WindowRepository {
     return result.changes === 1;
   }
 
+  /**
+   * Windows still "requested" that hold as many distinct approvers as they need, with the
+   * approval that completed the count (the latest): the decision that should have followed it
+   * was never written.
+   */
+  undecidedApprovals(): Array<{ windowId: string; bankOrgId: string; personId: string }> {
+    return this.db
+      .prepare(
+        `SELECT w.id AS windowId, w.bank_org_id AS bankOrgId,
+           (SELECT a.person_id FROM access_window_approvals a WHERE a.window_id = w.id
+             ORDER BY a.at DESC, a.rowid DESC LIMIT 1) AS personId
+         FROM access_windows w
+         WHERE w.status = 'requested'
+           AND (SELECT COUNT(DISTINCT a.person_id) FROM access_window_approvals a
+                WHERE a.window_id = w.id) >= w.approvals_required`,
+      )
+      .all() as Array<{ windowId: string; bankOrgId: string; personId: string }>;
+  }
+
+  /** Takes one person's approval off a still-requested window; false when there was none. */
+  withdrawApproval(windowId: string, personId: string): boolean {
+    const result = this.db
+      .prepare(
+        `DELETE FROM access_window_approvals WHERE window_id = ? AND person_id = ?
+           AND EXISTS (SELECT 1 FROM access_windows WHERE id = ? AND status = 'requested')`,
+      )
+      .run(windowId, personId, windowId);
+    return result.changes === 1;
+  }
+
   approvals(windowId: string): string[] {
     return this.db
       .prepare(

@@ -81,7 +81,13 @@ async function start(options: DeviceStartOptions): Promise<void> {
     ...(bench || options.autoOpenMs !== undefined
       ? { firstStart: { users: [...BENCH_USERS] } }
       : {}),
-    mqtt: bench ? { enabled: false } : { reconnectMinMs: 200, reconnectMaxMs: 2000 },
+    mqtt: bench
+      ? { enabled: false }
+      : {
+          reconnectMinMs: 200,
+          reconnectMaxMs: 2000,
+          ...(options.brokerUrl === undefined ? {} : { url: options.brokerUrl }),
+        },
   });
   const started = runtime;
   started.core.on("audit", (records) => send({ op: "audit", records }));

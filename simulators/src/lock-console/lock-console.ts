@@ -18,7 +18,7 @@ import { type DeviceStarted, LockDevice } from "./lock-device.js";
 import type { DeviceStartOptions, LockView } from "./messages.js";
 
 export const LOCK_USAGE =
-  "lock [--profile virtual] [--data DIR] [--fleet URL --token T] [--auto-open 15s]";
+  "lock [--profile virtual] [--data DIR] [--fleet URL --token T] [--auto-open 15s] [--broker-url URL]";
 
 export const LOCK_HELP = [
   "keys: 0-9 # * go to the keypad (# enter, * clear/cancel)",
@@ -31,8 +31,13 @@ export interface LockConsoleOptions {
   profile: string;
   dataDir?: string;
   fleet?: { url: string; token: string };
-  /** Run on its own and open automatically this often (no keys read from stdin). */
+  /**
+   * Run on its own and open automatically this often; piped standard input still takes the
+   * console's commands (a soak run types wrong codes or opens the door through it).
+   */
   autoOpenMs?: number;
+  /** Reach the broker at this address instead of the one told at enrolment (a proxy, a relay). */
+  brokerUrl?: string;
 }
 
 export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
@@ -44,6 +49,7 @@ export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
       fleet: { type: "string" },
       token: { type: "string" },
       "auto-open": { type: "string" },
+      "broker-url": { type: "string" },
     },
     strict: true,
   });
@@ -64,6 +70,7 @@ export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
       ? {}
       : { fleet: { url: values.fleet, token: values.token } }),
     ...(autoOpenMs === undefined ? {} : { autoOpenMs }),
+    ...(values["broker-url"] === undefined ? {} : { brokerUrl: values["broker-url"] }),
   };
 }
 
@@ -135,6 +142,7 @@ export async function runLockConsole(
     ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
     world: { ...world },
     ...(options.autoOpenMs === undefined ? {} : { autoOpenMs: options.autoOpenMs }),
+    ...(options.brokerUrl === undefined ? {} : { brokerUrl: options.brokerUrl }),
   });
   const describeStart = (started: DeviceStarted) => {
     const how =
@@ -154,23 +162,6 @@ export async function runLockConsole(
       io.stderr(messageOf(error));
       return 1;
     }
-    if (options.autoOpenMs !== undefined) {
-      // On its own: it opens by itself until SIGINT or SIGTERM stops it cleanly.
-      io.stdout(
-        `auto-open every ${options.autoOpenMs / 1000} s; SIGINT or SIGTERM stops the lock cleanly`,
-      );
-      const ended = await new Promise<"signal" | "lost">((resolve) => {
-        const onSignal = () => resolve("signal");
-        process.once("SIGINT", onSignal);
-        process.once("SIGTERM", onSignal);
-        lockLost = () => resolve("lost");
-      });
-      if (ended === "lost") return 1;
-      await device.stop();
-      io.stdout(`lock stopped${temporary ? "" : `; its state stays in ${dataDir}`}`);
-      return 0;
-    }
-    io.stdout(LOCK_HELP);
 
     let quit = false;
     const act = async (step: Step): Promise<void> => {
@@ -238,6 +229,31 @@ export async function runLockConsole(
       }
     };
 
+    if (options.autoOpenMs !== undefined) {
+      // On its own: it opens by itself until SIGINT or SIGTERM stops it cleanly; commands piped
+      // in meanwhile act on it too (never a terminal's keys: it runs unattended; `q` does not
+      // stop it, a signal does).
+      io.stdout(
+        `auto-open every ${options.autoOpenMs / 1000} s; SIGINT or SIGTERM stops the lock cleanly`,
+      );
+      const ended = await new Promise<"signal" | "lost">((resolve) => {
+        const onSignal = () => resolve("signal");
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        lockLost = () => resolve("lost");
+        if (input.isTTY !== true) {
+          void readSteps(input, async (step) => {
+            await act(step).catch((error: unknown) => io.stderr(messageOf(error)));
+            return true;
+          });
+        }
+      });
+      if (ended === "lost") return 1;
+      await device.stop();
+      io.stdout(`lock stopped${temporary ? "" : `; its state stays in ${dataDir}`}`);
+      return 0;
+    }
+    io.stdout(LOCK_HELP);
     await readSteps(input, async (step) => {
       if (quit) return false;
       try {

@@ -17,6 +17,8 @@ export interface DeviceStartOptions {
   world: { door: boolean; tamper: boolean; jammed: boolean };
   /** Open automatically this often (auto-open.ts); the simulator users are installed on first start. */
   autoOpenMs?: number;
+  /** Reach the broker here instead of at the provisioned address. */
+  brokerUrl?: string;
 }
 
 export type ConsoleToDevice =

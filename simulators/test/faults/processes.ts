@@ -32,6 +32,21 @@ export async function until<T>(
   }
 }
 
+/** `until` for a probe that has to ask over the network. */
+export async function untilAsync<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
 /** The fleet in this process and what it heard from each lock. */
 export class TestFleet {
   readonly audit = new Map<string, AuditRecord[]>();
@@ -107,8 +122,9 @@ export class SimLock {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly child: ChildProcess;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [SIM_LAUNCHER, "lock", ...args], {
+  /** `nodeArgs` go before the launcher (a clock preload, inherited by the device process). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, SIM_LAUNCHER, "lock", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...env },
     });
