@@ -94,11 +94,18 @@ async function show(name) {
       button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  // busy while the view loads: screen readers wait, and so can anyone scripting the page
+  viewArea().setAttribute("aria-busy", "true");
   try {
     if (name.startsWith("lock/")) await showLockDetail(name.slice(5));
     else await (VIEWS[name] ?? VIEWS[views()[0]?.[0] ?? "locks"])?.();
   } catch (error) {
     viewArea().replaceChildren(h("p", { class: "error" }, errorText(error)));
+  } finally {
+    if (store.view === name) {
+      viewArea().dataset.shown = name;
+      viewArea().setAttribute("aria-busy", "false");
+    }
   }
 }
 

@@ -8,38 +8,22 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
-import { SimulatedLock } from "../devices/simulated-lock.js";
-import { createFixture, type Fixture } from "../fixtures.js";
-
-const browserCheck = service.chromium();
+import type { SimulatedLock } from "../devices/simulated-lock.js";
+import type { Fixture } from "../fixtures.js";
+import { type BrowserWorld, browserCheck, startBrowserWorld } from "./browser-world.js";
 
 describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.reason}`, () => {
+  let world: BrowserWorld;
   let f: Fixture;
-  let base: string;
-  let browser: Browser;
   let lock: SimulatedLock;
   let alarmId: string;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
-    f = await createFixture();
-    await f.app.listen({ port: 0, host: "127.0.0.1" });
-    base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
-    lock = new SimulatedLock();
-    const { token } = f.app.hub.createEnrolmentToken({
-      orgId: f.bank.id,
-      containerId: f.container.id,
-      ttlMs: 60_000,
-      createdBy: f.accounts.securityAdmin.person.id,
-    });
-    lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
-    f.clock.set(Date.now());
-    await lock.connect();
-    await publishState();
+    world = await startBrowserWorld();
+    ({ f, lock } = world);
     alarmId = f.app.alarms.raise({
       deviceId: lock.deviceId,
       kind: "doorAjar",
@@ -47,45 +31,29 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       at: new Date().toISOString(),
       auditSeq: 1,
     }).alarm.id;
-    browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await lock?.disconnect().catch(() => undefined);
-    await f?.close();
+    await world?.close();
   });
 
-  /**
-   * The fleet's test clock stands still; it is moved to real time before the lock publishes,
-   * as the lock's own clock runs, so no clock-drift alarm muddles what the page shows.
-   */
-  async function publishState(overrides: Parameters<SimulatedLock["publishState"]>[0] = {}) {
-    f.clock.set(Date.now());
-    await lock.publishState(overrides);
-  }
+  const publishState = (overrides: Parameters<SimulatedLock["publishState"]>[0] = {}) =>
+    world.publishState(overrides);
 
   async function logIn(
     who: "securityAdmin" | "secondOfficer" | "bankBAdmin" | "branchManager" | "citDispatcher",
+    options: { viaForm?: boolean; live?: boolean } = {},
   ): Promise<Page> {
-    const account = f.accounts[who];
-    const context = await browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
+    const page = await world.logIn(who, { acceptDownloads: true, ...options });
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
     });
-    await page.goto(`${base}/`);
-    await page.fill("#login input[name=email]", account.email);
-    await page.fill("#login input[name=password]", account.password);
-    await page.click("#login button[type=submit]");
-    await page.waitForSelector("#nav button");
-    await page.waitForSelector("#live:not([hidden])");
-    await page.waitForFunction('document.getElementById("live").textContent === "live"');
     return page;
   }
 
   it("the security admin sees the lock's state change live when the lock publishes a new state", async () => {
-    const page = await logIn("securityAdmin");
+    // the one test that types into the log-in form; the others reuse the fixture's sessions
+    const page = await logIn("securityAdmin", { viaForm: true, live: true });
     expect(await page.textContent("#who")).toContain("Security admin");
     const pill = `tr[data-device-id="${lock.deviceId}"] .lock-state`;
     await page.waitForSelector(pill);
