@@ -4,62 +4,49 @@
  * correction; approving it herself is refused; a branch manager approves, and only then does
  * the signed, confirmed time.set reach the lock.
  */
-import type { AddressInfo } from "node:net";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
 import { waitFor } from "../devices/helpers.js";
-import { SimulatedLock } from "../devices/simulated-lock.js";
-import { createFixture, type Fixture } from "../fixtures.js";
+import type { SimulatedLock } from "../devices/simulated-lock.js";
+import type { Fixture } from "../fixtures.js";
+import { type BrowserWorld, browserCheck, startBrowserWorld } from "./browser-world.js";
 
-const browserCheck = service.chromium();
 const MINUTE = 60_000;
 
 describe.skipIf(!browserCheck.available)(
   `lock clock on the dashboard ${browserCheck.reason}`,
   () => {
+    let world: BrowserWorld;
     let f: Fixture;
-    let base: string;
-    let browser: Browser;
     let lock: SimulatedLock;
 
     beforeAll(async () => {
-      f = await createFixture();
-      await f.app.listen({ port: 0, host: "127.0.0.1" });
-      base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
       // 10 min fast, and silent at first: the fleet keeps the drift it measured.
-      lock = new SimulatedLock({ clockOffsetMs: 10 * MINUTE, answer: false });
-      const { token } = f.app.hub.createEnrolmentToken({
-        orgId: f.bank.id,
-        containerId: f.container.id,
-        ttlMs: 60_000,
-        createdBy: f.accounts.securityAdmin.person.id,
+      world = await startBrowserWorld({
+        lock: { clockOffsetMs: 10 * MINUTE, answer: false },
+        prepare: async (fixture, device) => {
+          await waitFor(
+            () => (fixture.app.hub.device(device.deviceId)?.clockDriftMs ?? 0) > 9 * MINUTE,
+          );
+          await device.until(
+            () => device.commandsOfType("time.sync").length === 1,
+            3_000,
+            "time sync",
+          );
+          // A real lock refuses that sync (beyond its daily bound); this stand-in applied it.
+          device.clockOffsetMs = 10 * MINUTE;
+          device.answer = true;
+        },
       });
-      lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
-      f.clock.set(Date.now());
-      await lock.connect();
-      await waitFor(() => (f.app.hub.device(lock.deviceId)?.clockDriftMs ?? 0) > 9 * MINUTE);
-      await lock.until(() => lock.commandsOfType("time.sync").length === 1, 3_000, "time sync");
-      // A real lock refuses that sync (beyond its daily bound); this stand-in applied it.
-      lock.clockOffsetMs = 10 * MINUTE;
-      lock.answer = true;
-      browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
+      ({ f, lock } = world);
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await lock?.disconnect().catch(() => undefined);
-      await f?.close();
+      await world?.close();
     });
 
     async function manageLock(who: "securityAdmin" | "branchManager"): Promise<Page> {
-      const account = f.accounts[who];
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(`${base}/`);
-      await page.fill("#login input[name=email]", account.email);
-      await page.fill("#login input[name=password]", account.password);
-      await page.click("#login button[type=submit]");
-      await page.waitForSelector("#nav button");
+      const page = await world.logIn(who);
       await page.click(`button[data-manage="${f.container.id}"]`);
       await page.waitForSelector("#lock-clock");
       return page;

@@ -6,58 +6,32 @@
  * the crew picked by name and a warning when the crew cannot open the container; a phone
  * (390 px) shows the pages without sideways scrolling of the page.
  */
-import type { AddressInfo } from "node:net";
-import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
-import { SimulatedLock } from "../devices/simulated-lock.js";
-import { createFixture, type Fixture } from "../fixtures.js";
+import type { SimulatedLock } from "../devices/simulated-lock.js";
+import type { Fixture } from "../fixtures.js";
+import { type BrowserWorld, browserCheck, open, startBrowserWorld } from "./browser-world.js";
 
-const browserCheck = service.chromium();
 type Who = "securityAdmin" | "branchManager" | "citDispatcher" | "auditor";
 
 describe.skipIf(!browserCheck.available)(
   `dashboard journeys in Chromium ${browserCheck.reason}`,
   () => {
+    let world: BrowserWorld;
     let f: Fixture;
-    let base: string;
-    let browser: Browser;
     let lock: SimulatedLock;
 
     beforeAll(async () => {
-      f = await createFixture();
-      await f.app.listen({ port: 0, host: "127.0.0.1" });
-      base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
-      lock = new SimulatedLock();
-      const { token } = f.app.hub.createEnrolmentToken({
-        orgId: f.bank.id,
-        containerId: f.container.id,
-        ttlMs: 60_000,
-        createdBy: f.accounts.securityAdmin.person.id,
-      });
-      lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
-      f.clock.set(Date.now());
-      await lock.connect();
-      await lock.publishState({});
-      browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
+      world = await startBrowserWorld();
+      ({ f, lock } = world);
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await lock?.disconnect().catch(() => undefined);
-      await f?.close();
+      await world?.close();
     });
 
-    async function logIn(who: Who, options: BrowserContextOptions = {}): Promise<Page> {
-      const account = f.accounts[who];
-      const context = await browser.newContext({ locale: "en-GB", ...options });
-      const page = await context.newPage();
-      await page.goto(`${base}/`);
-      await page.fill("#login input[name=email]", account.email);
-      await page.fill("#login input[name=password]", account.password);
-      await page.click("#login button[type=submit]");
-      await page.waitForSelector("#nav button");
-      return page;
+    function logIn(who: Who, options: BrowserContextOptions = {}): Promise<Page> {
+      return world.logIn(who, options);
     }
 
     it("the control room sees a duress alarm in words, first, in red, with the title flashing; then who acknowledged it", async () => {
@@ -266,9 +240,7 @@ describe.skipIf(!browserCheck.available)(
       ] as const) {
         const page = await logIn(who, phone);
         for (const view of views) {
-          await page.evaluate(`location.hash = ${JSON.stringify(view)}`);
-          await page.waitForSelector(`#nav button[data-view="${view}"][aria-current="page"]`);
-          await page.waitForSelector("#view .card");
+          await open(page, view);
           const sizes = (await page.evaluate(`({
           page: document.documentElement.scrollWidth,
           header: document.querySelector("header")?.getBoundingClientRect().height ?? 0,
