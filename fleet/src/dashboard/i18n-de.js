@@ -591,4 +591,27 @@ export const GERMAN = {
   "could not be sent": "konnte nicht gesendet werden",
   "withdrawn or rejected": "zurückgezogen oder abgelehnt",
   "lapsed without approval": "ohne Freigabe verfallen",
+  // charts
+  "At a glance": "Auf einen Blick",
+  "The numbers": "Die Zahlen",
+  "Openings per day": "Öffnungen pro Tag",
+  Day: "Tag",
+  Openings: "Öffnungen",
+  "Alarms per branch": "Alarme pro Filiale",
+  "CIT access windows per day, against the contracted standing windows":
+    "WTU-Zugangsfenster pro Tag, gemessen an den festen Tourenfenstern des Vertrags",
+  "inside the standing windows (approved automatically)":
+    "innerhalb der festen Tourenfenster (automatisch freigegeben)",
+  "outside them (the bank decides)": "außerhalb (die Bank entscheidet)",
+  // summaries of the reports
+  "Openings per container": "Öffnungen je Behältnis",
+  "Openings per person": "Öffnungen je Person",
+  "Outside windows per container": "Außerhalb von Fenstern je Behältnis",
+  "Alarms per kind": "Alarme je Art",
+  "Alarms per container": "Alarme je Behältnis",
+  "Changes per action": "Änderungen je Aktion",
+  "Events per kind": "Ereignisse je Art",
+  "Events per container": "Ereignisse je Behältnis",
+  "Actions per kind": "Aktionen je Art",
+  "Actions per person": "Aktionen je Person",
 };

@@ -65,6 +65,23 @@ describe("German and English for every page", () => {
     expect(missing).toEqual([]);
   });
 
+  it("every title, summary and column name of a report shown on the page has a German entry", () => {
+    // the page shows the fleet's report tables and translates their words with t()
+    const reports = join(dir, "..", "reports");
+    const service = readFileSync(join(reports, "report-service.ts"), "utf8");
+    const titles = readFileSync(join(reports, "report.ts"), "utf8");
+    const words = [
+      ...[...service.matchAll(/\b(?:title|label): "([^"]+)"/g)].map((m) => m[1]),
+      ...[...service.matchAll(/countTable\(\s*"([^"]+)",\s*"([^"]+)"/g)].flatMap((m) => [
+        m[1],
+        m[2],
+      ]),
+      ...[...(titles.split("REPORT_TITLES")[1] ?? "").matchAll(/: "([^"]+)",/g)].map((m) => m[1]),
+    ];
+    expect(words.length).toBeGreaterThan(40);
+    expect(words.filter((word) => word !== undefined && !(word in german))).toEqual([]);
+  });
+
   it("every placeholder of an English text is kept in its German text", () => {
     const broken = Object.entries(german).filter(([english, translated]) => {
       const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();

@@ -8,6 +8,7 @@
  */
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../devices/helpers.js";
 import type { SimulatedLock } from "../devices/simulated-lock.js";
 import type { Fixture } from "../fixtures.js";
 import { type BrowserWorld, browserCheck, open, startBrowserWorld } from "./browser-world.js";
@@ -229,6 +230,83 @@ describe.skipIf(!browserCheck.available)(
         "This is the policy the container has now; change something first.",
       );
       expect(f.app.db.prepare("SELECT count(*) FROM policy_changes").pluck().get()).toBe(before);
+      await page.context().close();
+    });
+
+    it("the reports page draws openings per day, alarms per branch and CIT windows against the standing windows with uPlot served by the fleet, in English and German", async () => {
+      f.clock.set(Date.now());
+      const iso = (offsetMs: number) =>
+        new Date(Date.now() + offsetMs).toISOString().replace(/\.\d+Z$/, "Z");
+      const [someone, other] = [f.accounts.securityAdmin.person.id, f.accounts.citCrew.person.id];
+      const records = [
+        lock.appendAudit("cycle.confirmed", { openingNumber: 1, persons: [someone, other] }),
+        lock.appendAudit("cycle.confirmed", { openingNumber: 2, persons: [someone] }),
+      ];
+      await lock.publishAudit(records);
+      await waitFor(() => f.app.hub.auditRecords(lock.deviceId, 0, 500).length >= records.length);
+      const window = await f.app.inject({
+        method: "POST",
+        url: "/api/v1/windows",
+        headers: f.as("citDispatcher"),
+        payload: {
+          containerId: f.container.id,
+          notBefore: new Date(Date.now() + 3_600_000).toISOString(),
+          notAfter: new Date(Date.now() + 7_200_000).toISOString(),
+          crew: [f.accounts.citCrew.person.id],
+          purpose: "replenishment",
+        },
+      });
+      expect(window.statusCode, window.body).toBe(201);
+      f.app.alarms.raise({
+        deviceId: lock.deviceId,
+        kind: "lockJammed",
+        source: "device",
+        at: new Date().toISOString(),
+        auditSeq: 40,
+      });
+      const alarms = await f.app.inject({
+        method: "GET",
+        url: `/api/v1/reports/alarms?from=${iso(-86_400_000)}&to=${iso(86_400_000)}`,
+        headers: f.as("securityAdmin"),
+      });
+      const alarmCount = alarms.json().table.rows.length as number;
+      expect(alarmCount).toBeGreaterThan(0);
+
+      const page = await logIn("securityAdmin");
+      await open(page, "reports");
+      const chart = (id: string) => `#report-charts figure[data-chart="${id}"]`;
+      for (const id of ["openings", "alarms", "cit"]) {
+        await page.waitForSelector(`${chart(id)} .uplot canvas`);
+      }
+      /** Per column of a chart's numbers table (after the category), the sum over its rows. */
+      const totals = (id: string) =>
+        page.$$eval(`${chart(id)} details tbody tr`, (rows) =>
+          rows.reduce<number[]>((sums, row) => {
+            [...row.querySelectorAll("td")].slice(1).forEach((cell, i) => {
+              sums[i] = (sums[i] ?? 0) + Number(cell.textContent);
+            });
+            return sums;
+          }, []),
+        );
+      expect(await totals("openings")).toEqual([2]);
+      expect(await page.textContent(`${chart("alarms")} details tbody tr td:first-child`)).toBe(
+        "Hauptstelle",
+      );
+      expect(await totals("alarms")).toEqual([alarmCount]);
+      expect(await totals("cit")).toEqual(window.json().autoApproved ? [1, 0] : [0, 1]);
+      expect(await page.textContent(`${chart("openings")} figcaption`)).toBe("Openings per day");
+      // the library comes from the fleet itself, like everything else on the page
+      const requested = (await page.evaluate(
+        'performance.getEntriesByType("resource").map((entry) => entry.name)',
+      )) as string[];
+      expect(requested.some((url) => url.endsWith("/dashboard/uplot.esm.js"))).toBe(true);
+      expect(requested.filter((url) => !url.startsWith(world.base))).toEqual([]);
+
+      await page.selectOption("#language", "de");
+      await page.waitForSelector(`${chart("openings")} figcaption:text-is("Öffnungen pro Tag")`);
+      await page.waitForSelector(`${chart("alarms")} figcaption:text-is("Alarme pro Filiale")`);
+      await page.waitForSelector(`${chart("cit")} .uplot canvas`);
+      await page.selectOption("#language", "en");
       await page.context().close();
     });
 
