@@ -3,7 +3,7 @@
 // a second, independent officer approves here, and the fleet sends the signed release that
 // counts as the second authorisation for one opening cycle. The lock's own time delay and time
 // locks still apply. The fleet enforces who may approve; the page only offers what fits.
-import { api, errorText } from "./api.js";
+import { api, errorSentence, errorText } from "./api.js";
 import { confirmed, h, replace, table } from "./dom.js";
 import { checkedForm, field } from "./forms.js";
 import { t } from "./i18n.js";
@@ -41,7 +41,7 @@ export function releaseStatusWords(release) {
     case "failed":
       return release.result?.error
         ? t("refused by the lock — {why}", {
-            why: `${release.result.error.message} (${release.result.error.code})`,
+            why: `${errorSentence(release.result.error.code, release.result.error.message)} (${release.result.error.code})`,
           })
         : t("could not be sent");
     case "rejected":

@@ -107,6 +107,52 @@ describe("German and English for every page", () => {
   });
 });
 
+describe("the fleet's errors in German", () => {
+  interface Api {
+    ApiError: new (status: number, code: string, message: string) => Error;
+    errorText(error: unknown): string;
+  }
+
+  it("an error reads in German by its stable code, in English as the fleet said it, and unknown codes fall back to the fleet's sentence", async () => {
+    const api = await load<Api>("api.js");
+    const refused = new api.ApiError(409, "E_SAME_APPROVER", "this person has already approved");
+    i18n.setLanguage("de");
+    expect(api.errorText(refused)).toBe(
+      "Diese Person hat schon zugestimmt; die zweite Freigabe muss von jemand anderem kommen. (E_SAME_APPROVER)",
+    );
+    expect(api.errorText(new api.ApiError(400, "E_SOMETHING_NEW", "a new refusal"))).toBe(
+      "a new refusal (E_SOMETHING_NEW)",
+    );
+    i18n.setLanguage("en");
+    expect(api.errorText(refused)).toBe("this person has already approved (E_SAME_APPROVER)");
+  });
+
+  it("every code the fleet answers a person with has a German sentence", async () => {
+    const { GERMAN_ERRORS } = await load<{ GERMAN_ERRORS: Record<string, string> }>("errors-de.js");
+    // codes of the command line, the broker and the lock's messages never reach the page
+    const elsewhere = new Set(
+      "E_BACKUP_CORRUPT E_BACKUP_EXISTS E_CONFIG E_NO_DATABASE E_PASSWORD E_PORT_IN_USE E_BROKER_ACCOUNTS E_METRICS_LOCAL_ONLY E_METRICS_TOKEN E_HUB_CLOSED E_MQTT_TLS E_MQTT_TLS_REQUIRED E_MQTT_PROTOCOL E_MQTT_PACKET_TOO_LARGE E_MQTT_CONNECT_TIMEOUT E_MQTT_TOO_MANY_UNAUTHENTICATED E_MQTT_CLIENT_ID_BUSY E_AUDIT_CONFLICT E_CHAIN_GAP E_CHECKPOINT_MISMATCH E_BAD_SIGNATURE E_REPLAY E_UNSIGNED E_EXPIRED E_NOT_YET_VALID E_WRONG_DEVICE E_SEAL_INVALID E_UNKNOWN_DEVICE E_UNKNOWN_TYPE E_ENROLMENT_PROOF E_DEVICE_EXISTS E_TIME_BACKWARDS E_NO_SUCH_USER E_LOCK_FULL".split(
+        " ",
+      ),
+    );
+    const source = join(dir, "..");
+    const files = readdirSync(source, { recursive: true, encoding: "utf8" }).filter((file) =>
+      file.endsWith(".ts"),
+    );
+    const codes = new Set(
+      files.flatMap((file) =>
+        [...readFileSync(join(source, file), "utf8").matchAll(/"(E_[A-Z0-9_]+)"/g)].map(
+          (m) => m[1] as string,
+        ),
+      ),
+    );
+    expect(codes.size).toBeGreaterThan(80);
+    expect([...codes].filter((code) => !elsewhere.has(code) && !(code in GERMAN_ERRORS))).toEqual(
+      [],
+    );
+  });
+});
+
 describe("report periods in local days", () => {
   it("a local day in Berlin starts at 23:00 or 22:00 UTC the day before, across a DST change", () => {
     expect(time.localToIso("2026-12-02", "Europe/Berlin")).toBe("2026-12-01T23:00:00.000Z");
