@@ -160,6 +160,54 @@ describe.skipIf(!browserCheck.available)(
       await page.context().close();
     });
 
+    it("central release from the lock's page: one officer asks (in German, refusals in German), a second approves, the signed release reaches the lock", async () => {
+      const asker = await logIn("securityAdmin", { locale: "de-DE" });
+      const questions: string[] = [];
+      asker.on("dialog", (dialog) => {
+        questions.push(dialog.message());
+        void dialog.accept();
+      });
+      await open(asker, `lock/${lock.deviceId}`);
+      const form = "#central-release-request";
+      await asker.click(`${form} button[type=submit]`);
+      expect(await asker.textContent(`${form} .error`)).toBe(
+        "Bitte angeben, wozu die zentrale Freigabe nötig ist.",
+      );
+      expect(questions).toEqual([]);
+      await asker.fill(`${form} input[name=reason]`, "Zweite Schlüsselperson krank");
+      await asker.fill(`${form} input[name=validMinutes]`, "5");
+      await asker.click(`${form} button[type=submit]`);
+      const pending = '#central-release tr[data-status="pending"]';
+      await asker.waitForSelector(pending);
+      expect(questions).toEqual([expect.stringContaining("Zentrale Freigabe für ATM 1")]);
+      // the officer who asked is offered no approval of their own, only the withdrawal
+      expect(await asker.$(`${pending} button.approve-release`)).toBeNull();
+      expect(await asker.textContent(`${pending} button.reject-release`)).toBe("Zurückziehen");
+      await asker.fill(`${form} input[name=reason]`, "noch einmal");
+      await asker.click(`${form} button[type=submit]`);
+      await asker.waitForSelector(`${form} .error:has-text("E_RELEASE_PENDING")`);
+      expect(await asker.textContent(`${form} .error`)).toBe(
+        "Für dieses Behältnis wartet schon eine zentrale Freigabe auf die zweite Person. (E_RELEASE_PENDING)",
+      );
+      expect(lock.commandsOfType("remote.centralRelease")).toEqual([]);
+      await asker.context().close();
+
+      const checker = await world.logIn("secondOfficer");
+      checker.on("dialog", (dialog) => void dialog.accept());
+      await open(checker, `lock/${lock.deviceId}`);
+      await checker.click(`${pending} button.approve-release`);
+      await checker.waitForSelector('#central-release tr[data-status="confirmed"]');
+      expect(await checker.textContent("#central-release-status")).toBe(
+        "Central release: approved; the lock holds the release",
+      );
+      const [sent] = lock.commandsOfType("remote.centralRelease");
+      expect(sent?.body).toEqual({
+        approvedBy: [f.accounts.securityAdmin.person.id, f.accounts.secondOfficer.person.id],
+        reason: "Zweite Schlüsselperson krank",
+      });
+      await checker.context().close();
+    });
+
     it("a CIT dispatcher picks the crew by name, is warned when it cannot open a dual-control container, and reads errors in words", async () => {
       const page = await logIn("citDispatcher");
       await page.click('#nav button[data-view="requests"]');
