@@ -105,8 +105,21 @@ async function show(name) {
     if (store.view === name) {
       viewArea().dataset.shown = name;
       viewArea().setAttribute("aria-busy", "false");
+      // chosen from the sections: keyboard and screen-reader users land on the new heading
+      if (focusHeading) focusViewHeading();
     }
   }
+}
+
+/** Set when a person picks a section; the next drawn view then takes the focus. */
+let focusHeading = false;
+
+function focusViewHeading() {
+  focusHeading = false;
+  const heading = viewArea().querySelector("h1");
+  if (!(heading instanceof HTMLElement)) return;
+  heading.tabIndex = -1;
+  heading.focus();
 }
 
 function route() {
@@ -176,6 +189,7 @@ function redrawShell() {
  * @param {string} name
  */
 function navigate(name) {
+  focusHeading = true;
   if (location.hash === `#${name}`) void show(name);
   else location.hash = name;
 }

@@ -614,4 +614,5 @@ export const GERMAN = {
   "Events per container": "Ereignisse je Behältnis",
   "Actions per kind": "Aktionen je Art",
   "Actions per person": "Aktionen je Person",
+  "Skip to content": "Zum Inhalt springen",
 };

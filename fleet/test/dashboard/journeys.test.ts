@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../devices/helpers.js";
 import type { SimulatedLock } from "../devices/simulated-lock.js";
 import type { Fixture } from "../fixtures.js";
-import { type BrowserWorld, browserCheck, open, startBrowserWorld } from "./browser-world.js";
+import {
+  type BrowserWorld,
+  browserCheck,
+  open,
+  startBrowserWorld,
+  viewShown,
+} from "./browser-world.js";
 
 type Who = "securityAdmin" | "branchManager" | "citDispatcher" | "auditor";
 
@@ -84,6 +90,70 @@ describe.skipIf(!browserCheck.available)(
         ),
       );
       await page.waitForSelector("body:not(.duress-open)", { state: "attached" });
+      await page.context().close();
+    });
+
+    it("the control room works from the keyboard alone: skip link, sections, acknowledging, with a visible focus ring", async () => {
+      f.clock.set(Date.now());
+      const alarm = f.app.alarms.raise({
+        deviceId: lock.deviceId,
+        kind: "doorForcedOpen",
+        source: "device",
+        at: new Date().toISOString(),
+        auditSeq: 50,
+      }).alarm;
+      const page = await logIn("securityAdmin");
+      const focused = () =>
+        page.evaluate(`(() => {
+          const element = document.activeElement;
+          return {
+            tag: element?.tagName.toLowerCase(),
+            text: element?.textContent?.trim() ?? "",
+            view: element?.dataset?.view ?? null,
+            name: element?.getAttribute("name"),
+            alarm: element?.closest("li")?.dataset.alarmId ?? null,
+            ring: getComputedStyle(element).outlineStyle,
+          };
+        })()`) as Promise<{
+          tag: string;
+          text: string;
+          view: string | null;
+          name: string | null;
+          alarm: string | null;
+          ring: string;
+        }>;
+      /** Presses Tab until `wanted` holds for the focused element (at most 40 times). */
+      const tabTo = async (
+        what: string,
+        wanted: (f: Awaited<ReturnType<typeof focused>>) => boolean,
+      ) => {
+        for (let i = 0; i < 40; i++) {
+          await page.keyboard.press("Tab");
+          const now = await focused();
+          if (wanted(now)) return now;
+        }
+        throw new Error(`Tab never reached ${what}`);
+      };
+      await page.keyboard.press("Tab");
+      expect(await focused()).toMatchObject({ tag: "a", text: "Skip to content" });
+      const section = await tabTo("the alarm section", (now) => now.view === "alarms");
+      expect(section.ring).not.toBe("none");
+      await page.keyboard.press("Enter");
+      await viewShown(page, "alarms");
+      expect(await focused()).toMatchObject({ tag: "h1", text: "Alarm inbox" });
+      await tabTo(
+        "the comment of the alarm",
+        (now) => now.name === "comment" && now.alarm === alarm.id,
+      );
+      await page.keyboard.type("forced door checked by the branch");
+      const button = await tabTo("its button", () => true);
+      expect(button).toMatchObject({ tag: "button", text: "Acknowledge", alarm: alarm.id });
+      expect(button.ring).not.toBe("none");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`#acknowledged-alarms li[data-alarm-id="${alarm.id}"]`);
+      expect(f.app.alarms.get(alarm.id, { kind: "bank", orgId: f.bank.id }).ackComment).toBe(
+        "forced door checked by the branch",
+      );
       await page.context().close();
     });
 
@@ -358,21 +428,33 @@ describe.skipIf(!browserCheck.available)(
       await page.context().close();
     });
 
-    it("on a 390 px phone the header stays short and no page scrolls sideways", async () => {
+    it("on a 390 px phone, in English and German, the header stays three short rows, no page scrolls sideways and tables become stacked cards", async () => {
       const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
       for (const [who, views] of [
-        ["securityAdmin", ["locks", "alarms", "approvals", "people", "audit", "reports"]],
+        [
+          "securityAdmin",
+          ["locks", `lock/${lock.deviceId}`, "alarms", "approvals", "people", "audit", "reports"],
+        ],
         ["citDispatcher", ["containers", "contracts", "requests"]],
       ] as const) {
         const page = await logIn(who, phone);
-        for (const view of views) {
-          await open(page, view);
-          const sizes = (await page.evaluate(`({
-          page: document.documentElement.scrollWidth,
-          header: document.querySelector("header")?.getBoundingClientRect().height ?? 0,
-        })`)) as { page: number; header: number };
-          expect(sizes.page, view).toBeLessThanOrEqual(390);
-          expect(sizes.header, view).toBeLessThan(120);
+        for (const language of ["en", "de"] as const) {
+          await page.selectOption("#language", language);
+          await page.waitForFunction(`document.documentElement.lang === "${language}"`);
+          for (const view of views) {
+            await open(page, view);
+            const sizes = (await page.evaluate(`({
+              page: document.documentElement.scrollWidth,
+              header: document.querySelector("header")?.getBoundingClientRect().height ?? 0,
+              tables: [...document.querySelectorAll(".table-scroll")].filter(
+                (box) => box.scrollWidth > box.clientWidth + 1,
+              ).length,
+            })`)) as { page: number; header: number; tables: number };
+            const where = `${language} ${view}`;
+            expect(sizes.page, where).toBeLessThanOrEqual(390);
+            expect(sizes.header, where).toBeLessThan(130);
+            expect(sizes.tables, `${where}: tables wider than their card`).toBe(0);
+          }
         }
         await page.context().close();
       }
