@@ -1615,29 +1615,38 @@ export class LockCore {
     ) {
       return message.lines;
     }
-    if (this.#entry.length > 0) return DISPLAY.typing(this.#entry.length);
     const cycle = this.#s.cycle;
-    if (this.#mode.kind === "program" && cycle?.phase === "open") return DISPLAY.program();
-    if (cycle) {
-      const required = this.#codesRequired(cycle.authorisations);
-      switch (cycle.phase) {
-        case "collecting":
-          return DISPLAY.nextCode(cycle.authorisations.length, required);
-        case "delay":
-          return DISPLAY.delay(this.#remaining(this.#delayEndsAt));
-        case "window":
-          return DISPLAY.window(
-            this.#remaining(this.#windowEndsAt),
-            cycle.authorisations.length,
-            this.#codesRequired(cycle.opening),
-          );
-        case "released":
-          return DISPLAY.released();
-        case "open":
-          return DISPLAY.open();
-      }
+    if (this.#entry.length > 0) {
+      // a second code, or a confirmation, is typed under the prompt that asked for it
+      const asking = cycle?.phase === "collecting" || cycle?.phase === "window";
+      return DISPLAY.typing(this.#entry.length, asking ? this.#cycleScreen(cycle)[0] : undefined);
     }
-    return DISPLAY.idle();
+    if (this.#mode.kind === "program" && cycle?.phase === "open") return DISPLAY.program();
+    return cycle ? this.#cycleScreen(cycle) : DISPLAY.idle();
+  }
+
+  /** What a running cycle shows when nothing is being typed. */
+  #cycleScreen(cycle: CycleSection): DisplayLines {
+    switch (cycle.phase) {
+      case "collecting":
+        return DISPLAY.nextCode(
+          cycle.authorisations.length,
+          this.#codesRequired(cycle.authorisations),
+        );
+      case "delay":
+        return DISPLAY.delay(this.#remaining(this.#delayEndsAt));
+      case "window":
+        return DISPLAY.window(
+          this.#remaining(this.#windowEndsAt),
+          cycle.authorisations.length,
+          this.#codesRequired(cycle.opening),
+        );
+      case "released":
+        return DISPLAY.released();
+      case "open":
+        // closed again and waiting for the relock: no longer "DOOR OPEN"
+        return this.#relockAt === undefined ? DISPLAY.open() : DISPLAY.closing();
+    }
   }
 
   #refreshDisplay(): void {
