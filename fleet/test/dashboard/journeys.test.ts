@@ -428,6 +428,49 @@ describe.skipIf(!browserCheck.available)(
       await page.context().close();
     });
 
+    it("audit and reports read in words: the admin log names people and says why numbers are missing, the person filter offers names, a report period is headed by its local days", async () => {
+      // admin-log entries of this bank around one of another bank on the same fleet
+      for (const [who, name] of [
+        ["securityAdmin", "Olga Ordnung"],
+        ["bankBAdmin", "Bruno Fremd"],
+        ["securityAdmin", "Paul Pünktlich"],
+      ] as const) {
+        const made = await f.app.inject({
+          method: "POST",
+          url: "/api/v1/people",
+          headers: f.as(who),
+          payload: { name },
+        });
+        expect(made.statusCode, made.body).toBe(201);
+      }
+      const page = await logIn("securityAdmin");
+      await open(page, "audit");
+      const who = await page.$$eval("#admin-log tbody td:nth-child(3)", (cells) =>
+        cells.map((cell) => cell.textContent ?? ""),
+      );
+      expect(who).toContain(f.accounts.securityAdmin.person.name);
+      expect(who.filter((text) => /^[a-z]{2,8}_[0-9a-f]{16}$/.test(text))).toEqual([]);
+      expect(await page.textContent("#admin-log-gaps")).toContain(
+        "Entries not shown here belong to other organisations on this fleet",
+      );
+      const offered = await page.$$eval("#audit-filter select[name=actor] option", (options) =>
+        options.map((option) => option.textContent ?? ""),
+      );
+      expect(offered).toContain("Olga Ordnung");
+      expect(offered).not.toContain("Bruno Fremd");
+      expect(offered.filter((text) => /_[0-9a-f]{16}$/.test(text))).toEqual([]);
+
+      await open(page, "reports");
+      await page.fill("#view input[name=from]", "2026-12-01");
+      await page.fill("#view input[name=to]", "2026-12-02");
+      await page.click("#report-show");
+      await page.waitForSelector("#report-period");
+      expect(await page.textContent("#report-period")).toBe(
+        "Bank A · 01/12/2026 to 02/12/2026 inclusive (Europe/Berlin)",
+      );
+      await page.context().close();
+    });
+
     it("on a 390 px phone, in English and German, the header stays three short rows, no page scrolls sideways and tables become stacked cards", async () => {
       const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
       for (const [who, views] of [
