@@ -443,12 +443,27 @@ describe.skipIf(!browserCheck.available)(
         });
         expect(made.statusCode, made.body).toBe(201);
       }
+      // a CIT dispatcher asking for a window acts in the bank's log too, under their name
+      const asked = await f.app.inject({
+        method: "POST",
+        url: "/api/v1/windows",
+        headers: f.as("citDispatcher"),
+        payload: {
+          containerId: f.container.id,
+          notBefore: "2030-02-04T09:00:00.000Z",
+          notAfter: "2030-02-04T10:00:00.000Z",
+          crew: [f.accounts.citCrew.person.id],
+          purpose: "replenishment",
+        },
+      });
+      expect(asked.statusCode, asked.body).toBe(201);
       const page = await logIn("securityAdmin");
       await open(page, "audit");
       const who = await page.$$eval("#admin-log tbody td:nth-child(3)", (cells) =>
         cells.map((cell) => cell.textContent ?? ""),
       );
       expect(who).toContain(f.accounts.securityAdmin.person.name);
+      expect(who).toContain(f.accounts.citDispatcher.person.name);
       expect(who.filter((text) => /^[a-z]{2,8}_[0-9a-f]{16}$/.test(text))).toEqual([]);
       expect(await page.textContent("#admin-log-gaps")).toContain(
         "Entries not shown here belong to other organisations on this fleet",
