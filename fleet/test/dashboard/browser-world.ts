@@ -37,6 +37,11 @@ export interface BrowserWorld {
   lock: SimulatedLock;
   /** A fresh context logged in as `who`, the first view drawn. */
   logIn(who: Who, options?: LogInOptions): Promise<Page>;
+  /**
+   * One page per role kept open for the whole file (English, downloads accepted), for tests
+   * that need no fresh browser state: it saves a log-in and a first page load each time.
+   */
+  sharedPage(who: Who): Promise<Page>;
   /** Publishes the lock's state with the fleet's test clock on real time (no drift alarm). */
   publishState(overrides?: Parameters<SimulatedLock["publishState"]>[0]): Promise<void>;
   close(): Promise<void>;
@@ -48,9 +53,19 @@ export async function viewShown(page: Page, name?: string): Promise<void> {
   await page.waitForSelector(`#view${shown}[aria-busy="false"]`);
 }
 
-/** Opens `name` (a view or `lock/<deviceId>`) by its address and waits until it is drawn. */
+/**
+ * Opens `name` (a view or `lock/<deviceId>`) by its address and waits until it is drawn; a view
+ * already open is drawn again (as a click on its section does), so it shows what is new.
+ */
 export async function open(page: Page, name: string): Promise<void> {
-  await page.evaluate(`location.hash = ${JSON.stringify(name)}`);
+  const hash = JSON.stringify(`#${name}`);
+  if (await page.evaluate(`location.hash === ${hash}`)) {
+    await page.evaluate(`delete document.getElementById("view").dataset.shown`);
+    if (name.includes("/")) await page.reload();
+    else await page.click(`#nav button[data-view="${name}"]`);
+  } else {
+    await page.evaluate(`location.hash = ${hash}`);
+  }
   await viewShown(page, name);
 }
 
@@ -108,12 +123,23 @@ export async function startBrowserWorld(
       return page;
     };
 
+    const shared = new Map<Who, Promise<Page>>();
+    const sharedPage = (who: Who) => {
+      let page = shared.get(who);
+      if (page === undefined) {
+        page = logIn(who, { acceptDownloads: true });
+        shared.set(who, page);
+      }
+      return page;
+    };
+
     return {
       f,
       base,
       browser: started,
       lock,
       logIn,
+      sharedPage,
       publishState: async (overrides = {}) => {
         f.clock.set(Date.now());
         await lock.publishState(overrides);

@@ -8,11 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Page } from "playwright-core";
+import type { Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimulatedLock } from "../devices/simulated-lock.js";
 import type { Fixture } from "../fixtures.js";
-import { type BrowserWorld, browserCheck, startBrowserWorld } from "./browser-world.js";
+import { type BrowserWorld, browserCheck, open, startBrowserWorld } from "./browser-world.js";
 
 describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.reason}`, () => {
   let world: BrowserWorld;
@@ -48,6 +48,19 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
     });
+    return page;
+  }
+
+  let cspWatched: Page | undefined;
+  /** The security admin's page kept across the tests that need no fresh browser state. */
+  async function adminPage(): Promise<Page> {
+    const page = await world.sharedPage("securityAdmin");
+    if (cspWatched !== page) {
+      cspWatched = page;
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+      });
+    }
     return page;
   }
 
@@ -89,8 +102,8 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       at: new Date().toISOString(),
       auditSeq: 2,
     }).alarm;
-    const page = await logIn("securityAdmin");
-    await page.click('#nav button[data-view="alarms"]');
+    const page = await adminPage();
+    await open(page, "alarms");
     const item = `#open-alarms li[data-alarm-id="${raised.id}"]`;
     await page.waitForSelector(item);
     await page.click(`${item} button[type=submit]`);
@@ -105,13 +118,11 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       acknowledgedBy: f.accounts.securityAdmin.person.id,
       ackComment: "housing checked on site, no intrusion",
     });
-    await page.context().close();
   });
 
   it("the security admin downloads a CSV report and reads it on the page", async () => {
-    const page = await logIn("securityAdmin");
-    await page.click('#nav button[data-view="reports"]');
-    await page.waitForSelector("#report-csv");
+    const page = await adminPage();
+    await open(page, "reports");
     await page.selectOption("#report-kind", "alarms");
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -130,7 +141,6 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       "housing checked on site, no intrusion",
     );
     expect(await page.$$eval("#report-view h2", (titles) => titles.length)).toBeGreaterThan(1);
-    await page.context().close();
   });
 
   it("a bank with a single security officer sees that it runs without dual control", async () => {
@@ -257,12 +267,14 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
   });
 
   it("the security admin blocks a lock from the Locks page and creates an enrolment token", async () => {
-    const page = await logIn("securityAdmin");
+    const page = await adminPage();
+    await open(page, "locks");
     const questions: string[] = [];
-    page.on("dialog", (dialog) => {
+    const answer = (dialog: Dialog) => {
       questions.push(dialog.message());
-      dialog.accept();
-    });
+      void dialog.accept();
+    };
+    page.on("dialog", answer);
     await page.click(`button[data-manage="${f.container.id}"]`);
     // on a lock that is not blocked, "Unblock" is not the main button
     expect(await page.getAttribute("#lock-unblock", "class")).toBe("secondary");
@@ -284,7 +296,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       .pluck()
       .get(createHash("sha256").update(token).digest("hex"));
     expect(stored).toBe(f.container.id);
-    await page.context().close();
+    page.off("dialog", answer);
   });
 
   it("a CIT dispatcher sees only the containers of their contract", async () => {

@@ -216,7 +216,8 @@ describe.skipIf(!browserCheck.available)(
     });
 
     it("a lock's detail page shows its place, state, firmware, profile, last seen and audit in words", async () => {
-      const page = await logIn("securityAdmin");
+      const page = await world.sharedPage("securityAdmin");
+      await open(page, "locks");
       await page.click(`a[data-lock-detail="${lock.deviceId}"]`);
       await page.waitForSelector("#lock-detail");
       const facts = (await page.textContent("#lock-detail dl")) ?? "";
@@ -227,7 +228,6 @@ describe.skipIf(!browserCheck.available)(
       expect(await page.isVisible("#lock-history")).toBe(true);
       expect(await page.isVisible("#lock-recent-audit")).toBe(true);
       expect(page.url()).toContain(`#lock/${lock.deviceId}`);
-      await page.context().close();
     });
 
     it("central release from the lock's page: one officer asks (in German, refusals in German), a second approves, the signed release reaches the lock", async () => {
@@ -324,7 +324,7 @@ describe.skipIf(!browserCheck.available)(
       });
       expect(requested.statusCode).toBe(201);
       const windowId = requested.json().id as string;
-      const page = await logIn("securityAdmin");
+      const page = await world.sharedPage("securityAdmin");
       await page.click('#nav button[data-view="approvals"]');
       const row = `tr[data-window-id="${windowId}"]`;
       await page.waitForSelector(row);
@@ -348,7 +348,6 @@ describe.skipIf(!browserCheck.available)(
         "This is the policy the container has now; change something first.",
       );
       expect(f.app.db.prepare("SELECT count(*) FROM policy_changes").pluck().get()).toBe(before);
-      await page.context().close();
     });
 
     it("the reports page draws openings per day, alarms per branch and CIT windows against the standing windows with uPlot served by the fleet, in English and German", async () => {
@@ -390,7 +389,7 @@ describe.skipIf(!browserCheck.available)(
       const alarmCount = alarms.json().table.rows.length as number;
       expect(alarmCount).toBeGreaterThan(0);
 
-      const page = await logIn("securityAdmin");
+      const page = await world.sharedPage("securityAdmin");
       await open(page, "reports");
       const chart = (id: string) => `#report-charts figure[data-chart="${id}"]`;
       for (const id of ["openings", "alarms", "cit"]) {
@@ -425,7 +424,6 @@ describe.skipIf(!browserCheck.available)(
       await page.waitForSelector(`${chart("alarms")} figcaption:text-is("Alarme pro Filiale")`);
       await page.waitForSelector(`${chart("cit")} .uplot canvas`);
       await page.selectOption("#language", "en");
-      await page.context().close();
     });
 
     it("audit and reports read in words: the admin log names people and says why numbers are missing, the person filter offers names, a report period is headed by its local days", async () => {
@@ -457,7 +455,7 @@ describe.skipIf(!browserCheck.available)(
         },
       });
       expect(asked.statusCode, asked.body).toBe(201);
-      const page = await logIn("securityAdmin");
+      const page = await world.sharedPage("securityAdmin");
       await open(page, "audit");
       const who = await page.$$eval("#admin-log tbody td:nth-child(3)", (cells) =>
         cells.map((cell) => cell.textContent ?? ""),
@@ -483,7 +481,6 @@ describe.skipIf(!browserCheck.available)(
       expect(await page.textContent("#report-period")).toBe(
         "Bank A · 01/12/2026 to 02/12/2026 inclusive (Europe/Berlin)",
       );
-      await page.context().close();
     });
 
     it("on a 390 px phone, in English and German, the header stays three short rows, no page scrolls sideways and tables become stacked cards", async () => {
