@@ -615,4 +615,6 @@ export const GERMAN = {
   "Actions per kind": "Aktionen je Art",
   "Actions per person": "Aktionen je Person",
   "Skip to content": "Zum Inhalt springen",
+  "Central releases waiting for a second officer":
+    "Zentrale Freigaben, die auf eine zweite Person warten",
 };

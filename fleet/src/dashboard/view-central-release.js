@@ -228,3 +228,39 @@ export async function centralReleaseCard(lock, zone, name) {
   }
   return card;
 }
+
+/**
+ * The bank's central releases waiting for a second officer, for the Approvals page: each links
+ * to its lock's page, where it is approved (null when none waits or the role sees none).
+ * @param {(id: string | null | undefined) => string} name
+ */
+export async function waitingReleasesCard(name) {
+  if (!["securityAdmin", "branchManager", "auditor"].includes(role())) return null;
+  /** @type {{ items: CentralRelease[] }} */
+  const answer = await api("/central-releases");
+  const waiting = answer.items.filter((release) => release.status === "pending");
+  if (waiting.length === 0) return null;
+  return h(
+    "section",
+    { class: "card", id: "waiting-central-releases" },
+    h("h2", {}, t("Central releases waiting for a second officer")),
+    table(
+      [
+        {
+          label: t("Container"),
+          render: (r) =>
+            h(
+              "a",
+              { href: `#lock/${encodeURIComponent(r.deviceId)}` },
+              containerName(r.containerId),
+            ),
+        },
+        { label: t("Asked"), render: (r) => when(r.requestedAt) },
+        { label: t("By"), render: (r) => name(r.requestedBy) },
+        { label: t("Reason"), render: (r) => r.reason },
+      ],
+      waiting,
+      (r) => ({ dataset: { releaseId: r.id } }),
+    ),
+  );
+}

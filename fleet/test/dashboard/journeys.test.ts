@@ -264,7 +264,12 @@ describe.skipIf(!browserCheck.available)(
 
       const checker = await world.logIn("secondOfficer");
       checker.on("dialog", (dialog) => void dialog.accept());
-      await open(checker, `lock/${lock.deviceId}`);
+      // the second officer finds it among the approvals and follows it to the lock's page
+      await open(checker, "approvals");
+      const waiting = "#waiting-central-releases tr[data-release-id] a";
+      expect(await checker.textContent(waiting)).toBe("ATM 1");
+      await checker.click(waiting);
+      await viewShown(checker, `lock/${lock.deviceId}`);
       await checker.click(`${pending} button.approve-release`);
       await checker.waitForSelector('#central-release tr[data-status="confirmed"]');
       expect(await checker.textContent("#central-release-status")).toBe(
