@@ -107,6 +107,10 @@ async function show(name) {
       viewArea().setAttribute("aria-busy", "false");
       // chosen from the sections: keyboard and screen-reader users land on the new heading
       if (focusHeading) focusViewHeading();
+    } else if (store.view && viewArea().getAttribute("aria-busy") === "false") {
+      // This draw (e.g. a live redraw) finished after the view opened since, and covered it:
+      // draw that view again.
+      void show(store.view);
     }
   }
 }

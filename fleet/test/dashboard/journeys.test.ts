@@ -488,6 +488,32 @@ describe.skipIf(!browserCheck.available)(
       );
     });
 
+    it("a view that finishes loading after the next one was opened does not cover it", async () => {
+      const page = await logIn("securityAdmin");
+      // the approvals view waits for its proposals until the risk register is drawn
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route("**/api/v1/proposals?status=pending", async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.evaluate('location.hash = "approvals"');
+      await page.waitForSelector('#view[aria-busy="true"]', { state: "attached" });
+      await open(page, "risk");
+      expect(await page.textContent("#view h1")).toBe("Risk register");
+      const late = page.waitForResponse("**/api/v1/proposals?status=pending");
+      release();
+      await late;
+      await expect
+        .poll(() => page.textContent("#view h1"), { timeout: 5000 })
+        .toBe("Risk register");
+      await viewShown(page, "risk");
+      expect(await page.textContent("#view h1")).toBe("Risk register");
+      await page.context().close();
+    });
+
     it("on a 390 px phone, in English and German, the header stays three short rows, no page scrolls sideways and tables become stacked cards", async () => {
       const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
       for (const [who, views] of [
