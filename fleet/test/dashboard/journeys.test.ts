@@ -431,7 +431,7 @@ describe.skipIf(!browserCheck.available)(
       await page.selectOption("#language", "en");
     });
 
-    it("audit and reports read in words: the admin log names people and says why numbers are missing, the person filter offers names, a report period is headed by its local days", async () => {
+    it("audit and reports read in words: the admin log names people and says why numbers are missing, the person filter offers names, the lock audit folds its bookkeeping away, a report period is headed by its local days", async () => {
       // admin-log entries of this bank around one of another bank on the same fleet
       for (const [who, name] of [
         ["securityAdmin", "Olga Ordnung"],
@@ -477,6 +477,27 @@ describe.skipIf(!browserCheck.available)(
       expect(offered).toContain("Olga Ordnung");
       expect(offered).not.toContain("Bruno Fremd");
       expect(offered.filter((text) => /_[0-9a-f]{16}$/.test(text))).toEqual([]);
+
+      // the lock's audit in words, its bookkeeping with the fleet folded away
+      f.clock.set(Date.now());
+      const before = f.app.hub.auditRecords(lock.deviceId, 0, 500).length;
+      await lock.publishAudit([
+        lock.appendAudit("audit.acknowledged", { acks: 1, upToSeq: 1 }),
+        lock.appendAudit("door.opened", {}),
+        lock.appendAudit("audit.acknowledged", { acks: 1, upToSeq: 2 }),
+      ]);
+      await waitFor(() => f.app.hub.auditRecords(lock.deviceId, 0, 500).length >= before + 3);
+      await page.click("#audit-filter button[type=submit]");
+      await page.waitForSelector("#audit-results tbody tr");
+      const kinds = await page.$$eval("#audit-results tbody tr", (rows) =>
+        rows.map((row) => row.getAttribute("data-kind")),
+      );
+      expect(kinds).toContain("door.opened");
+      expect(kinds).not.toContain("audit.acknowledged");
+      expect(await page.textContent("#audit-folded")).toMatch(
+        /^\d+ acknowledgements and checkpoints between lock and fleet are folded away\.$/,
+      );
+      expect(await page.textContent("#audit-results tbody")).not.toContain("{");
 
       await open(page, "reports");
       await page.fill("#view input[name=from]", "2026-12-01");
