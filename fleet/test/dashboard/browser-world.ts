@@ -42,6 +42,8 @@ export interface BrowserWorld {
    * that need no fresh browser state: it saves a log-in and a first page load each time.
    */
   sharedPage(who: Who): Promise<Page>;
+  /** Enrols one more simulated lock into `containerId` and brings it online. */
+  enrolLock(containerId: string, options?: SimulatedLockOptions): Promise<SimulatedLock>;
   /** Publishes the lock's state with the fleet's test clock on real time (no drift alarm). */
   publishState(overrides?: Parameters<SimulatedLock["publishState"]>[0]): Promise<void>;
   close(): Promise<void>;
@@ -83,16 +85,21 @@ export async function startBrowserWorld(
   try {
     await f.app.listen({ port: 0, host: "127.0.0.1" });
     const base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
-    const { token } = f.app.hub.createEnrolmentToken({
-      orgId: f.bank.id,
-      containerId: f.container.id,
-      ttlMs: 60_000,
-      createdBy: f.accounts.securityAdmin.person.id,
-    });
-    lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
-    f.clock.set(Date.now());
-    await lock.connect();
-    await lock.publishState({});
+    const more: SimulatedLock[] = [];
+    const enrol = async (device: SimulatedLock, containerId: string) => {
+      const { token } = f.app.hub.createEnrolmentToken({
+        orgId: f.bank.id,
+        containerId,
+        ttlMs: 60_000,
+        createdBy: f.accounts.securityAdmin.person.id,
+      });
+      device.accept(await f.app.hub.enrol(device.enrolmentRequest(token)));
+      f.clock.set(Date.now());
+      await device.connect();
+      await device.publishState({});
+      return device;
+    };
+    await enrol(lock, f.container.id);
     await options.prepare?.(f, lock);
     const started = await chromium.launch({
       executablePath: browserCheck.path,
@@ -140,13 +147,18 @@ export async function startBrowserWorld(
       lock,
       logIn,
       sharedPage,
+      enrolLock: async (containerId, lockOptions) => {
+        const device = new SimulatedLock(lockOptions);
+        more.push(device);
+        return enrol(device, containerId);
+      },
       publishState: async (overrides = {}) => {
         f.clock.set(Date.now());
         await lock.publishState(overrides);
       },
       close: async () => {
         await started.close();
-        await lock.disconnect().catch(() => undefined);
+        for (const device of [lock, ...more]) await device.disconnect().catch(() => undefined);
         await f.close();
       },
     };

@@ -3,16 +3,20 @@
  * ever downloaded): a bank security admin watches a lock change state live as the lock
  * publishes over MQTT, acknowledges an alarm with a comment, reads and downloads a report, manages
  * a person and their rights, proposes a weakening policy change that a second officer approves,
- * blocks and unblocks a lock and creates an enrolment token; a CIT
+ * blocks and unblocks a lock and creates an enrolment token, has a fast lock's clock corrected
+ * only after a second officer approves; a CIT
  * dispatcher sees only the containers of their contract.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../devices/helpers.js";
 import type { SimulatedLock } from "../devices/simulated-lock.js";
 import type { Fixture } from "../fixtures.js";
 import { type BrowserWorld, browserCheck, open, startBrowserWorld } from "./browser-world.js";
+
+const MINUTE = 60_000;
 
 describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.reason}`, () => {
   let world: BrowserWorld;
@@ -314,6 +318,48 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.click('#nav button[data-view="contracts"]');
     await page.waitForSelector("text=Route North");
     await page.context().close();
+  });
+
+  it("a clock correction proposed on the page goes out only after a second officer approves it", async () => {
+    // a second lock, 10 min fast and silent at first: the fleet keeps the drift it measured
+    const fast = await world.enrolLock(f.uncontractedContainer.id, {
+      clockOffsetMs: 10 * MINUTE,
+      answer: false,
+    });
+    await waitFor(() => (f.app.hub.device(fast.deviceId)?.clockDriftMs ?? 0) > 9 * MINUTE);
+    await fast.until(() => fast.commandsOfType("time.sync").length === 1, 3_000, "time sync");
+    // A real lock refuses that sync (beyond its daily bound); this stand-in applied it.
+    fast.clockOffsetMs = 10 * MINUTE;
+    fast.answer = true;
+    const manageLock = async (who: "securityAdmin" | "branchManager") => {
+      const page = await logIn(who);
+      await page.click(`button[data-manage="${f.uncontractedContainer.id}"]`);
+      await page.waitForSelector("#lock-clock");
+      return page;
+    };
+    const admin = await manageLock("securityAdmin");
+    expect(await admin.textContent("#lock-clock")).toMatch(/Clock 60\d s fast/);
+    await admin.fill("#propose-clock-correction input[name=reason]", "clock ten minutes fast");
+    await admin.click("#propose-clock-correction button[type=submit]");
+    const pending = '#clock-corrections [data-status="pending"]';
+    await admin.waitForSelector(pending);
+    const id = (await admin.getAttribute(pending, "data-correction-id")) as string;
+    await admin.click(`button[data-approve-correction="${id}"]`);
+    await admin.waitForSelector("#toast:has-text('E_SAME_APPROVER')");
+    expect(fast.commandsOfType("time.set")).toEqual([]);
+    await admin.context().close();
+
+    const manager = await manageLock("branchManager");
+    await manager.waitForSelector(`button[data-approve-correction="${id}"]`);
+    expect(await manager.$(`button[data-reject-correction="${id}"]`)).toBeNull();
+    await manager.click(`button[data-approve-correction="${id}"]`);
+    await manager.waitForSelector(`[data-correction-id="${id}"][data-status="applied"]`);
+    const [sent] = fast.commandsOfType("time.set");
+    expect(sent?.body).toMatchObject({
+      approvedBy: [f.accounts.securityAdmin.person.id, f.accounts.branchManager.person.id],
+      reason: "clock ten minutes fast",
+    });
+    await manager.context().close();
   });
 
   it("no page broke the Content Security Policy", () => {
