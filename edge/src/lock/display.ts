@@ -23,13 +23,16 @@ export function countdown(ms: number): string {
 
 export const DISPLAY = {
   idle: () => lines("ENTER CODE"),
-  typing: (digits: number) => lines("ENTER CODE", "*".repeat(digits)),
+  /** Digits being typed, under the prompt that asked for them (a next code keeps its prompt). */
+  typing: (digits: number, prompt = "ENTER CODE") => lines(prompt, "*".repeat(digits)),
   nextCode: (given: number, required: number) => lines(`CODE ${given + 1} OF ${required}`),
   delay: (remainingMs: number) => lines("TIME DELAY", countdown(remainingMs)),
   window: (remainingMs: number, given: number, required: number) =>
     lines(`CONFIRM ${given + 1} OF ${required}`, countdown(remainingMs)),
   released: () => lines("OPEN DOOR"),
   open: () => lines("DOOR OPEN"),
+  /** The door closed; the bolt throws after the relock delay, then the seal shows. */
+  closing: () => lines("DOOR CLOSED", "LOCKING"),
   doorAjar: () => lines("CLOSE DOOR"),
   closeSeal: (seal: string) => lines("LOCKED", `SEAL ${seal}`),
   wrongCode: () => lines("WRONG CODE"),

@@ -6,6 +6,7 @@
 import { remaining } from "./deadlines.js";
 import { DISPLAY, type DisplayLines } from "./display.js";
 import type { LockContext } from "./lock-context.js";
+import type { CycleSection } from "./state.js";
 
 /** What the keypad contributes to the screen. */
 export interface KeypadView {
@@ -28,27 +29,34 @@ export function deriveScreen(ctx: LockContext, keypad: KeypadView): DisplayLines
   ) {
     return message.lines;
   }
-  if (keypad.typed > 0) return DISPLAY.typing(keypad.typed);
   const cycle = ctx.s.cycle;
-  if (keypad.programming && cycle?.phase === "open") return DISPLAY.program();
-  if (cycle) {
-    const required = ctx.codesRequired(cycle.authorisations);
-    switch (cycle.phase) {
-      case "collecting":
-        return DISPLAY.nextCode(cycle.authorisations.length, required);
-      case "delay":
-        return DISPLAY.delay(remaining(deadlines.delayEnds, now));
-      case "window":
-        return DISPLAY.window(
-          remaining(deadlines.windowEnds, now),
-          cycle.authorisations.length,
-          ctx.codesRequired(cycle.opening),
-        );
-      case "released":
-        return DISPLAY.released();
-      case "open":
-        return DISPLAY.open();
-    }
+  if (keypad.typed > 0) {
+    // a second code, or a confirmation, is typed under the prompt that asked for it
+    const asking = cycle?.phase === "collecting" || cycle?.phase === "window";
+    return DISPLAY.typing(keypad.typed, asking ? cycleScreen(ctx, cycle, now)[0] : undefined);
   }
-  return DISPLAY.idle();
+  if (keypad.programming && cycle?.phase === "open") return DISPLAY.program();
+  return cycle ? cycleScreen(ctx, cycle, now) : DISPLAY.idle();
+}
+
+/** What a running cycle shows when nothing is being typed. */
+function cycleScreen(ctx: LockContext, cycle: CycleSection, now: number): DisplayLines {
+  const deadlines = ctx.deadlines;
+  switch (cycle.phase) {
+    case "collecting":
+      return DISPLAY.nextCode(cycle.authorisations.length, ctx.codesRequired(cycle.authorisations));
+    case "delay":
+      return DISPLAY.delay(remaining(deadlines.delayEnds, now));
+    case "window":
+      return DISPLAY.window(
+        remaining(deadlines.windowEnds, now),
+        cycle.authorisations.length,
+        ctx.codesRequired(cycle.opening),
+      );
+    case "released":
+      return DISPLAY.released();
+    case "open":
+      // closed again and waiting for the relock: no longer "DOOR OPEN"
+      return deadlines.relock === undefined ? DISPLAY.open() : DISPLAY.closing();
+  }
 }

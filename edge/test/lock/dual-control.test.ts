@@ -33,6 +33,16 @@ describe("dual control", () => {
     expect(opened(t)).toBe(true);
   });
 
+  it("the second code is typed under CODE 2 OF 2, not under a fresh ENTER CODE", () => {
+    const t = setup({ policy: {} });
+    t.lock.press(entry(USERS.anna));
+    const second = entry(USERS.ben);
+    t.lock.press(second.slice(0, 3));
+    expect(t.display()).toBe("CODE 2 OF 2 | ***");
+    t.lock.press(second.slice(3));
+    expect(opened(t)).toBe(true);
+  });
+
   it("parallel codes without fixed groups: any two holders may combine", () => {
     const t = setup();
     const pairs: Array<[{ slot: number; code: string }, { slot: number; code: string }]> = [

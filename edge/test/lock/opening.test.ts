@@ -45,6 +45,20 @@ describe("opening, relock and monitoring", () => {
     expect(t.lock.core.state().cycle.phase).toBe("idle");
   });
 
+  it("once the door is closed the display no longer says DOOR OPEN while the bolt waits to throw", () => {
+    const t = setup();
+    release(t);
+    t.lock.door(true);
+    t.lock.advance(SECOND);
+    expect(t.display()).toBe("DOOR OPEN | ");
+    t.lock.door(false);
+    t.lock.advance(100);
+    expect(t.display()).toBe("DOOR CLOSED | LOCKING");
+    t.lock.door(true);
+    t.lock.advance(100);
+    expect(t.display()).toBe("DOOR OPEN | ");
+  });
+
   it("the door re-opened before the relock after a close keeps the bolt retracted", () => {
     const t = setup();
     release(t);

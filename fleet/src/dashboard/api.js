@@ -1,6 +1,7 @@
 // @ts-check
 // Talking to the fleet: JSON over fetch with the session cookie, live events over SSE.
-import { t } from "./i18n.js";
+import { GERMAN_ERRORS } from "./errors-de.js";
+import { currentLanguage, t } from "./i18n.js";
 
 export class ApiError extends Error {
   /**
@@ -83,11 +84,22 @@ export async function optional(load, fallback = /** @type {T} */ (/** @type {unk
 }
 
 /**
+ * The sentence for a stable error code in the page's language; in English, or for a code
+ * without a German sentence, the fleet's own.
+ * @param {string} code
+ * @param {string} message the fleet's (or the lock's) English sentence
+ */
+export function errorSentence(code, message) {
+  return (currentLanguage() === "de" && GERMAN_ERRORS[code]) || message;
+}
+
+/**
  * An error as a person reads it: the fleet's sentence, with its code for support.
  * @param {unknown} error
  */
 export function errorText(error) {
-  if (error instanceof ApiError) return `${error.message} (${error.code})`;
+  if (error instanceof ApiError)
+    return `${errorSentence(error.code, error.message)} (${error.code})`;
   if (error instanceof TypeError) return t("The fleet cannot be reached. Check the network.");
   return error instanceof Error ? error.message : String(error);
 }

@@ -98,12 +98,36 @@ async function show(name) {
       button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  // busy while the view loads: screen readers wait, and so can anyone scripting the page
+  viewArea().setAttribute("aria-busy", "true");
   try {
     if (name.startsWith("lock/")) await showLockDetail(name.slice(5));
     else await (VIEWS[name] ?? VIEWS[views()[0]?.[0] ?? "locks"])?.();
   } catch (error) {
     viewArea().replaceChildren(h("p", { class: "error" }, errorText(error)));
+  } finally {
+    if (store.view === name) {
+      viewArea().dataset.shown = name;
+      viewArea().setAttribute("aria-busy", "false");
+      // chosen from the sections: keyboard and screen-reader users land on the new heading
+      if (focusHeading) focusViewHeading();
+    } else if (store.view && viewArea().getAttribute("aria-busy") === "false") {
+      // This draw (e.g. a live redraw) finished after the view opened since, and covered it:
+      // draw that view again.
+      void show(store.view);
+    }
   }
+}
+
+/** Set when a person picks a section; the next drawn view then takes the focus. */
+let focusHeading = false;
+
+function focusViewHeading() {
+  focusHeading = false;
+  const heading = viewArea().querySelector("h1");
+  if (!(heading instanceof HTMLElement)) return;
+  heading.tabIndex = -1;
+  heading.focus();
 }
 
 function route() {
@@ -173,6 +197,7 @@ function redrawShell() {
  * @param {string} name
  */
 function navigate(name) {
+  focusHeading = true;
   if (location.hash === `#${name}`) void show(name);
   else location.hash = name;
 }

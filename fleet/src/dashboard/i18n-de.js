@@ -599,4 +599,59 @@ export const GERMAN = {
   "Switched to the new software": "Auf die neue Software umgeschaltet",
   "New software healthy": "Neue Software in Ordnung",
   "New software rolled back": "Neue Software zurückgesetzt",
+  // central release
+  "The fleet supplies the second authorisation for one opening cycle, after a second officer approves. The lock's time delay and time locks still apply.":
+    "Die Flottenverwaltung liefert die zweite Berechtigung für einen Öffnungsvorgang, nachdem eine zweite Person freigegeben hat. Zeitverzögerung und Zeitsperren des Schlosses gelten weiter.",
+  "Request central release": "Zentrale Freigabe anfordern",
+  "Say why the central release is needed.": "Bitte angeben, wozu die zentrale Freigabe nötig ist.",
+  "A central release is valid for 1 to {max} minutes.":
+    "Eine zentrale Freigabe gilt 1 bis {max} Minuten.",
+  "Ask for a central release of {where}? A second officer must approve it; then one code opens one cycle within {minutes} minutes.":
+    "Zentrale Freigabe für {where} anfordern? Eine zweite Person muss sie freigeben; dann öffnet ein Code einen Vorgang innerhalb von {minutes} Minuten.",
+  "Central release asked for; a second officer must approve it.":
+    "Zentrale Freigabe angefordert; eine zweite Person muss sie freigeben.",
+  "Approve the central release of {where}? The fleet then supplies the second authorisation for one opening within {minutes} minutes.":
+    "Zentrale Freigabe für {where} freigeben? Die Flottenverwaltung liefert dann die zweite Berechtigung für eine Öffnung innerhalb von {minutes} Minuten.",
+  "Withdraw this request for a central release?":
+    "Diese Anforderung einer zentralen Freigabe zurückziehen?",
+  "Reject this request for a central release?":
+    "Diese Anforderung einer zentralen Freigabe ablehnen?",
+  Withdraw: "Zurückziehen",
+  "Sending…": "Wird gesendet …",
+  Asked: "Angefordert",
+  "Approved by": "Freigegeben von",
+  "waiting for a second officer": "wartet auf eine zweite Person",
+  "approved, sent; the lock has not answered yet":
+    "freigegeben, gesendet; das Schloss hat noch nicht geantwortet",
+  "approved; the lock holds the release": "freigegeben; das Schloss hält die Freigabe",
+  "refused by the lock — {why}": "vom Schloss abgelehnt — {why}",
+  "could not be sent": "konnte nicht gesendet werden",
+  "withdrawn or rejected": "zurückgezogen oder abgelehnt",
+  "lapsed without approval": "ohne Freigabe verfallen",
+  // charts
+  "At a glance": "Auf einen Blick",
+  "The numbers": "Die Zahlen",
+  "Openings per day": "Öffnungen pro Tag",
+  Day: "Tag",
+  Openings: "Öffnungen",
+  "Alarms per branch": "Alarme pro Filiale",
+  "CIT access windows per day, against the contracted standing windows":
+    "WTU-Zugangsfenster pro Tag, gemessen an den festen Tourenfenstern des Vertrags",
+  "inside the standing windows (approved automatically)":
+    "innerhalb der festen Tourenfenster (automatisch freigegeben)",
+  "outside them (the bank decides)": "außerhalb (die Bank entscheidet)",
+  // summaries of the reports
+  "Openings per container": "Öffnungen je Behältnis",
+  "Openings per person": "Öffnungen je Person",
+  "Outside windows per container": "Außerhalb von Fenstern je Behältnis",
+  "Alarms per kind": "Alarme je Art",
+  "Alarms per container": "Alarme je Behältnis",
+  "Changes per action": "Änderungen je Aktion",
+  "Events per kind": "Ereignisse je Art",
+  "Events per container": "Ereignisse je Behältnis",
+  "Actions per kind": "Aktionen je Art",
+  "Actions per person": "Aktionen je Person",
+  "Skip to content": "Zum Inhalt springen",
+  "Central releases waiting for a second officer":
+    "Zentrale Freigaben, die auf eine zweite Person warten",
 };

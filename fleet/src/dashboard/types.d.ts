@@ -160,6 +160,8 @@ export interface AdminLogEntry {
   seq: number;
   at: string;
   actor: string;
+  /** The acting person's name, where the reader's bank knows them. */
+  actorName?: string;
   action: string;
   target: string | null;
   data: Record<string, unknown>;

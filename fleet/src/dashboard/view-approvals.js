@@ -16,6 +16,7 @@ import {
   zoneOf,
 } from "./state.js";
 import { when } from "./time.js";
+import { waitingReleasesCard } from "./view-central-release.js";
 import { windowTable } from "./windows.js";
 
 /** @typedef {import("./types.js").Window} Window */
@@ -34,6 +35,7 @@ export async function approvals() {
     personNames(),
     optional(() => api("/proposals?status=pending").then((page) => page.items)),
   ]);
+  const releases = await optional(() => waitingReleasesCard(names.name), null);
   /**
    * A power change (officer account, role, enabling, lock right, forced reset) takes effect only
    * when a second, independent officer approves it.
@@ -285,7 +287,7 @@ export async function approvals() {
       ),
     ),
   );
-  viewArea().replaceChildren(...sections);
+  viewArea().replaceChildren(...(releases ? [releases] : []), ...sections);
 }
 
 /** @type {Array<[ "timeDelayMin" | "confirmationWindowMin" | "duressDelayMin" | "timeBackwardSecPerDay", string, Record<string, unknown>, { optional?: boolean }?]>} */

@@ -175,7 +175,7 @@ async function adminLog(name) {
         [
           { label: t("No."), render: (e) => e.seq },
           { label: t("Time"), render: (e) => when(e.at) },
-          { label: t("Who"), render: (e) => name(e.actor) },
+          { label: t("Who"), render: (e) => e.actorName ?? name(e.actor) },
           { label: t("Action"), render: (e) => e.action },
           { label: t("Target"), render: (e) => e.target ?? "" },
         ],

@@ -5,10 +5,11 @@
 import { api, errorText } from "./api.js";
 import { h, table } from "./dom.js";
 import { t } from "./i18n.js";
-import { branchOf, containerName, personNames, store, viewArea, zoneOf } from "./state.js";
+import { branchOf, containerName, personNames, role, store, viewArea, zoneOf } from "./state.js";
 import { when } from "./time.js";
 import { alarmSentence } from "./view-alarms.js";
 import { auditTable, lockAudit } from "./view-audit.js";
+import { centralReleaseCard } from "./view-central-release.js";
 import { sinceOf, statePill } from "./view-locks.js";
 import { auditWords, BOOKKEEPING_KINDS, detailWords } from "./words.js";
 
@@ -68,6 +69,10 @@ export async function lockDetail(deviceId) {
     ],
     [t("Time zone"), zone ?? ""],
   ];
+  // the bank's officers and its internal audit see (and officers ask for) central releases
+  const release = ["securityAdmin", "branchManager", "auditor"].includes(role())
+    ? await centralReleaseCard(lock, zone, names.name)
+    : null;
   viewArea().replaceChildren(
     h(
       "section",
@@ -93,6 +98,7 @@ export async function lockDetail(deviceId) {
           )
         : null,
     ),
+    release ?? "",
     h(
       "section",
       { class: "card", id: "lock-history" },

@@ -1,7 +1,7 @@
 // @ts-check
 // Locks: every container in scope with its lock's state live, and (bank managers) the remote
 // functions on a lock and the enrolment token for a technician.
-import { api, errorText } from "./api.js";
+import { api, errorSentence, errorText } from "./api.js";
 import { confirmed, h, replace, table } from "./dom.js";
 import { t } from "./i18n.js";
 import { countdown, lockStatus } from "./lock-state.js";
@@ -160,7 +160,7 @@ function showLockPanel(panel, container, lock) {
             ? t("{what}: sent; the lock has not answered yet", { what })
             : t("{what}: refused by the lock — {why}", {
                 what,
-                why: `${sent.result?.error?.message ?? ""} (${sent.result?.error?.code ?? ""})`,
+                why: `${errorSentence(sent.result?.error?.code ?? "", sent.result?.error?.message ?? "")} (${sent.result?.error?.code ?? ""})`,
               });
     } catch (error) {
       answer.textContent = `${what}: ${errorText(error)}`;

@@ -2,6 +2,7 @@
 // Reports for a period of whole local days (first to last day inclusive, in the bank's time
 // zone) and a container: shown on the page, or downloaded as CSV, PDF or JSON.
 import { api, errorText } from "./api.js";
+import { drawCharts } from "./charts.js";
 import { h, table } from "./dom.js";
 import { currentLanguage, t } from "./i18n.js";
 import { store, viewArea } from "./state.js";
@@ -111,7 +112,23 @@ export async function reports() {
     );
     shown.replaceChildren();
   };
+  const charts = h("div", { class: "charts", id: "report-charts" });
+  const redrawCharts = async () => {
+    try {
+      await drawCharts(charts, {
+        from: from.value,
+        to: to.value,
+        fromIso: localToIso(from.value, zone),
+        toIso: localToIso(nextDay(to.value), zone),
+        zone,
+        containerId: container.value,
+      });
+    } catch (error) {
+      charts.replaceChildren(h("p", { class: "error" }, errorText(error)));
+    }
+  };
   for (const input of [kind, from, to, container]) input.addEventListener("change", update);
+  for (const input of [from, to, container]) input.addEventListener("change", redrawCharts);
   update();
   viewArea().replaceChildren(
     h(
@@ -130,5 +147,8 @@ export async function reports() {
       links,
       shown,
     ),
+    h("section", { class: "card" }, h("h2", {}, t("At a glance")), charts),
   );
+  // drawn once the card is on the page: the charts take its width
+  await redrawCharts();
 }

@@ -12,6 +12,12 @@ const Entry = Type.Object({
   at: Type.String(),
   orgId: Type.Union([Type.String(), Type.Null()]),
   actor: Type.String(),
+  actorName: Type.Optional(
+    Type.String({
+      description:
+        "the acting person's name, where the reader's bank knows them (its own people, its CIT partners')",
+    }),
+  ),
   action: Type.String(),
   target: Type.Union([Type.String(), Type.Null()]),
   data: Type.Record(Type.String(), Type.Unknown()),
@@ -43,7 +49,33 @@ export const adminLogRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { action, ...page } = request.query;
-      return app.adminLog.list({ orgId: principalOf(request).orgId, action }, page);
+      const orgId = principalOf(request).orgId;
+      const listed = app.adminLog.list({ orgId, action }, page);
+      // Names of the bank's own people and of its CIT partners' people (a dispatcher asking for
+      // a window on the bank's container acts in the bank's log too); other ids stay ids.
+      const partners = new Set(
+        app.repos.contracts
+          .list({ bankOrgId: orgId }, { limit: 500 })
+          .items.map((contract) => contract.citOrgId),
+      );
+      const now = app.clock();
+      const names = new Map<string, string | undefined>();
+      const nameOf = (actor: string) => {
+        if (!names.has(actor)) {
+          const person = app.repos.people.get(actor, now);
+          const known =
+            person !== undefined && (person.orgId === orgId || partners.has(person.orgId));
+          names.set(actor, known ? person.name : undefined);
+        }
+        return names.get(actor);
+      };
+      return {
+        ...listed,
+        items: listed.items.map((entry) => {
+          const actorName = nameOf(entry.actor);
+          return actorName === undefined ? entry : { ...entry, actorName };
+        }),
+      };
     },
   );
 

@@ -6,6 +6,7 @@
  */
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CodedError } from "@lockfleet/protocol";
@@ -48,8 +49,24 @@ interface Asset {
   type: string;
 }
 
+/**
+ * Libraries the dashboard takes from the fleet's own npm dependencies, served under a name of
+ * the dashboard's (the charting library uPlot: its ES module and its stylesheet).
+ */
+const VENDOR_FILES: Record<string, string> = {
+  "uplot.esm.js": "uplot/dist/uPlot.esm.js",
+  "uplot.css": "uplot/dist/uPlot.min.css",
+};
+
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
+  const require = createRequire(import.meta.url);
+  for (const [name, file] of Object.entries(VENDOR_FILES)) {
+    assets.set(name, {
+      body: readFileSync(require.resolve(file)),
+      type: TYPES[extname(name)] as string,
+    });
+  }
   for (const name of readdirSync(dir)) {
     const type = TYPES[extname(name)];
     if (type === undefined || !/^[a-z0-9][a-z0-9.-]*$/.test(name)) continue;

@@ -7,6 +7,7 @@ import { adminLogRoutes } from "./admin-log.js";
 import { alarmRoutes, alarmService } from "./alarms.js";
 import { authRoutes } from "./auth.js";
 import { branchRoutes } from "./branches.js";
+import { centralReleaseRoutes, centralReleaseService } from "./central-release.js";
 import { clockCorrectionRoutes, clockCorrectionService } from "./clock-corrections.js";
 import { containerRoutes } from "./containers.js";
 import { contractRoutes } from "./contracts.js";
@@ -51,6 +52,8 @@ export const ROUTES: RouteEntry[] = [
   { plugin: deviceRoutes, prefix: API_PREFIX },
   { plugin: clockCorrectionService(), prefix: "" },
   { plugin: clockCorrectionRoutes, prefix: API_PREFIX },
+  { plugin: centralReleaseService(), prefix: "" },
+  { plugin: centralReleaseRoutes, prefix: API_PREFIX },
   // windows
   { plugin: windowRoutes, prefix: API_PREFIX },
   { plugin: rightRoutes, prefix: API_PREFIX },

@@ -3,23 +3,25 @@
  * A/AA (colour contrast included) in English and German, and saved as a screenshot under
  * test-artifacts/dashboard/ (git-ignored) for people to look at.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
-import { SimulatedLock } from "../devices/simulated-lock.js";
-import { createFixture, type Fixture } from "../fixtures.js";
+import {
+  ARTIFACTS,
+  type BrowserWorld,
+  browserCheck,
+  open,
+  startBrowserWorld,
+  viewShown,
+  WIDTHS,
+} from "./browser-world.js";
 
-const browserCheck = service.chromium();
-const ARTIFACTS = join(import.meta.dirname, "../../../test-artifacts/dashboard");
 const AXE = readFileSync(
   join(dirname(createRequire(import.meta.url).resolve("axe-core")), "axe.min.js"),
   "utf8",
 );
-const WIDTHS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
 
 interface AxeViolation {
   id: string;
@@ -31,27 +33,11 @@ interface AxeViolation {
 describe.skipIf(!browserCheck.available)(
   `dashboard accessibility and screenshots ${browserCheck.reason}`,
   () => {
-    let f: Fixture;
-    let base: string;
-    let browser: Browser;
-    let lock: SimulatedLock;
+    let world: BrowserWorld;
 
     beforeAll(async () => {
-      mkdirSync(ARTIFACTS, { recursive: true });
-      f = await createFixture();
-      await f.app.listen({ port: 0, host: "127.0.0.1" });
-      base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
-      lock = new SimulatedLock();
-      const { token } = f.app.hub.createEnrolmentToken({
-        orgId: f.bank.id,
-        containerId: f.container.id,
-        ttlMs: 60_000,
-        createdBy: f.accounts.securityAdmin.person.id,
-      });
-      lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
-      f.clock.set(Date.now());
-      await lock.connect();
-      await lock.publishState({});
+      world = await startBrowserWorld();
+      const { f, lock } = world;
       f.app.alarms.raise({
         deviceId: lock.deviceId,
         kind: "forcedUser",
@@ -67,29 +53,19 @@ describe.skipIf(!browserCheck.available)(
         at: new Date().toISOString(),
         auditSeq: 4,
       });
-      browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await lock?.disconnect().catch(() => undefined);
-      await f?.close();
+      await world?.close();
     });
 
-    async function logIn(
+    function logIn(
       who: "securityAdmin" | "citDispatcher",
       locale: string,
       viewport: { width: number; height: number },
     ): Promise<Page> {
       // axe is injected as a script of its own: the test lifts the page's CSP for that alone
-      const context = await browser.newContext({ locale, viewport, bypassCSP: true });
-      const page = await context.newPage();
-      await page.goto(`${base}/`);
-      await page.fill("#login input[name=email]", f.accounts[who].email);
-      await page.fill("#login input[name=password]", f.accounts[who].password);
-      await page.click("#login button[type=submit]");
-      await page.waitForSelector("#nav button");
-      return page;
+      return world.logIn(who, { locale, viewport, bypassCSP: true });
     }
 
     async function violations(page: Page): Promise<AxeViolation[]> {
@@ -136,18 +112,30 @@ describe.skipIf(!browserCheck.available)(
       citDispatcher: ["containers", "contracts", "requests"],
     } as const;
 
+    /** The page's language, switched in its header (and remembered, as a person would). */
+    async function speak(page: Page, language: "en" | "de"): Promise<void> {
+      if ((await page.evaluate("document.documentElement.lang")) === language) return;
+      await page.selectOption("#language", language);
+      await page.waitForFunction(`document.documentElement.lang === "${language}"`);
+      await viewShown(page);
+    }
+
+    // One logged-in page per role and width walks every view in English, then in German.
     for (const [who, views] of Object.entries(journeys) as Array<
       [keyof typeof journeys, readonly string[]]
     >) {
       for (const [width, viewport] of Object.entries(WIDTHS)) {
-        for (const locale of ["en-GB", "de-DE"]) {
-          it(`${who}, ${width}, ${locale}: every page passes WCAG A/AA and is saved as a screenshot`, async () => {
-            const page = await logIn(who, locale, viewport);
-            const found: string[] = [];
+        it(`${who}, ${width}: every page passes WCAG A/AA in English and German and is saved as a screenshot`, async () => {
+          const page = await logIn(who, "en-GB", viewport);
+          const found: string[] = [];
+          for (const [language, locale] of [
+            ["en", "en-GB"],
+            ["de", "de-DE"],
+          ] as const) {
+            await speak(page, language);
             for (const view of views) {
-              const name = view.replace("LOCK", lock.deviceId);
-              await page.evaluate(`location.hash = ${JSON.stringify(name)}`);
-              await page.waitForSelector(name.startsWith("lock/") ? "#lock-detail" : "#view .card");
+              const name = view.replace("LOCK", world.lock.deviceId);
+              await open(page, name);
               if (view === "audit") {
                 await page.click("#audit-filter button[type=submit]");
                 await page.waitForSelector("#audit-results table");
@@ -156,17 +144,18 @@ describe.skipIf(!browserCheck.available)(
                 await page.click("#report-show");
                 await page.waitForSelector("#report-main");
               }
-              await page.waitForLoadState("networkidle");
-              for (const v of await violations(page)) found.push(`${name}: ${readable([v])[0]}`);
+              for (const v of await violations(page)) {
+                found.push(`${language} ${name}: ${readable([v])[0]}`);
+              }
               await page.screenshot({
                 path: join(ARTIFACTS, `${who}-${name.replace("/", "-")}-${width}-${locale}.png`),
                 fullPage: true,
               });
             }
-            expect(found).toEqual([]);
-            await page.context().close();
-          });
-        }
+          }
+          expect(found).toEqual([]);
+          await page.context().close();
+        });
       }
     }
   },

@@ -3,43 +3,31 @@
  * ever downloaded): a bank security admin watches a lock change state live as the lock
  * publishes over MQTT, acknowledges an alarm with a comment, reads and downloads a report, manages
  * a person and their rights, proposes a weakening policy change that a second officer approves,
- * blocks and unblocks a lock and creates an enrolment token; a CIT
+ * blocks and unblocks a lock and creates an enrolment token, has a fast lock's clock corrected
+ * only after a second officer approves; a CIT
  * dispatcher sees only the containers of their contract.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
-import { SimulatedLock } from "../devices/simulated-lock.js";
-import { createFixture, type Fixture } from "../fixtures.js";
+import { waitFor } from "../devices/helpers.js";
+import type { SimulatedLock } from "../devices/simulated-lock.js";
+import type { Fixture } from "../fixtures.js";
+import { type BrowserWorld, browserCheck, open, startBrowserWorld } from "./browser-world.js";
 
-const browserCheck = service.chromium();
+const MINUTE = 60_000;
 
 describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.reason}`, () => {
+  let world: BrowserWorld;
   let f: Fixture;
-  let base: string;
-  let browser: Browser;
   let lock: SimulatedLock;
   let alarmId: string;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
-    f = await createFixture();
-    await f.app.listen({ port: 0, host: "127.0.0.1" });
-    base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
-    lock = new SimulatedLock();
-    const { token } = f.app.hub.createEnrolmentToken({
-      orgId: f.bank.id,
-      containerId: f.container.id,
-      ttlMs: 60_000,
-      createdBy: f.accounts.securityAdmin.person.id,
-    });
-    lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
-    f.clock.set(Date.now());
-    await lock.connect();
-    await publishState();
+    world = await startBrowserWorld();
+    ({ f, lock } = world);
     alarmId = f.app.alarms.raise({
       deviceId: lock.deviceId,
       kind: "doorAjar",
@@ -47,45 +35,42 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       at: new Date().toISOString(),
       auditSeq: 1,
     }).alarm.id;
-    browser = await chromium.launch({ executablePath: browserCheck.path, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await lock?.disconnect().catch(() => undefined);
-    await f?.close();
+    await world?.close();
   });
 
-  /**
-   * The fleet's test clock stands still; it is moved to real time before the lock publishes,
-   * as the lock's own clock runs, so no clock-drift alarm muddles what the page shows.
-   */
-  async function publishState(overrides: Parameters<SimulatedLock["publishState"]>[0] = {}) {
-    f.clock.set(Date.now());
-    await lock.publishState(overrides);
-  }
+  const publishState = (overrides: Parameters<SimulatedLock["publishState"]>[0] = {}) =>
+    world.publishState(overrides);
 
   async function logIn(
     who: "securityAdmin" | "secondOfficer" | "bankBAdmin" | "branchManager" | "citDispatcher",
+    options: { viaForm?: boolean; live?: boolean } = {},
   ): Promise<Page> {
-    const account = f.accounts[who];
-    const context = await browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
+    const page = await world.logIn(who, { acceptDownloads: true, ...options });
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
     });
-    await page.goto(`${base}/`);
-    await page.fill("#login input[name=email]", account.email);
-    await page.fill("#login input[name=password]", account.password);
-    await page.click("#login button[type=submit]");
-    await page.waitForSelector("#nav button");
-    await page.waitForSelector("#live:not([hidden])");
-    await page.waitForFunction('document.getElementById("live").textContent === "live"');
+    return page;
+  }
+
+  let cspWatched: Page | undefined;
+  /** The security admin's page kept across the tests that need no fresh browser state. */
+  async function adminPage(): Promise<Page> {
+    const page = await world.sharedPage("securityAdmin");
+    if (cspWatched !== page) {
+      cspWatched = page;
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+      });
+    }
     return page;
   }
 
   it("the security admin sees the lock's state change live when the lock publishes a new state", async () => {
-    const page = await logIn("securityAdmin");
+    // the one test that types into the log-in form; the others reuse the fixture's sessions
+    const page = await logIn("securityAdmin", { viaForm: true, live: true });
     expect(await page.textContent("#who")).toContain("Security admin");
     const pill = `tr[data-device-id="${lock.deviceId}"] .lock-state`;
     await page.waitForSelector(pill);
@@ -121,8 +106,8 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       at: new Date().toISOString(),
       auditSeq: 2,
     }).alarm;
-    const page = await logIn("securityAdmin");
-    await page.click('#nav button[data-view="alarms"]');
+    const page = await adminPage();
+    await open(page, "alarms");
     const item = `#open-alarms li[data-alarm-id="${raised.id}"]`;
     await page.waitForSelector(item);
     await page.click(`${item} button[type=submit]`);
@@ -137,13 +122,11 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       acknowledgedBy: f.accounts.securityAdmin.person.id,
       ackComment: "housing checked on site, no intrusion",
     });
-    await page.context().close();
   });
 
   it("the security admin downloads a CSV report and reads it on the page", async () => {
-    const page = await logIn("securityAdmin");
-    await page.click('#nav button[data-view="reports"]');
-    await page.waitForSelector("#report-csv");
+    const page = await adminPage();
+    await open(page, "reports");
     await page.selectOption("#report-kind", "alarms");
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -162,7 +145,6 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       "housing checked on site, no intrusion",
     );
     expect(await page.$$eval("#report-view h2", (titles) => titles.length)).toBeGreaterThan(1);
-    await page.context().close();
   });
 
   it("a bank with a single security officer sees that it runs without dual control", async () => {
@@ -289,12 +271,14 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
   });
 
   it("the security admin blocks a lock from the Locks page and creates an enrolment token", async () => {
-    const page = await logIn("securityAdmin");
+    const page = await adminPage();
+    await open(page, "locks");
     const questions: string[] = [];
-    page.on("dialog", (dialog) => {
+    const answer = (dialog: Dialog) => {
       questions.push(dialog.message());
-      dialog.accept();
-    });
+      void dialog.accept();
+    };
+    page.on("dialog", answer);
     await page.click(`button[data-manage="${f.container.id}"]`);
     // on a lock that is not blocked, "Unblock" is not the main button
     expect(await page.getAttribute("#lock-unblock", "class")).toBe("secondary");
@@ -316,7 +300,7 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
       .pluck()
       .get(createHash("sha256").update(token).digest("hex"));
     expect(stored).toBe(f.container.id);
-    await page.context().close();
+    page.off("dialog", answer);
   });
 
   it("a CIT dispatcher sees only the containers of their contract", async () => {
@@ -334,6 +318,48 @@ describe.skipIf(!browserCheck.available)(`dashboard in Chromium ${browserCheck.r
     await page.click('#nav button[data-view="contracts"]');
     await page.waitForSelector("text=Route North");
     await page.context().close();
+  });
+
+  it("a clock correction proposed on the page goes out only after a second officer approves it", async () => {
+    // a second lock, 10 min fast and silent at first: the fleet keeps the drift it measured
+    const fast = await world.enrolLock(f.uncontractedContainer.id, {
+      clockOffsetMs: 10 * MINUTE,
+      answer: false,
+    });
+    await waitFor(() => (f.app.hub.device(fast.deviceId)?.clockDriftMs ?? 0) > 9 * MINUTE);
+    await fast.until(() => fast.commandsOfType("time.sync").length === 1, 3_000, "time sync");
+    // A real lock refuses that sync (beyond its daily bound); this stand-in applied it.
+    fast.clockOffsetMs = 10 * MINUTE;
+    fast.answer = true;
+    const manageLock = async (who: "securityAdmin" | "branchManager") => {
+      const page = await logIn(who);
+      await page.click(`button[data-manage="${f.uncontractedContainer.id}"]`);
+      await page.waitForSelector("#lock-clock");
+      return page;
+    };
+    const admin = await manageLock("securityAdmin");
+    expect(await admin.textContent("#lock-clock")).toMatch(/Clock 60\d s fast/);
+    await admin.fill("#propose-clock-correction input[name=reason]", "clock ten minutes fast");
+    await admin.click("#propose-clock-correction button[type=submit]");
+    const pending = '#clock-corrections [data-status="pending"]';
+    await admin.waitForSelector(pending);
+    const id = (await admin.getAttribute(pending, "data-correction-id")) as string;
+    await admin.click(`button[data-approve-correction="${id}"]`);
+    await admin.waitForSelector("#toast:has-text('E_SAME_APPROVER')");
+    expect(fast.commandsOfType("time.set")).toEqual([]);
+    await admin.context().close();
+
+    const manager = await manageLock("branchManager");
+    await manager.waitForSelector(`button[data-approve-correction="${id}"]`);
+    expect(await manager.$(`button[data-reject-correction="${id}"]`)).toBeNull();
+    await manager.click(`button[data-approve-correction="${id}"]`);
+    await manager.waitForSelector(`[data-correction-id="${id}"][data-status="applied"]`);
+    const [sent] = fast.commandsOfType("time.set");
+    expect(sent?.body).toMatchObject({
+      approvedBy: [f.accounts.securityAdmin.person.id, f.accounts.branchManager.person.id],
+      reason: "clock ten minutes fast",
+    });
+    await manager.context().close();
   });
 
   it("no page broke the Content Security Policy", () => {

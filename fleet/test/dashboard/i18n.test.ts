@@ -65,6 +65,23 @@ describe("German and English for every page", () => {
     expect(missing).toEqual([]);
   });
 
+  it("every title, summary and column name of a report shown on the page has a German entry", () => {
+    // the page shows the fleet's report tables and translates their words with t()
+    const reports = join(dir, "..", "reports");
+    const service = readFileSync(join(reports, "report-service.ts"), "utf8");
+    const titles = readFileSync(join(reports, "report.ts"), "utf8");
+    const words = [
+      ...[...service.matchAll(/\b(?:title|label): "([^"]+)"/g)].map((m) => m[1]),
+      ...[...service.matchAll(/countTable\(\s*"([^"]+)",\s*"([^"]+)"/g)].flatMap((m) => [
+        m[1],
+        m[2],
+      ]),
+      ...[...(titles.split("REPORT_TITLES")[1] ?? "").matchAll(/: "([^"]+)",/g)].map((m) => m[1]),
+    ];
+    expect(words.length).toBeGreaterThan(40);
+    expect(words.filter((word) => word !== undefined && !(word in german))).toEqual([]);
+  });
+
   it("every placeholder of an English text is kept in its German text", () => {
     const broken = Object.entries(german).filter(([english, translated]) => {
       const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -87,6 +104,52 @@ describe("German and English for every page", () => {
     expect(i18n.t("Rights of {name}", { name: "Anna Weber" })).toBe("Rechte von Anna Weber");
     i18n.setLanguage("en");
     expect(i18n.t("Rights of {name}", { name: "Anna Weber" })).toBe("Rights of Anna Weber");
+  });
+});
+
+describe("the fleet's errors in German", () => {
+  interface Api {
+    ApiError: new (status: number, code: string, message: string) => Error;
+    errorText(error: unknown): string;
+  }
+
+  it("an error reads in German by its stable code, in English as the fleet said it, and unknown codes fall back to the fleet's sentence", async () => {
+    const api = await load<Api>("api.js");
+    const refused = new api.ApiError(409, "E_SAME_APPROVER", "this person has already approved");
+    i18n.setLanguage("de");
+    expect(api.errorText(refused)).toBe(
+      "Diese Person hat schon zugestimmt; die zweite Freigabe muss von jemand anderem kommen. (E_SAME_APPROVER)",
+    );
+    expect(api.errorText(new api.ApiError(400, "E_SOMETHING_NEW", "a new refusal"))).toBe(
+      "a new refusal (E_SOMETHING_NEW)",
+    );
+    i18n.setLanguage("en");
+    expect(api.errorText(refused)).toBe("this person has already approved (E_SAME_APPROVER)");
+  });
+
+  it("every code the fleet answers a person with has a German sentence", async () => {
+    const { GERMAN_ERRORS } = await load<{ GERMAN_ERRORS: Record<string, string> }>("errors-de.js");
+    // codes of the command line, the broker and the lock's messages never reach the page
+    const elsewhere = new Set(
+      "E_BACKUP_CORRUPT E_BACKUP_EXISTS E_CONFIG E_NO_DATABASE E_PASSWORD E_PORT_IN_USE E_BROKER_ACCOUNTS E_METRICS_LOCAL_ONLY E_METRICS_TOKEN E_HUB_CLOSED E_MQTT_TLS E_MQTT_TLS_REQUIRED E_MQTT_PROTOCOL E_MQTT_PACKET_TOO_LARGE E_MQTT_CONNECT_TIMEOUT E_MQTT_TOO_MANY_UNAUTHENTICATED E_MQTT_CLIENT_ID_BUSY E_AUDIT_CONFLICT E_CHAIN_GAP E_CHECKPOINT_MISMATCH E_BAD_SIGNATURE E_REPLAY E_UNSIGNED E_EXPIRED E_NOT_YET_VALID E_WRONG_DEVICE E_SEAL_INVALID E_UNKNOWN_DEVICE E_UNKNOWN_TYPE E_ENROLMENT_PROOF E_DEVICE_EXISTS E_TIME_BACKWARDS E_NO_SUCH_USER E_LOCK_FULL E_BROKER_MQ E_DASHBOARD_MISSING E_DUAL_CONTROL_EXISTS E_FORWARD_ABORTED E_FORWARD_FAILED E_FORWARD_REFUSED E_INIT_ E_INIT_EXISTS E_INIT_SAME_EMAIL E_KEK_INVALID E_KEK_PERMISSIONS E_KEY_FILE E_METRIC_NAME E_MIGRATIONS_MISSING E_MIGRATION_DUPLICATE E_MIGRATION_FAILED E_MIGRATION_NAME E_MQTT_PORT_TAKEN E_RANGE E_SECRET_FORMAT E_SECRET_UNREADABLE E_STORAGE E_UNKNOWN".split(
+        " ",
+      ),
+    );
+    const source = join(dir, "..");
+    const files = readdirSync(source, { recursive: true, encoding: "utf8" }).filter((file) =>
+      file.endsWith(".ts"),
+    );
+    const codes = new Set(
+      files.flatMap((file) =>
+        [...readFileSync(join(source, file), "utf8").matchAll(/"(E_[A-Z0-9_]+)"/g)].map(
+          (m) => m[1] as string,
+        ),
+      ),
+    );
+    expect(codes.size).toBeGreaterThan(80);
+    expect([...codes].filter((code) => !elsewhere.has(code) && !(code in GERMAN_ERRORS))).toEqual(
+      [],
+    );
   });
 });
 

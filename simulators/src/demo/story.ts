@@ -38,6 +38,18 @@ export interface StoryResult {
 interface WindowView {
   id: string;
   status: string;
+  purpose: string;
+}
+
+/** The purpose of the window the story asks for; it tells the story's windows from people's. */
+export const STORY_PURPOSE = "Cash delivery, route M-12";
+
+/**
+ * Windows a restarted story revokes: its own, left open by an earlier, interrupted run —
+ * never one a dispatcher asked for and the bank approved meanwhile.
+ */
+export function staleStoryWindows<W extends { purpose: string }>(windows: readonly W[]): W[] {
+  return windows.filter((window) => window.purpose === STORY_PURPOSE);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -171,14 +183,15 @@ export async function runStory(options: StoryOptions): Promise<StoryResult> {
     );
   }
 
-  // 0. A window left open by an earlier, interrupted start is revoked by the bank first, so
-  //    that the close seal of this opening can only close this story's window.
+  // 0. The story's own window left open by an earlier, interrupted start is revoked by the
+  //    bank first, so that the close seal of this opening can only close this story's window.
+  //    Windows people asked for and approved stay as they are.
   const admin = await FleetClient.login(options.baseUrl, adminLogin.email, adminLogin.password);
   for (const status of ["approved", "active"]) {
     const { items } = await admin.get<{ items: WindowView[] }>(
       `windows?containerId=${encodeURIComponent(lock.plan.containerId)}&status=${status}`,
     );
-    for (const stale of items) {
+    for (const stale of staleStoryWindows(items)) {
       await admin.post(`windows/${stale.id}/revoke`, {
         reason: "left open by an interrupted demo run",
       });
@@ -198,7 +211,7 @@ export async function runStory(options: StoryOptions): Promise<StoryResult> {
     crew: world.crew.map((member) => member.id),
     notBefore: instant(now - 60_000),
     notAfter: instant(now + 2 * 3_600_000),
-    purpose: "Cash delivery, route M-12",
+    purpose: STORY_PURPOSE,
   });
   let approval: StoryResult["approval"] = "standingWindow";
   if (window.status === "requested") {
