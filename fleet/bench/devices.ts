@@ -32,6 +32,7 @@ import { DeviceRepository } from "../src/devices/device-repository.js";
 import { DeviceHub, type DeviceHubOptions } from "../src/devices/hub.js";
 import { SecretBox } from "../src/secrets.js";
 import { openDatabase } from "../src/storage/db.js";
+import { profiled } from "./cpu-profile.js";
 import type { SwarmLock, SwarmReply, SwarmRequest } from "./lock-swarm.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -217,12 +218,14 @@ async function reconnectStorm(
     await offline;
     since = performance.now();
     online = allOnline(hub, ids, since, 60_000);
-    const storm = (await swarm.request({ op: "reconnect" })) as Extract<
-      SwarmReply,
-      { op: "connected" }
-    >;
+    const { storm, stormOnline } = await profiled(`storm-${label.split(" ")[0]}`, async () => {
+      const storm = (await swarm.request({ op: "reconnect" })) as Extract<
+        SwarmReply,
+        { op: "connected" }
+      >;
+      return { storm, stormOnline: await online };
+    });
     if (storm.retried !== "") console.log(`  (reconnect, retried: ${storm.retried})`);
-    const stormOnline = await online;
     const refusals = new Map<string, number>();
     for (const event of hub.securityEvents()) {
       const key = `${event.kind} ${event.reason.split(":")[0]}`;
