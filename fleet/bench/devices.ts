@@ -139,6 +139,63 @@ class Swarm {
 }
 
 /**
+ * The simulated locks spread over several child processes (LOCKFLEET_BENCH_SWARMS, default
+ * one per 9,000 locks), each within its own file-descriptor limit; replies are merged.
+ */
+class SwarmGroup {
+  readonly #swarms: Swarm[];
+
+  constructor(locks: number) {
+    const wanted = Number(process.env.LOCKFLEET_BENCH_SWARMS ?? Math.ceil(locks / 9_000));
+    this.#swarms = Array.from({ length: Math.max(1, wanted) }, () => new Swarm());
+  }
+
+  async request(request: SwarmRequest): Promise<SwarmReply> {
+    const count = this.#swarms.length;
+    const replies = await Promise.all(
+      this.#swarms.map((swarm, index) =>
+        swarm.request(
+          request.op === "start"
+            ? {
+                ...request,
+                locks: request.locks.filter((_, i) => i % count === index),
+                concurrency: Math.ceil(request.concurrency / count),
+              }
+            : request,
+        ),
+      ),
+    );
+    const first = replies[0] as SwarmReply;
+    if (first.op === "connected") {
+      const all = replies as Array<Extract<SwarmReply, { op: "connected" }>>;
+      return {
+        op: "connected",
+        count: all.reduce((sum, reply) => sum + reply.count, 0),
+        failed: all.reduce((sum, reply) => sum + reply.failed, 0),
+        retried: all
+          .map((reply) => reply.retried)
+          .filter((text) => text !== "")
+          .join("; "),
+        ms: Math.max(...all.map((reply) => reply.ms)),
+      };
+    }
+    if (first.op === "stopped") {
+      const all = replies as Array<Extract<SwarmReply, { op: "stopped" }>>;
+      return {
+        op: "stopped",
+        answered: all.reduce((sum, reply) => sum + reply.answered, 0),
+        refused: all.reduce((sum, reply) => sum + reply.refused, 0),
+      };
+    }
+    return first;
+  }
+
+  kill(): void {
+    for (const swarm of this.#swarms) swarm.kill();
+  }
+}
+
+/**
  * Milliseconds until the hub has seen every lock come online (counted from `since`), and how
  * many it had not seen when `timeoutMs` ran out.
  */
@@ -179,9 +236,23 @@ function allOffline(hub: DeviceHub, ids: ReadonlySet<string>, timeoutMs: number)
   });
 }
 
+interface MemorySample {
+  rss: number;
+  heapUsed: number;
+}
+
+/** The fleet process's memory, after a full collection when node runs with --expose-gc. */
+function fleetMemory(): MemorySample {
+  globalThis.gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+}
+
 interface StormFigures {
   label: string;
   locks: number;
+  /** The fleet process before the locks connect and with all of them online. */
+  memory?: { idle: MemorySample; connected: MemorySample };
   cold: { ms: number; missing: number };
   storm: { ms: number; missing: number };
   failed: number;
@@ -196,11 +267,12 @@ async function reconnectStorm(
 ): Promise<StormFigures> {
   const fleet = await provision(count);
   const hub = await DeviceHub.start({ ...fleet.hubOptions, ...extra, mqtt });
-  const swarm = new Swarm();
+  const swarm = new SwarmGroup(count);
   const ids = new Set(fleet.locks.map((lock) => lock.deviceId));
   try {
     const url = "url" in mqtt ? mqtt.url : hub.brokerUrl;
     await swarm.request({ op: "ping" }); // the child has started and loaded its modules
+    const idle = fleetMemory();
     let since = performance.now();
     let online = allOnline(hub, ids, since, 60_000);
     const cold = (await swarm.request({
@@ -212,6 +284,7 @@ async function reconnectStorm(
     })) as Extract<SwarmReply, { op: "connected" }>;
     if (cold.retried !== "") console.log(`  (first connect, retried: ${cold.retried})`);
     const coldOnline = await online;
+    const connected = fleetMemory();
     // Outage: every connection cut at once, the broker publishes each last will.
     const offline = allOffline(hub, ids, 30_000);
     await swarm.request({ op: "drop" });
@@ -244,6 +317,8 @@ async function reconnectStorm(
     return {
       label,
       locks: count,
+      // Only the embedded broker's connections live in this process.
+      ...("url" in mqtt ? {} : { memory: { idle, connected } }),
       cold: coldOnline,
       storm: stormOnline,
       failed: cold.failed + storm.failed,
@@ -275,16 +350,51 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Commands to online locks, each awaited until the lock's verified answer arrives. */
+/**
+ * Command round trips at rising numbers in flight: the headline figure at 32, and the load at
+ * which p99 crosses 100 ms (the fleet's answer time a person waiting at a dashboard notices).
+ */
 async function commandRoundTrip(hub: DeviceHub, fleet: Fleet): Promise<void> {
+  const levels = [1, 4, 16, 32, 64, 128];
+  let crossed: { inFlight: number; perSecond: number; p99: number } | undefined;
+  let lastBelow: { inFlight: number; perSecond: number } | undefined;
+  for (const inFlight of levels) {
+    const figures = await commandsInFlight(hub, fleet, inFlight, inFlight === 32 ? 2_000 : 400);
+    if (figures.p99 <= 100) lastBelow = { inFlight, perSecond: figures.perSecond };
+    else if (crossed === undefined) crossed = { inFlight, ...figures };
+  }
+  const online = `${fleet.locks.length} locks online`;
+  if (lastBelow !== undefined) {
+    recordFigure(
+      `commands/s with p99 ≤ 100 ms (${online})`,
+      "commands/s",
+      lastBelow.perSecond,
+      "higher",
+    );
+  }
+  console.log(
+    crossed === undefined
+      ? `  command p99 stayed ≤ 100 ms up to ${levels.at(-1)} in flight`
+      : `  command p99 crosses 100 ms at ${crossed.inFlight} in flight: ${crossed.perSecond.toFixed(0)} commands/s, p99 ${crossed.p99.toFixed(1)} ms` +
+          (lastBelow === undefined
+            ? ""
+            : ` (last below: ${lastBelow.perSecond.toFixed(0)} commands/s at ${lastBelow.inFlight} in flight)`),
+  );
+}
+
+async function commandsInFlight(
+  hub: DeviceHub,
+  fleet: Fleet,
+  inFlight: number,
+  total: number,
+): Promise<{ perSecond: number; p99: number }> {
   const targets = fleet.locks.slice(0, 200);
-  const total = 2_000;
   const samples: number[] = [];
   let next = 0;
   let missing = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: 32 }, async () => {
+    Array.from({ length: inFlight }, async () => {
       while (next < total) {
         const lock = targets[next++ % targets.length] as SwarmLock;
         const t0 = performance.now();
@@ -303,15 +413,20 @@ async function commandRoundTrip(hub: DeviceHub, fleet: Fleet): Promise<void> {
   );
   const elapsed = performance.now() - started;
   samples.sort((a, b) => a - b);
-  const online = `${fleet.locks.length} locks online, 32 in flight`;
-  recordFigure(`command round trip p50 (${online})`, "ms", percentile(samples, 50), "lower");
-  recordFigure(`command round trip p99 (${online})`, "ms", percentile(samples, 99), "lower");
-  recordFigure(`commands/s (${online})`, "commands/s", (samples.length / elapsed) * 1000, "higher");
+  const perSecond = (samples.length / elapsed) * 1000;
+  const p99 = percentile(samples, 99);
+  if (inFlight === 32) {
+    const online = `${fleet.locks.length} locks online, 32 in flight`;
+    recordFigure(`command round trip p50 (${online})`, "ms", percentile(samples, 50), "lower");
+    recordFigure(`command round trip p99 (${online})`, "ms", p99, "lower");
+    recordFigure(`commands/s (${online})`, "commands/s", perSecond, "higher");
+  }
   console.log(
-    `  command round trip (signed, stored, verified by the lock, result stored; 32 in flight, ${fleet.locks.length} locks online): ` +
+    `  command round trip (signed, stored, verified by the lock, result stored; ${inFlight} in flight, ${fleet.locks.length} locks online): ` +
       `p50 ${percentile(samples, 50).toFixed(1)} ms, p99 ${percentile(samples, 99).toFixed(1)} ms, ` +
       `${((samples.length / elapsed) * 1000).toFixed(0)} commands/s${missing > 0 ? `, ${missing} unanswered` : ""}`,
   );
+  return { perSecond, p99 };
 }
 
 /** Locks publishing pre-built audit chains as fast as the fleet takes them. */
@@ -416,6 +531,22 @@ function printStorm(figures: StormFigures): void {
   // A phase that did not finish records its timeout: a comparison then shows it as worse.
   recordFigure(`${name}: first connect`, "s", figures.cold.ms / 1000, "lower");
   recordFigure(`${name}: all back after an outage`, "s", figures.storm.ms / 1000, "lower");
+  if (figures.memory !== undefined) {
+    const { idle, connected } = figures.memory;
+    const perLock = (connected.rss - idle.rss) / figures.locks / 1024;
+    const heapPerLock = (connected.heapUsed - idle.heapUsed) / figures.locks / 1024;
+    recordFigure(
+      `${name}: fleet process RSS with all connected`,
+      "MiB",
+      connected.rss / 1024 ** 2,
+      "lower",
+    );
+    recordFigure(`${name}: fleet process memory per connected lock (RSS)`, "KiB", perLock, "lower");
+    recordFigure(`${name}: fleet process heap per connected lock`, "KiB", heapPerLock, "lower");
+    console.log(
+      `  fleet process with ${figures.locks} locks connected: RSS ${(idle.rss / 1024 ** 2).toFixed(0)} → ${(connected.rss / 1024 ** 2).toFixed(0)} MiB = ${perLock.toFixed(1)} KiB per lock (heap ${heapPerLock.toFixed(1)} KiB per lock)`,
+    );
+  }
   const seconds = (phase: { ms: number; missing: number }) =>
     phase.missing === 0
       ? `${(phase.ms / 1000).toFixed(2)} s`
