@@ -59,6 +59,7 @@ import type {
 } from "../broker/index.js";
 import { startBroker } from "../broker/index.js";
 import { type BrokerAccounts, MosquittoDynsec } from "../broker/mosquitto-dynsec.js";
+import { disableNagle } from "../broker/no-delay.js";
 import {
   type BrokerTlsOptions,
   embeddedBrokerTls,
@@ -207,6 +208,10 @@ const GAP_RETRY_MS = 10_000;
 const PRESENCE_FLUSH_MS = 100;
 /** Commands issued within this window share one commit (a storm issues thousands). */
 const OUTBOX_COALESCE_MS = 20;
+/** Until the window since the last commit has passed; nothing to wait for after a quiet spell. */
+function outboxWait(lastFlush: number): number {
+  return Math.max(0, lastFlush + OUTBOX_COALESCE_MS - performance.now());
+}
 /** Above this many locks coming online within a second, the hub is in a reconnect storm. */
 const STORM_CONNECTS_PER_SECOND = 100;
 /** In a storm, each lock's on-connect time sync is sent at a random point within this. */
@@ -351,6 +356,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   readonly #forgeryAlarms = new Map<string, number>();
   readonly #waiters = new Map<string, ResultWaiter>();
   #outbox: OutgoingCommand[] = [];
+  #lastOutboxFlush = Number.NEGATIVE_INFINITY;
   #connectWindow = { start: 0, count: 0 };
   #presenceQueue: PresenceUpdate[] = [];
   #resultQueue: Array<{
@@ -505,6 +511,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       connectTimeout: 10_000,
     });
     this.#client = client;
+    disableNagle(client);
     client.on("message", (topic, payload, packet) => this.#onMessage(topic, payload, packet));
     client.on("error", (error) => this.#log.warn({ err: error }, "E_MQTT_CLIENT: fleet client"));
     // State and availability are retained snapshots: QoS 0 towards the fleet keeps a reconnect
@@ -943,12 +950,14 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   #commitAndPublish(client: MqttClient, outgoing: Omit<OutgoingCommand, "done">): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#outbox.push({ ...outgoing, done: { resolve, reject } });
+      // At most one commit per window, but a command after a quiet spell does not wait for one.
       if (this.#outbox.length === 1)
-        setTimeout(() => this.#flushOutbox(client), OUTBOX_COALESCE_MS);
+        setTimeout(() => this.#flushOutbox(client), outboxWait(this.#lastOutboxFlush));
     });
   }
 
   #flushOutbox(client: MqttClient): void {
+    this.#lastOutboxFlush = performance.now();
     const batch = this.#outbox;
     this.#outbox = [];
     try {
