@@ -251,6 +251,8 @@ function fleetMemory(): MemorySample {
 interface StormFigures {
   label: string;
   locks: number;
+  /** CPU time of the fleet process (all threads) while the locks came back. */
+  stormCpuMs: number;
   /** The fleet process before the locks connect and with all of them online. */
   memory?: { idle: MemorySample; connected: MemorySample };
   cold: { ms: number; missing: number };
@@ -291,6 +293,7 @@ async function reconnectStorm(
     await offline;
     since = performance.now();
     online = allOnline(hub, ids, since, 60_000);
+    const cpuBefore = process.cpuUsage();
     const { storm, stormOnline } = await profiled(`storm-${label.split(" ")[0]}`, async () => {
       const storm = (await swarm.request({ op: "reconnect" })) as Extract<
         SwarmReply,
@@ -298,6 +301,8 @@ async function reconnectStorm(
       >;
       return { storm, stormOnline: await online };
     });
+    const cpu = process.cpuUsage(cpuBefore);
+    const stormCpuMs = (cpu.user + cpu.system) / 1000;
     if (storm.retried !== "") console.log(`  (reconnect, retried: ${storm.retried})`);
     const refusals = new Map<string, number>();
     for (const event of hub.securityEvents()) {
@@ -327,6 +332,7 @@ async function reconnectStorm(
       ...("url" in mqtt ? {} : { memory: { idle, connected } }),
       cold: coldOnline,
       storm: stormOnline,
+      stormCpuMs,
       failed: cold.failed + storm.failed,
     };
   } finally {
@@ -542,6 +548,11 @@ function printStorm(figures: StormFigures): void {
   // A phase that did not finish records its timeout: a comparison then shows it as worse.
   recordFigure(`${name}: first connect`, "s", figures.cold.ms / 1000, "lower");
   recordFigure(`${name}: all back after an outage`, "s", figures.storm.ms / 1000, "lower");
+  const cpuPerLock = figures.stormCpuMs / figures.locks;
+  recordFigure(`${name}: fleet process CPU per lock back`, "ms", cpuPerLock, "lower");
+  console.log(
+    `  fleet process CPU while they came back: ${(figures.stormCpuMs / 1000).toFixed(1)} s = ${cpuPerLock.toFixed(2)} ms per lock`,
+  );
   if (figures.memory !== undefined) {
     const { idle, connected } = figures.memory;
     // Per lock that was connected when measured (a first connect may have timed out).

@@ -1,8 +1,8 @@
 /**
  * Nagle's algorithm off on an MQTT client's socket, now and after every reconnect. A command
  * and its result are small packets each waiting on the other side's delayed ACK: with Nagle on,
- * each hop of a round trip can stall for up to 40 ms (measured: 88 ms → 50 ms p50 for one
- * command at a time once the broker's sockets had it off too).
+ * each hop of a round trip can stall for up to 40 ms (one command at a time, 1,000 locks: p50
+ * 88 ms with Nagle everywhere, about 50 ms with it off on the clients).
  */
 import type { Socket } from "node:net";
 import type { MqttClient } from "mqtt";
