@@ -71,16 +71,16 @@ export function reportFileName(date: Date, commit: string): string {
 /**
  * A run of some suites adds to the report of the same commit and day: figures measured again
  * replace the earlier ones, the others stay, so `npm run bench -- edge` then `-- fleet` make one
- * report.
+ * report (each run listed with its settings and the machine's load).
  */
 export function mergeReports(earlier: BenchReport | undefined, now: BenchReport): BenchReport {
   if (earlier === undefined || earlier.commit !== now.commit) return now;
   const measured = new Set(now.figures.map((figure) => figure.figure));
-  const rerun = new Set(now.suites.map((run) => run.suite));
   return {
     ...now,
     dirty: earlier.dirty || now.dirty,
-    suites: [...earlier.suites.filter((run) => !rerun.has(run.suite)), ...now.suites],
+    // Every run stays listed with its settings and load: the figures it left may differ.
+    suites: [...earlier.suites, ...now.suites],
     figures: [...earlier.figures.filter((figure) => !measured.has(figure.figure)), ...now.figures],
   };
 }

@@ -79,6 +79,8 @@ describe("benchmark reports", () => {
       "fleet/bench/index.ts",
       "edge/bench/index.ts",
     ]);
+    // The same suite run again (another lock count) keeps both runs' settings and load.
+    expect(mergeReports(sample, later({ x: 1 })).suites).toHaveLength(2);
     expect(mergeReports({ ...sample, commit: "other" }, later({ x: 1 })).figures).toHaveLength(1);
   });
 
