@@ -141,7 +141,9 @@ export function latestReportPath(resultsDir: string, names: readonly string[]): 
 }
 
 export function formatValue(value: number, unit: string): string {
-  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  // Counts (locks missing, bytes) are whole; measured values keep three significant digits.
+  const digits =
+    Number.isInteger(value) || Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   const number = value.toLocaleString("en-US", {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,

@@ -328,8 +328,9 @@ async function reconnectStorm(
     return {
       label,
       locks: count,
-      // Only the embedded broker's connections live in this process.
-      ...("url" in mqtt ? {} : { memory: { idle, connected } }),
+      // Only the embedded broker's connections live in this process, and only the first storm
+      // of a run starts from a process that has not just freed an earlier one's memory.
+      ...("url" in mqtt || keep === undefined ? {} : { memory: { idle, connected } }),
       cold: coldOnline,
       storm: stormOnline,
       stormCpuMs,
