@@ -172,8 +172,11 @@ export function compareReports(before: BenchReport, now: BenchReport): string[] 
     );
   }
   const measured = new Set(now.figures.map((figure) => figure.figure));
-  for (const old of before.figures) {
-    if (!measured.has(old.figure)) lines.push(`  ${old.figure}: not measured in this run`);
+  const unmeasured = before.figures.filter((old) => !measured.has(old.figure));
+  if (unmeasured.length > 0) {
+    // A run of one suite would otherwise list every other suite's figure.
+    const suites = [...new Set(unmeasured.map((old) => old.suite?.split("/")[0] ?? "?"))];
+    lines.push(`  not measured in this run: ${unmeasured.length} figures (${suites.join(", ")})`);
   }
   return lines;
 }

@@ -94,6 +94,6 @@ describe("benchmark reports", () => {
     );
     expect(lines).toContain("  a | in a name: 12.3 → 12.4 s (+0.5 %, same)");
     expect(lines).toContain("  fresh: 1 s (new)");
-    expect(lines).toContain("  audit ingest: not measured in this run");
+    expect(lines).toContain("  not measured in this run: 1 figures (fleet)");
   });
 });
