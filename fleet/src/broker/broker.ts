@@ -241,7 +241,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
           key: options.tls.key,
           minVersion: "TLSv1.2",
         });
-  const server: Server = createServer({ noDelay: true }, (socket: Socket) => {
+  const server: Server = createServer((socket: Socket) => {
     if (!guard.admit(socket)) return;
     let stream: Duplex = socket;
     if (secureContext !== undefined) {

@@ -59,7 +59,6 @@ import type {
 } from "../broker/index.js";
 import { startBroker } from "../broker/index.js";
 import { type BrokerAccounts, MosquittoDynsec } from "../broker/mosquitto-dynsec.js";
-import { disableNagle } from "../broker/no-delay.js";
 import {
   type BrokerTlsOptions,
   embeddedBrokerTls,
@@ -511,7 +510,6 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
       connectTimeout: 10_000,
     });
     this.#client = client;
-    disableNagle(client);
     client.on("message", (topic, payload, packet) => this.#onMessage(topic, payload, packet));
     client.on("error", (error) => this.#log.warn({ err: error }, "E_MQTT_CLIENT: fleet client"));
     // State and availability are retained snapshots: QoS 0 towards the fleet keeps a reconnect
