@@ -2,6 +2,8 @@
  * Lock-core figures: complete dual-control openings per second (keys, release, door, relock,
  * every audit record committed) and the resident memory of a core with 100 users.
  */
+
+import { recordFigure } from "../../scripts/bench-figures.js";
 import {
   type FactorySetup,
   generateDeviceIdentity,
@@ -42,6 +44,12 @@ export async function run(): Promise<void> {
   const started = process.hrtime.bigint();
   dualControlOpenings(lock, users, cycles);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  recordFigure(
+    "lock core: dual-control openings (in-memory store)",
+    "openings/s",
+    cycles / seconds,
+    "higher",
+  );
   console.log(
     `lock core: ${Math.round(cycles / seconds)} complete dual-control openings/s (in-memory store)`,
   );

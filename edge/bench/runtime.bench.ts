@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { recordFigure } from "../../scripts/bench-figures.js";
 
 function mib(bytes: number): number {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -119,6 +120,15 @@ function runChild(
 }
 
 function report(label: string, first: RawFigures, restart: RawFigures): void {
+  const name = `device runtime, ${label.startsWith("build") ? "built" : "sources through tsx"}`;
+  recordFigure(`${name}: start to ready, restart`, "ms", restart.readyMs, "lower");
+  recordFigure(`${name}: resident memory idle`, "MiB", mib(restart.idleRss), "lower");
+  recordFigure(
+    `${name}: resident memory peak, 1,000 audit events`,
+    "MiB",
+    mib(restart.peak),
+    "lower",
+  );
   const ms = (value: number) => `${value.toFixed(0)} ms`;
   console.log(`device runtime, ${label} (fake hardware, fleet link off, SQLite on disk):`);
   console.log(

@@ -118,6 +118,8 @@ async function connectLock(lock: SwarmLock): Promise<void> {
     },
   });
   clients.set(lock.deviceId, client);
+  // As a lock's own link does: a result must not wait on Nagle's algorithm.
+  (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
   client.on("error", () => {});
   client.on("message", (_topic, payload) => answer(lock, client, payload));
   await client.subscribeAsync(

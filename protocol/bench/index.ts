@@ -2,6 +2,7 @@
 // Ed25519 backend, and the cost of canonical JSON and one-time codes. Prints figures; asserts
 // nothing (timing goals live here, not in tests). Run: npm run bench -- protocol
 
+import { recordFigure } from "../../scripts/bench-figures.js";
 import { canonicalJson } from "../src/canonical-json.js";
 import { type Ed25519Backend, nodeEd25519, tweetnaclEd25519 } from "../src/crypto/ed25519.js";
 import {
@@ -37,6 +38,7 @@ function opsPerSecond(operation: () => void, durationNs: bigint): number {
 function measure(label: string, operation: () => void): void {
   opsPerSecond(operation, WARM_UP_NS);
   const rate = opsPerSecond(operation, MEASURE_NS);
+  recordFigure(label, "ops/s", rate, "higher");
   const each = rate >= 1000 ? `${(1e6 / rate).toFixed(1)} µs` : `${(1e3 / rate).toFixed(2)} ms`;
   console.log(
     `${label.padEnd(40)} ${Math.round(rate).toString().padStart(9)} ops/s  (${each} each)`,

@@ -11,16 +11,27 @@
  */
 import { existsSync } from "node:fs";
 import { createFixture } from "../../fleet/test/fixtures.js";
+import { recordFigure } from "../../scripts/bench-figures.js";
 import { service } from "../../test-support/services.js";
 import { formatReport } from "../src/load/command.js";
 import { enrolmentClaim, enrolSimulatedLocks } from "../src/load/enrol.js";
-import { LoadGenerator } from "../src/load/load-generator.js";
+import { LoadGenerator, type LoadReport } from "../src/load/load-generator.js";
 
 const LOCKS = Number(process.env.LOCKFLEET_BENCH_SIM_LOCKS ?? 2000);
 const DRIVE_MS = 3000;
 const RATE = 500;
 /** Enrolled over HTTP for the figure; the rest (set-up, not measured) through the hub directly. */
 const HTTP_ENROLMENTS = Math.min(LOCKS, 100);
+
+/** The load generator's figures for the report, named after the broker they ran against. */
+function record(broker: string, report: LoadReport): void {
+  const name = `load generator, ${broker}, ${LOCKS} locks`;
+  recordFigure(`${name}: connect`, "s", report.connect.ms / 1000, "lower");
+  recordFigure(`${name}: messages`, "msg/s", report.messagesPerSecond, "higher");
+  const roundTrip = report.roundTrip?.ms;
+  if (roundTrip !== undefined)
+    recordFigure(`${name}: command round trip p99`, "ms", roundTrip.p99, "lower");
+}
 
 function print(label: string, lines: string[]): void {
   console.log(`load generator, ${label}:`);
@@ -85,6 +96,7 @@ async function againstFleet(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const report = await generator.drive(DRIVE_MS);
+      record("fleet process", report);
       print(`fleet process (buildApp, embedded aedes), ${LOCKS} enrolled locks`, [
         `enrolment over HTTP: ${((HTTP_ENROLMENTS * 1000) / enrolMs).toFixed(0)} locks/s (${HTTP_ENROLMENTS} locks); in-process through the hub: ${(((LOCKS - HTTP_ENROLMENTS) * 1000) / hubEnrolMs).toFixed(0)} locks/s`,
         hubSawAllAt === undefined
@@ -116,6 +128,7 @@ async function againstMosquitto(): Promise<void> {
   try {
     await generator.connect();
     const report = await generator.drive(DRIVE_MS);
+    record("Mosquitto", report);
     print(`Mosquitto 127.0.0.1:1883 (no authentication), ${LOCKS} locks`, formatReport(report));
   } finally {
     await generator.stop();

@@ -4,6 +4,7 @@
  * key to SQLite, the LCD driver writing the HD44780 over I2C. Figure per key press: time from
  * the key going down to the LCD write after which the display shows the new text.
  */
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DeviceRuntime, openHardware, writeUnlinkedDevice } from "@lockfleet/edge";
 import { getProfile, type HardwareProfile } from "@lockfleet/hardware-profiles";
+import { recordFigure } from "../../scripts/bench-figures.js";
 import { createVirtualBoard } from "../src/virtual-board/virtual-board.js";
 
 const PRESSES = 100;
@@ -78,6 +80,18 @@ export async function run(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const sorted = [...latencies].sort((a, b) => a - b);
+  recordFigure(
+    "key press to display update, virtual board: median",
+    "ms",
+    percentile(sorted, 50),
+    "lower",
+  );
+  recordFigure(
+    "key press to display update, virtual board: p95",
+    "ms",
+    percentile(sorted, 95),
+    "lower",
+  );
   console.log(
     `key press to display update on the virtual board (${latencies.length} of ${PRESSES} presses): median ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} ms`,
   );

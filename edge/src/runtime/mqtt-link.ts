@@ -181,6 +181,9 @@ export class MqttLink {
     this.#connects += 1;
     const client = this.#client;
     if (client === undefined) return;
+    // A command result is one small packet: with Nagle's algorithm it can wait for the broker's
+    // delayed ACK (up to 40 ms) before it leaves.
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
     this.#log.info("mqtt: connected", { broker: redactUrl(this.#options.url) });
     client.subscribe([this.#topics.cmd, this.#topics.sync], { qos: 1 }, (error) => {
       if (error) this.#log.error("mqtt: subscribe failed", { err: error.message });

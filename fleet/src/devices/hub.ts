@@ -207,6 +207,10 @@ const GAP_RETRY_MS = 10_000;
 const PRESENCE_FLUSH_MS = 100;
 /** Commands issued within this window share one commit (a storm issues thousands). */
 const OUTBOX_COALESCE_MS = 20;
+/** Until the window since the last commit has passed; nothing to wait for after a quiet spell. */
+function outboxWait(lastFlush: number): number {
+  return Math.max(0, lastFlush + OUTBOX_COALESCE_MS - performance.now());
+}
 /** Above this many locks coming online within a second, the hub is in a reconnect storm. */
 const STORM_CONNECTS_PER_SECOND = 100;
 /** In a storm, each lock's on-connect time sync is sent at a random point within this. */
@@ -351,6 +355,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   readonly #forgeryAlarms = new Map<string, number>();
   readonly #waiters = new Map<string, ResultWaiter>();
   #outbox: OutgoingCommand[] = [];
+  #lastOutboxFlush = Number.NEGATIVE_INFINITY;
   #connectWindow = { start: 0, count: 0 };
   #presenceQueue: PresenceUpdate[] = [];
   #resultQueue: Array<{
@@ -943,12 +948,14 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   #commitAndPublish(client: MqttClient, outgoing: Omit<OutgoingCommand, "done">): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#outbox.push({ ...outgoing, done: { resolve, reject } });
+      // At most one commit per window, but a command after a quiet spell does not wait for one.
       if (this.#outbox.length === 1)
-        setTimeout(() => this.#flushOutbox(client), OUTBOX_COALESCE_MS);
+        setTimeout(() => this.#flushOutbox(client), outboxWait(this.#lastOutboxFlush));
     });
   }
 
   #flushOutbox(client: MqttClient): void {
+    this.#lastOutboxFlush = performance.now();
     const batch = this.#outbox;
     this.#outbox = [];
     try {

@@ -3,7 +3,7 @@
  * X25519 key with tweetnacl's `box` and a fresh ephemeral sender key, so only that lock can
  * read them and the sender keeps nothing that could open them again.
  */
-
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import nacl from "tweetnacl";
 import { CodedError, protocolError } from "../errors.js";
 import type { SealedSecret } from "../schemas/common.js";
@@ -14,12 +14,34 @@ export interface X25519KeyPair {
   secretKey: Uint8Array;
 }
 
+// DER headers that wrap raw X25519 bytes (RFC 8410) so OpenSSL can import them.
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+const X25519_SPKI_PREFIX_LENGTH = 12;
+
 export const x25519 = {
   generateKeyPair(): X25519KeyPair {
     return nacl.box.keyPair();
   },
+  /**
+   * The public key of a lock's X25519 secret key (the same as tweetnacl's
+   * `box.keyPair.fromSecretKey`, RFC 7748 clamping included) computed by node:crypto: every
+   * device start derives it, and tweetnacl's pure-JavaScript scalar multiplication leaves
+   * about 11 MiB of short-lived arrays that grow the young heap of an otherwise idle lock.
+   */
   keyPairFromSecretKey(secretKey: Uint8Array): X25519KeyPair {
-    return nacl.box.keyPair.fromSecretKey(secretKey);
+    if (secretKey.length !== nacl.box.secretKeyLength) {
+      throw new Error("E_BAD_KEY: an X25519 secret key has 32 bytes");
+    }
+    const privateKey = createPrivateKey({
+      key: Buffer.concat([X25519_PKCS8_PREFIX, secretKey]),
+      format: "der",
+      type: "pkcs8",
+    });
+    const spki = createPublicKey(privateKey).export({ format: "der", type: "spki" });
+    return {
+      publicKey: new Uint8Array(spki.subarray(X25519_SPKI_PREFIX_LENGTH)),
+      secretKey: new Uint8Array(secretKey),
+    };
   },
 };
 

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import nacl from "tweetnacl";
 import { describe, expect, it } from "vitest";
 import { fromBase64url, toBase64url } from "../../src/crypto/bytes.js";
 import { openSealedSecret, sealSecret, x25519 } from "../../src/crypto/sealed-box.js";
@@ -24,6 +26,16 @@ describe("sealed secrets", () => {
 
   it("keyPairFromSecretKey recovers the same public key", () => {
     expect(x25519.keyPairFromSecretKey(lock.secretKey).publicKey).toEqual(lock.publicKey);
+  });
+
+  it("keyPairFromSecretKey (node:crypto) gives tweetnacl's public key for any 32 bytes, unclamped too", () => {
+    const edges = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+    for (const secretKey of [...edges, ...Array.from({ length: 50 }, () => randomBytes(32))]) {
+      const pair = x25519.keyPairFromSecretKey(secretKey);
+      expect(pair.publicKey).toEqual(nacl.box.keyPair.fromSecretKey(secretKey).publicKey);
+      expect(pair.secretKey).toEqual(new Uint8Array(secretKey));
+    }
+    expect(() => x25519.keyPairFromSecretKey(new Uint8Array(31))).toThrow(/^E_BAD_KEY/);
   });
 
   it("sealing twice gives different boxes (fresh ephemeral key and nonce)", () => {

@@ -145,6 +145,8 @@ export class SimulatedLock {
       },
     });
     this.#client = client;
+    // As the device runtime's link: a result does not wait on Nagle's algorithm.
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
     client.on("error", () => {}); // a refused or cut connection shows as not online
     client.on("message", (_topic, payload) => this.#receive(payload));
     await client.subscribeAsync([this.#topics.cmd, this.#topics.sync], { qos: 1 });
