@@ -328,8 +328,8 @@ export interface KeyChainOutcome {
 /**
  * Applies a chain of key sets (oldest first) on top of the trusted keys, all or nothing: sets
  * already trusted are passed over, each newer one must be vouched for by the one before, and
- * the newest must be unexpired. A set at or below the trusted version that the lock did not
- * accept before is a replay and refused.
+ * the newest must be unexpired. Sets at or below the trusted version change nothing and are
+ * passed over; a chain of nothing but such sets the lock never took is a replay, refused.
  */
 export function applyReleaseKeyChain(
   current: TrustedReleaseKeys,
@@ -348,8 +348,14 @@ export function applyReleaseKeyChain(
     revokedNow: [],
     refused: { version: peekKeySetVersion(signed), code, message },
   });
+  let replayed: SignedReleaseKeySet | undefined;
   for (const signed of chain) {
     if (known.has(signed.payload)) continue;
+    // A set at or below the trusted version changes nothing; alone it is a replay (below).
+    if (peekKeySetVersion(signed) <= trusted.version) {
+      replayed ??= signed;
+      continue;
+    }
     const step = advanceReleaseKeys(trusted, signed, backend);
     if (!step.ok) return refuse(signed, step.error.code, step.error.message);
     trusted = step.value.trusted;
@@ -362,6 +368,12 @@ export function applyReleaseKeyChain(
     const fresh = checkReleaseKeysFresh(trusted, issuedAt, clock);
     if (!fresh.ok) return refuse(last, fresh.error.code, fresh.error.message);
   }
+  if (accepted.length === 0 && replayed !== undefined)
+    return refuse(
+      replayed,
+      "E_RELEASE_KEYS_ROLLBACK",
+      `release key set ${peekKeySetVersion(replayed)} is not newer than the trusted key set ${current.version}`,
+    );
   for (const keyId of trusted.keys.keys()) revokedNow.delete(keyId);
   return { trusted, accepted, revokedNow: [...revokedNow] };
 }
