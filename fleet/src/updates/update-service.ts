@@ -26,6 +26,7 @@ import {
   formatInstant,
   ReleaseMetadata,
   type SignedRelease,
+  type SignedReleaseKeySet,
   type UpdateOfferBody,
   validate,
 } from "@lockfleet/protocol";
@@ -33,8 +34,11 @@ import type { AdminLog } from "../admin-log.js";
 import type { Principal } from "../auth/principal.js";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
+import type { ReleaseTrust } from "./release-trust.js";
 import type {
+  KeySetRow,
   ReleaseRow,
+  RingWidening,
   RolloutRow,
   UpdateProgressRow,
   UpdateRepository,
@@ -60,7 +64,7 @@ export const MAX_RANGE_BYTES = 1024 * 1024;
 const UNSENT = "unsent";
 const OFFERS_IN_FLIGHT = 32;
 /** How long an offer stays valid at the lock. */
-const OFFER_TTL_MS = 60 * 60_000;
+export const OFFER_TTL_MS = 60 * 60_000;
 
 export interface UpdateHub {
   issueCommand(
@@ -73,6 +77,8 @@ export interface UpdateHub {
 
 export interface UpdateServiceOptions {
   repository: UpdateRepository;
+  /** The release keys the fleet trusts (public halves only) and the bank's key sets. */
+  trust: ReleaseTrust;
   hub: UpdateHub;
   adminLog: Pick<AdminLog, "append">;
   /** Why `approver` does not count as a second officer beside `proposer`, or undefined. */
@@ -89,6 +95,8 @@ export interface UpdateServiceOptions {
 
 export interface RolloutView extends RolloutRow {
   version: string;
+  /** Branches a widening added beside `branchId`. */
+  branchIds: string[];
   locks: Array<{
     deviceId: string;
     status: LockUpdateStatus;
@@ -99,6 +107,8 @@ export interface RolloutView extends RolloutRow {
 
 export class UpdateService {
   readonly #o: UpdateServiceOptions;
+  /** Rollouts whose offers are being sent now: a sweep and an officer never send twice. */
+  readonly #offering = new Set<string>();
 
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
@@ -114,8 +124,9 @@ export class UpdateService {
   }
 
   /**
-   * Keeps a release's signed metadata. The fleet checks its form (canonical JSON, schema) so
-   * that junk is refused early; whether the signature holds is for each lock to judge.
+   * Keeps a release's signed metadata once its form (canonical JSON, schema) and its signature
+   * under the bank's trusted release keys hold, so that a bank sees the problem before any lock
+   * refuses; each lock still judges the signature itself.
    */
   addRelease(principal: Principal, signed: SignedRelease): ReleaseRow {
     this.#bank(principal);
@@ -133,6 +144,7 @@ export class UpdateService {
         "the release payload is not in RFC 8785 canonical form",
       );
     const metadata = checked.value;
+    this.#o.trust.verifyRelease(principal, metadata.releaseId, signed);
     if (this.#o.repository.release(principal.orgId, metadata.releaseId) !== undefined)
       throw new FleetError("E_CONFLICT", `release ${metadata.releaseId} is already kept`, 409);
     const row = {
@@ -161,6 +173,17 @@ export class UpdateService {
       });
     });
     return { ...row, targetStoredAt: null };
+  }
+
+  /** Keeps a signed release-key set once it follows from the bank's trusted keys. */
+  addKeySet(principal: Principal, signed: SignedReleaseKeySet): KeySetRow {
+    this.#bank(principal);
+    return this.#o.trust.addKeySet(principal, signed);
+  }
+
+  keySets(principal: Principal): KeySetRow[] {
+    this.#bank(principal);
+    return this.#o.repository.keySets(principal.orgId);
   }
 
   releases(principal: Principal): ReleaseRow[] {
@@ -238,6 +261,8 @@ export class UpdateService {
       approvedAt: null,
       changedBy: null,
       changedAt: null,
+      downloadBase: null,
+      widening: null,
     };
     this.#o.repository.transaction(() => {
       this.#o.repository.insertRollout(row);
@@ -277,17 +302,7 @@ export class UpdateService {
     };
     if (rollout.status !== "proposed")
       throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} is ${rollout.status}`, 409);
-    if (principal.personId === rollout.proposedBy)
-      refuse("E_SAME_APPROVER", "a rollout is started by an officer other than its proposer", 409);
-    const dependent = this.#o.independence(principal.personId, rollout.proposedBy);
-    if (dependent !== undefined) refuse(dependent.code, dependent.message, dependent.statusCode);
-    const createdAt = this.#o.accountCreatedAt(principal.userId);
-    if (createdAt === undefined || createdAt > rollout.proposedAt)
-      refuse(
-        "E_NOT_YET_ACTIVE",
-        "the second officer must already have been an active officer when the rollout was proposed",
-        403,
-      );
+    this.#checkSecondOfficer(principal, rollout.proposedBy, rollout.proposedAt, refuse);
     if (rollout.branchId !== null) this.#o.checkBranch(principal, rollout.branchId);
     const started = this.#o.repository.transaction(() => {
       if (
@@ -301,6 +316,7 @@ export class UpdateService {
         )
       )
         return false;
+      this.#o.repository.setDownloadBase(id, downloadBase);
       this.#o.adminLog.append({
         actor: principal.personId,
         action: "rollout.approve",
@@ -316,6 +332,155 @@ export class UpdateService {
     if (!started)
       throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} was decided meanwhile`, 409);
     await this.offerRing(id, downloadBase);
+    return this.view(principal, id);
+  }
+
+  /**
+   * A second officer counts only when distinct from the proposer, independent of them (no
+   * puppet) and already an active officer when the change was proposed.
+   */
+  #checkSecondOfficer(
+    principal: Principal,
+    proposedBy: string,
+    proposedAt: string,
+    refuse: (code: string, message: string, status: number) => never,
+  ): void {
+    if (principal.personId === proposedBy)
+      refuse(
+        "E_SAME_APPROVER",
+        "a rollout change is approved by an officer other than its proposer",
+        409,
+      );
+    const dependent = this.#o.independence(principal.personId, proposedBy);
+    if (dependent !== undefined) refuse(dependent.code, dependent.message, dependent.statusCode);
+    const createdAt = this.#o.accountCreatedAt(principal.userId);
+    if (createdAt === undefined || createdAt > proposedAt)
+      refuse(
+        "E_NOT_YET_ACTIVE",
+        "the second officer must already have been an active officer when the change was proposed",
+        403,
+      );
+  }
+
+  /**
+   * Widening the ring of a started rollout (a higher percentage, more branches, every branch)
+   * reaches more locks, so like starting it is proposed by one officer and approved by a second.
+   */
+  proposeWidening(
+    principal: Principal,
+    id: string,
+    input: { percentage?: number; branchIds?: string[]; allBranches?: boolean },
+  ): RolloutView {
+    this.#bank(principal);
+    const rollout = this.#rollout(principal, id);
+    if (rollout.status !== "running" && rollout.status !== "paused")
+      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} is ${rollout.status}`, 409);
+    const percentage = input.percentage ?? rollout.percentage;
+    const current = new Set([
+      ...(rollout.branchId === null ? [] : [rollout.branchId]),
+      ...this.#o.repository.extraBranches(id),
+    ]);
+    const allBranches = input.allBranches === true && rollout.branchId !== null;
+    const added = [...new Set(input.branchIds ?? [])].filter(
+      (branchId) => rollout.branchId !== null && !current.has(branchId),
+    );
+    for (const branchId of added) this.#o.checkBranch(principal, branchId);
+    if (
+      percentage < rollout.percentage ||
+      (percentage === rollout.percentage && !allBranches && added.length === 0)
+    )
+      throw new FleetError(
+        "E_ROLLOUT_NOT_WIDER",
+        `the ring of rollout ${id} only widens: a higher percentage than ${rollout.percentage}, more branches, or every branch`,
+      );
+    const widening: RingWidening = {
+      percentage,
+      branchIds: added,
+      allBranches,
+      proposedBy: principal.personId,
+      proposedAt: this.#iso(),
+    };
+    const proposed = this.#o.repository.transaction(() => {
+      if (!this.#o.repository.proposeWidening(id, widening)) return false;
+      this.#o.adminLog.append({
+        actor: principal.personId,
+        action: "rollout.widen.propose",
+        target: id,
+        orgId: rollout.orgId,
+        data: { percentage, branchIds: added, allBranches },
+      });
+      return true;
+    });
+    if (!proposed)
+      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} already has a widening waiting`, 409);
+    return this.view(principal, id);
+  }
+
+  /** A second, distinct, independent officer widens the ring; new ring members are offered. */
+  async approveWidening(
+    principal: Principal,
+    id: string,
+    downloadBase: string,
+  ): Promise<RolloutView> {
+    this.#bank(principal);
+    const rollout = this.#rollout(principal, id);
+    const widening = rollout.widening;
+    if (widening === null)
+      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} has no widening waiting`, 409);
+    const refuse = (code: string, message: string, status: number): never => {
+      this.#o.adminLog.append({
+        actor: principal.personId,
+        action: "rollout.widen.approve.refused",
+        target: id,
+        orgId: rollout.orgId,
+        data: { code },
+      });
+      throw new FleetError(code, message, status);
+    };
+    this.#checkSecondOfficer(principal, widening.proposedBy, widening.proposedAt, refuse);
+    for (const branchId of widening.branchIds) this.#o.checkBranch(principal, branchId);
+    const applied = this.#o.repository.transaction(() => {
+      if (!this.#o.repository.settleWidening(id, true)) return false;
+      this.#o.adminLog.append({
+        actor: principal.personId,
+        action: "rollout.widen.approve",
+        target: id,
+        orgId: rollout.orgId,
+        data: {
+          percentage: widening.percentage,
+          branchIds: widening.branchIds,
+          allBranches: widening.allBranches,
+          approvedBy: [widening.proposedBy, principal.personId],
+        },
+      });
+      return true;
+    });
+    if (!applied)
+      throw new FleetError(
+        "E_ROLLOUT_STATE",
+        `the widening of rollout ${id} was decided meanwhile`,
+        409,
+      );
+    await this.offerRing(id, downloadBase);
+    return this.view(principal, id);
+  }
+
+  rejectWidening(principal: Principal, id: string): RolloutView {
+    this.#bank(principal);
+    const rollout = this.#rollout(principal, id);
+    const dropped = this.#o.repository.transaction(() => {
+      if (!this.#o.repository.settleWidening(id, false)) return false;
+      this.#o.adminLog.append({
+        actor: principal.personId,
+        action: "rollout.widen.reject",
+        target: id,
+        orgId: rollout.orgId,
+        data: {},
+      });
+      return true;
+    });
+    if (!dropped)
+      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} has no widening waiting`, 409);
     return this.view(principal, id);
   }
 
@@ -336,6 +501,7 @@ export class UpdateService {
   async resume(principal: Principal, id: string, downloadBase: string): Promise<RolloutView> {
     this.#bank(principal);
     this.#transition(principal, id, "paused", "running", "rollout.resume");
+    this.#o.repository.setDownloadBase(id, downloadBase);
     await this.offerRing(id, downloadBase);
     return this.view(principal, id);
   }
@@ -373,7 +539,12 @@ export class UpdateService {
    * rollout and lock id — a stable, unbiased sample — cut at the percentage.
    */
   ring(rollout: Pick<RolloutRow, "id" | "orgId" | "branchId" | "percentage">): string[] {
-    const candidates = this.#o.repository.ringCandidates(rollout.orgId, rollout.branchId);
+    const candidates = this.#o.repository.ringCandidates(
+      rollout.orgId,
+      rollout.branchId === null
+        ? null
+        : [rollout.branchId, ...this.#o.repository.extraBranches(rollout.id)],
+    );
     const ordered = candidates
       .map((deviceId) => ({
         deviceId,
@@ -386,25 +557,40 @@ export class UpdateService {
   }
 
   /** Offers the release to every lock of the ring not offered yet (while the rollout runs). */
-  async offerRing(id: string, downloadBase: string): Promise<void> {
+  async offerRing(id: string, downloadBase: string, renew: readonly string[] = []): Promise<void> {
+    if (this.#offering.has(id)) return;
+    this.#offering.add(id);
+    try {
+      await this.#offerRing(id, downloadBase, renew);
+    } finally {
+      this.#offering.delete(id);
+    }
+  }
+
+  async #offerRing(id: string, downloadBase: string, renew: readonly string[]): Promise<void> {
     const rollout = this.#o.repository.rollout(id);
     if (rollout === undefined || rollout.status !== "running") return;
     const found = this.#o.repository.release(rollout.orgId, rollout.releaseId);
     if (found === undefined) return;
+    const releaseKeys = this.#o.trust.chain(rollout.orgId);
+    const renewed = new Set(renew);
     const already = new Set(
       this.#o.repository
         .offered(id)
         // null: the fleet stopped between recording the offer and sending it
         .filter((row) => row.commandId !== null && row.commandId !== UNSENT)
-        .map((row) => row.deviceId),
+        .map((row) => row.deviceId)
+        .filter((deviceId) => !renewed.has(deviceId)),
     );
-    const pending = this.ring(rollout).filter((deviceId) => !already.has(deviceId));
+    const pending = [
+      ...new Set([...this.ring(rollout).filter((deviceId) => !already.has(deviceId)), ...renewed]),
+    ];
     // A few offers in flight at a time: the hub commits each command's seq before it leaves.
     for (let i = 0; i < pending.length; i += OFFERS_IN_FLIGHT) {
       await Promise.all(
         pending
           .slice(i, i + OFFERS_IN_FLIGHT)
-          .map((deviceId) => this.#offer(id, deviceId, found, downloadBase)),
+          .map((deviceId) => this.#offer(id, deviceId, found, downloadBase, releaseKeys)),
       );
     }
   }
@@ -414,6 +600,7 @@ export class UpdateService {
     deviceId: string,
     found: ReleaseRow,
     downloadBase: string,
+    releaseKeys: UpdateOfferBody["releaseKeys"],
   ): Promise<void> {
     const token = randomBytes(32).toString("base64url");
     this.#o.repository.insertOffer(rolloutId, deviceId, hashToken(token), this.#iso());
@@ -421,6 +608,8 @@ export class UpdateService {
       release: { payload: found.payload, signature: found.signature },
       rolloutId,
       download: { url: `${downloadBase.replace(/\/+$/, "")}/api/v1/updates/download`, token },
+      // The bank's key sets ride along: a lock takes a rotation before it judges the release.
+      ...(releaseKeys === undefined || releaseKeys.length === 0 ? {} : { releaseKeys }),
     };
     try {
       const issued = await this.#o.hub.issueCommand(deviceId, "update.offer", body, {
@@ -434,6 +623,27 @@ export class UpdateService {
       // Not sent (hub down): the row stays, marked, and the offer goes again on resume.
       this.#o.repository.offerAnswered(rolloutId, deviceId, UNSENT, null);
     }
+  }
+
+  /**
+   * The sweep for locks that were away: in every running rollout, ring members not offered yet
+   * are offered, and a lock whose offer expired (or never left) while it was offline is offered
+   * again once the device part sees it online. Returns how many offers went again.
+   */
+  async renewOffers(): Promise<number> {
+    const now = this.#o.clock();
+    let renewed = 0;
+    for (const rollout of this.#o.repository.runningRollouts()) {
+      if (rollout.downloadBase === null) continue;
+      const stale = this.#o.repository.offersToRenew(
+        rollout.id,
+        formatInstant(now),
+        formatInstant(now - OFFER_TTL_MS),
+      );
+      renewed += stale.length;
+      await this.offerRing(rollout.id, rollout.downloadBase, stale);
+    }
+    return renewed;
   }
 
   view(principal: Principal, id: string): RolloutView {
@@ -452,6 +662,7 @@ export class UpdateService {
     return {
       ...rollout,
       version: found?.version ?? "?",
+      branchIds: this.#o.repository.extraBranches(id),
       locks: [...deviceIds].sort().map((deviceId) => {
         const offer = offered.get(deviceId);
         return lockStatus(

@@ -5,8 +5,10 @@
  * shows as the lock reports it in its own signed audit records.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { nodeEd25519, signRelease } from "@lockfleet/protocol";
+import { join } from "node:path";
+import { nodeEd25519, signRelease, toBase64url } from "@lockfleet/protocol";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
@@ -37,6 +39,14 @@ describe.skipIf(!browserCheck.available)(
       lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
       await lock.connect();
       const target = randomBytes(2048);
+      const releaseKey = nodeEd25519.generateKeyPair();
+      // The fleet checks releases against the release public keys it is configured with.
+      writeFileSync(
+        join(f.dataDir, "release-keys.json"),
+        JSON.stringify({
+          keys: [{ keyId: "release-test", publicKey: toBase64url(releaseKey.publicKey) }],
+        }),
+      );
       const release = signRelease(
         {
           v: 1,
@@ -54,7 +64,7 @@ describe.skipIf(!browserCheck.available)(
           hardwareProfiles: ["virtual"],
           minimumFromVersion: "0.1.0",
         },
-        nodeEd25519.generateKeyPair().secretKey,
+        releaseKey.secretKey,
       );
       const added = await f.app.inject({
         method: "POST",

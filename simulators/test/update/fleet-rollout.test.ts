@@ -19,7 +19,7 @@ import {
   reconcileBoot,
 } from "@lockfleet/edge";
 import { virtualProfile } from "@lockfleet/hardware-profiles";
-import { nodeEd25519, signRelease } from "@lockfleet/protocol";
+import { nodeEd25519, signRelease, toBase64url } from "@lockfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVirtualBoard } from "../../src/virtual-board/virtual-board.js";
 import { E2eWorld, until, type VirtualLock } from "../e2e/harness/world.js";
@@ -68,6 +68,13 @@ describe("a signed update from the fleet's rollout to a healthy lock", () => {
 
   beforeAll(async () => {
     world = await E2eWorld.start();
+    // The fleet checks releases against the release public keys it is configured with.
+    writeFileSync(
+      join(world.fleet.dataDir, "release-keys.json"),
+      JSON.stringify({
+        keys: [{ keyId: "release-e2e", publicKey: toBase64url(releaseKey.publicKey) }],
+      }),
+    );
     enrolled = await world.enrolLock(world.fleet.container.id);
     // The same lock, restarted from its A/B install.
     await enrolled.stop();
