@@ -34,29 +34,17 @@ import type { AdminLog } from "../admin-log.js";
 import type { Principal } from "../auth/principal.js";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
+import { type LockUpdateView, lockStatus } from "./lock-update-status.js";
 import type { ReleaseTrust } from "./release-trust.js";
 import type {
   KeySetRow,
   ReleaseRow,
   RingWidening,
   RolloutRow,
-  UpdateProgressRow,
   UpdateRepository,
 } from "./update-repository.js";
 
-/** What each lock of a rollout shows, from its own audit records. */
-export const LOCK_UPDATE_STATUSES = [
-  "pending",
-  "offered",
-  "refused",
-  "downloading",
-  "verified",
-  "installed",
-  "switched",
-  "healthy",
-  "rolledBack",
-] as const;
-export type LockUpdateStatus = (typeof LOCK_UPDATE_STATUSES)[number];
+export { LOCK_UPDATE_STATUSES, type LockUpdateStatus } from "./lock-update-status.js";
 
 /** The largest range one request may ask for. */
 export const MAX_RANGE_BYTES = 1024 * 1024;
@@ -97,12 +85,7 @@ export interface RolloutView extends RolloutRow {
   version: string;
   /** Branches a widening added beside `branchId`. */
   branchIds: string[];
-  locks: Array<{
-    deviceId: string;
-    status: LockUpdateStatus;
-    at: string | null;
-    code: string | null;
-  }>;
+  locks: LockUpdateView[];
 }
 
 export class UpdateService {
@@ -727,34 +710,4 @@ export class UpdateService {
 
 function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
-}
-
-const STEP_STATUS: Readonly<Record<string, LockUpdateStatus>> = {
-  "update.offered": "offered",
-  "update.refused": "refused",
-  "update.downloading": "downloading",
-  "update.verified": "verified",
-  "update.installed": "installed",
-  "update.switched": "switched",
-  "update.healthy": "healthy",
-  "update.rolledBack": "rolledBack",
-};
-
-function lockStatus(
-  deviceId: string,
-  progress: UpdateProgressRow | undefined,
-  offeredAt: string | null,
-  refusedCode: string | null,
-): RolloutView["locks"][number] {
-  if (progress !== undefined) {
-    const code = typeof progress.data.code === "string" ? progress.data.code : null;
-    return { deviceId, status: STEP_STATUS[progress.kind] ?? "offered", at: progress.at, code };
-  }
-  if (offeredAt === null) return { deviceId, status: "pending", at: null, code: null };
-  return {
-    deviceId,
-    status: refusedCode === null ? "offered" : "refused",
-    at: offeredAt,
-    code: refusedCode,
-  };
 }
