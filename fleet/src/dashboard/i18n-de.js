@@ -599,4 +599,11 @@ export const GERMAN = {
   "Switched to the new software": "Auf die neue Software umgeschaltet",
   "New software healthy": "Neue Software in Ordnung",
   "New software rolled back": "Neue Software zurückgesetzt",
+  "Release keys rotated": "Release-Schlüssel gewechselt",
+  "Release key set refused": "Release-Schlüsselsatz abgelehnt",
+  "Widen to every lock": "Auf alle Schlösser erweitern",
+  "Widen (second officer)": "Erweitern (zweite Person)",
+  "Reject widening": "Erweiterung ablehnen",
+  "Widening to {percentage} % waits for a second officer":
+    "Erweiterung auf {percentage} % wartet auf eine zweite Person",
 };

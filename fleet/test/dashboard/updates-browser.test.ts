@@ -104,7 +104,8 @@ describe.skipIf(!browserCheck.available)(
     it("a rollout proposed on the page starts only with a second officer, and shows each lock's progress", async () => {
       const admin = await updatesPage("securityAdmin");
       expect(await admin.textContent('[data-release-id="rel-2.0.0"]')).toContain("2.0.0");
-      await admin.fill("#rollout-percentage", "100");
+      // Half of one lock is that lock: the ring widens below without a new lock.
+      await admin.fill("#rollout-percentage", "50");
       await admin.click("#rollout-propose button[type=submit]");
       const proposed = '[data-rollout-id][data-status="proposed"]';
       await admin.waitForSelector(proposed);
@@ -133,7 +134,16 @@ describe.skipIf(!browserCheck.available)(
       expect(await second.getAttribute(row, "data-status")).toBe("downloading");
       await second.click(`button[data-rollout="${id}"][data-verb="pause"]`);
       await second.waitForSelector(`[data-rollout-id="${id}"][data-status="paused"]`);
+      // Widening the ring is proposed by one officer and approved by another.
+      await second.click(`button[data-rollout="${id}"][data-verb="widen"]`);
+      await second.waitForSelector(`button[data-rollout="${id}"][data-verb="widen/approve"]`);
+      await second.click(`button[data-rollout="${id}"][data-verb="widen/approve"]`);
+      await second.waitForSelector("#updates-answer:has-text('E_SAME_APPROVER')");
       await second.context().close();
+      const checker = await updatesPage("securityAdmin");
+      await checker.click(`button[data-rollout="${id}"][data-verb="widen/approve"]`);
+      await checker.waitForSelector(`[data-rollout-id="${id}"] h3:has-text("100 %")`);
+      await checker.context().close();
     });
   },
 );
