@@ -340,11 +340,14 @@ export class SoftwareUpdater {
     const root = this.#options.installRoot;
     const state = readUpdateState(root);
     if (state.phase !== "installed") return;
-    try {
-      // An installed release whose key was revoked since is never switched to.
-      this.#reopen(state);
-    } catch (error) {
-      this.#fail(state, error);
+    // An installed release whose key a key set revoked since is never switched to.
+    const keyId =
+      state.release === undefined ? undefined : peekField(state.release.payload, "keyId");
+    if (keyId !== undefined && this.#trusted.revoked.has(keyId) && !this.#trusted.keys.has(keyId)) {
+      this.#fail(
+        state,
+        new Error(`E_RELEASE_KEY_REVOKED: release key "${keyId}" was revoked before the switch`),
+      );
       return;
     }
     // Recorded by the old version before the pointer moves: the chain shows who switched.
