@@ -36,13 +36,8 @@ import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { type LockUpdateView, lockStatus } from "./lock-update-status.js";
 import type { ReleaseTrust } from "./release-trust.js";
-import type {
-  KeySetRow,
-  ReleaseRow,
-  RingWidening,
-  RolloutRow,
-  UpdateRepository,
-} from "./update-repository.js";
+import { RingWidenings, type WideningRequest } from "./ring-widening.js";
+import type { KeySetRow, ReleaseRow, RolloutRow, UpdateRepository } from "./update-repository.js";
 
 export { LOCK_UPDATE_STATUSES, type LockUpdateStatus } from "./lock-update-status.js";
 
@@ -93,8 +88,19 @@ export class UpdateService {
   /** Rollouts whose offers are being sent now: a sweep and an officer never send twice. */
   readonly #offering = new Set<string>();
 
+  readonly #widening: RingWidenings;
+
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
+    this.#widening = new RingWidenings({
+      options,
+      bank: (principal) => this.#bank(principal),
+      rollout: (principal, id) => this.#rollout(principal, id),
+      checkSecondOfficer: (principal, proposedBy, proposedAt, refuse) =>
+        this.#checkSecondOfficer(principal, proposedBy, proposedAt, refuse),
+      offerRing: (id, downloadBase) => this.offerRing(id, downloadBase),
+      view: (principal, id) => this.view(principal, id),
+    });
   }
 
   #iso(): string {
@@ -345,126 +351,17 @@ export class UpdateService {
       );
   }
 
-  /**
-   * Widening the ring of a started rollout (a higher percentage, more branches, every branch)
-   * reaches more locks, so like starting it is proposed by one officer and approved by a second.
-   */
-  proposeWidening(
-    principal: Principal,
-    id: string,
-    input: { percentage?: number; branchIds?: string[]; allBranches?: boolean },
-  ): RolloutView {
-    this.#bank(principal);
-    const rollout = this.#rollout(principal, id);
-    if (rollout.status !== "running" && rollout.status !== "paused")
-      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} is ${rollout.status}`, 409);
-    const percentage = input.percentage ?? rollout.percentage;
-    const current = new Set([
-      ...(rollout.branchId === null ? [] : [rollout.branchId]),
-      ...this.#o.repository.extraBranches(id),
-    ]);
-    const allBranches = input.allBranches === true && rollout.branchId !== null;
-    const added = [...new Set(input.branchIds ?? [])].filter(
-      (branchId) => rollout.branchId !== null && !current.has(branchId),
-    );
-    for (const branchId of added) this.#o.checkBranch(principal, branchId);
-    if (
-      percentage < rollout.percentage ||
-      (percentage === rollout.percentage && !allBranches && added.length === 0)
-    )
-      throw new FleetError(
-        "E_ROLLOUT_NOT_WIDER",
-        `the ring of rollout ${id} only widens: a higher percentage than ${rollout.percentage}, more branches, or every branch`,
-      );
-    const widening: RingWidening = {
-      percentage,
-      branchIds: added,
-      allBranches,
-      proposedBy: principal.personId,
-      proposedAt: this.#iso(),
-    };
-    const proposed = this.#o.repository.transaction(() => {
-      if (!this.#o.repository.proposeWidening(id, widening)) return false;
-      this.#o.adminLog.append({
-        actor: principal.personId,
-        action: "rollout.widen.propose",
-        target: id,
-        orgId: rollout.orgId,
-        data: { percentage, branchIds: added, allBranches },
-      });
-      return true;
-    });
-    if (!proposed)
-      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} already has a widening waiting`, 409);
-    return this.view(principal, id);
+  /** Widening a started rollout's ring (ring-widening.ts): proposed, then a second officer. */
+  proposeWidening(principal: Principal, id: string, input: WideningRequest): RolloutView {
+    return this.#widening.propose(principal, id, input);
   }
 
-  /** A second, distinct, independent officer widens the ring; new ring members are offered. */
-  async approveWidening(
-    principal: Principal,
-    id: string,
-    downloadBase: string,
-  ): Promise<RolloutView> {
-    this.#bank(principal);
-    const rollout = this.#rollout(principal, id);
-    const widening = rollout.widening;
-    if (widening === null)
-      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} has no widening waiting`, 409);
-    const refuse = (code: string, message: string, status: number): never => {
-      this.#o.adminLog.append({
-        actor: principal.personId,
-        action: "rollout.widen.approve.refused",
-        target: id,
-        orgId: rollout.orgId,
-        data: { code },
-      });
-      throw new FleetError(code, message, status);
-    };
-    this.#checkSecondOfficer(principal, widening.proposedBy, widening.proposedAt, refuse);
-    for (const branchId of widening.branchIds) this.#o.checkBranch(principal, branchId);
-    const applied = this.#o.repository.transaction(() => {
-      if (!this.#o.repository.settleWidening(id, true)) return false;
-      this.#o.adminLog.append({
-        actor: principal.personId,
-        action: "rollout.widen.approve",
-        target: id,
-        orgId: rollout.orgId,
-        data: {
-          percentage: widening.percentage,
-          branchIds: widening.branchIds,
-          allBranches: widening.allBranches,
-          approvedBy: [widening.proposedBy, principal.personId],
-        },
-      });
-      return true;
-    });
-    if (!applied)
-      throw new FleetError(
-        "E_ROLLOUT_STATE",
-        `the widening of rollout ${id} was decided meanwhile`,
-        409,
-      );
-    await this.offerRing(id, downloadBase);
-    return this.view(principal, id);
+  approveWidening(principal: Principal, id: string, downloadBase: string): Promise<RolloutView> {
+    return this.#widening.approve(principal, id, downloadBase);
   }
 
   rejectWidening(principal: Principal, id: string): RolloutView {
-    this.#bank(principal);
-    const rollout = this.#rollout(principal, id);
-    const dropped = this.#o.repository.transaction(() => {
-      if (!this.#o.repository.settleWidening(id, false)) return false;
-      this.#o.adminLog.append({
-        actor: principal.personId,
-        action: "rollout.widen.reject",
-        target: id,
-        orgId: rollout.orgId,
-        data: {},
-      });
-      return true;
-    });
-    if (!dropped)
-      throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} has no widening waiting`, 409);
-    return this.view(principal, id);
+    return this.#widening.reject(principal, id);
   }
 
   reject(principal: Principal, id: string): RolloutView {
