@@ -103,6 +103,22 @@ export class ReleaseTrust {
     return opened.value;
   }
 
+  /**
+   * Why a kept release would be refused by the locks now (its key revoked or unknown since, the
+   * newest key set expired), or undefined: checked before a rollout starts and before each offer.
+   */
+  refusal(orgId: string, signed: SignedRelease): { code: string; message: string } | undefined {
+    try {
+      const opened = openTrustedRelease(signed, this.trusted(orgId), {
+        lockTime: this.#o.clock(),
+        trustedTime: true,
+      });
+      return opened.ok ? undefined : opened.error;
+    } catch (error) {
+      return error instanceof FleetError ? { code: error.code, message: error.message } : undefined;
+    }
+  }
+
   /** Keeps a key set once it moves the bank's trust forward by the rules a lock applies. */
   addKeySet(principal: Principal, signed: SignedReleaseKeySet): KeySetRow {
     const current = this.trusted(principal.orgId);

@@ -293,6 +293,13 @@ export class UpdateService {
       throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} is ${rollout.status}`, 409);
     this.#checkSecondOfficer(principal, rollout.proposedBy, rollout.proposedAt, refuse);
     if (rollout.branchId !== null) this.#o.checkBranch(principal, rollout.branchId);
+    // A key rotation since the upload may have revoked the release's key: no lock would take it.
+    const kept = this.#release(principal, rollout.releaseId);
+    const unusable = this.#o.trust.refusal(rollout.orgId, {
+      payload: kept.payload,
+      signature: kept.signature,
+    });
+    if (unusable !== undefined) refuse(unusable.code, unusable.message, 422);
     const started = this.#o.repository.transaction(() => {
       if (
         !this.#o.repository.setStatus(
@@ -452,6 +459,11 @@ export class UpdateService {
     if (rollout === undefined || rollout.status !== "running") return;
     const found = this.#o.repository.release(rollout.orgId, rollout.releaseId);
     if (found === undefined) return;
+    // Nothing is offered that the locks would refuse under the keys trusted now.
+    if (
+      this.#o.trust.refusal(rollout.orgId, { payload: found.payload, signature: found.signature })
+    )
+      return;
     const releaseKeys = this.#o.trust.chain(rollout.orgId);
     const renewed = new Set(renew);
     const already = new Set(

@@ -120,6 +120,8 @@ afterAll(async () => {
   await f?.close();
 });
 
+let earlyRollout = "";
+
 describe("the fleet checks release signatures and key sets itself", () => {
   const keysFile = () => join(f.dataDir, "release-keys.json");
 
@@ -146,6 +148,22 @@ describe("the fleet checks release signatures and key sets itself", () => {
       .prepare("SELECT COUNT(*) AS n FROM admin_log WHERE action = 'release.add.refused'")
       .get() as { n: number };
     expect(refusals.n).toBe(3);
+    // A good release under the old key, proposed before the rotation below.
+    await api("securityAdmin", "POST", "/updates/releases", {
+      release: release("1.0.5", "k1", k1.secretKey),
+    });
+    await f.app.inject({
+      method: "PUT",
+      url: "/api/v1/updates/releases/rel-1.0.5-k1/target",
+      headers: { ...f.as("securityAdmin"), "content-type": "application/octet-stream" },
+      payload: target,
+    });
+    const proposed = await api("securityAdmin", "POST", "/updates/rollouts", {
+      releaseId: "rel-1.0.5-k1",
+      percentage: 100,
+    });
+    expect(proposed.statusCode).toBe(201);
+    earlyRollout = proposed.json().id;
   });
 
   it("a key set is kept only when the trusted key vouches for it, unexpired and newer; then the revoked key's releases are refused", async () => {
@@ -178,6 +196,10 @@ describe("the fleet checks release signatures and key sets itself", () => {
       release: release("1.1.0", "k1", k1.secretKey),
     });
     expect(revoked.json().code).toBe("E_RELEASE_KEY_REVOKED");
+    // A rollout of a release kept before the rotation cannot start: no lock would take it.
+    const stale = await api("secondOfficer", "POST", `/updates/rollouts/${earlyRollout}/approve`);
+    expect(stale.json().code).toBe("E_RELEASE_KEY_REVOKED");
+    expect(locks.flatMap((lock) => offers(lock))).toEqual([]);
     const added = await api("securityAdmin", "POST", "/updates/releases", {
       release: release("1.1.0", "k2", k2.secretKey),
     });

@@ -13,7 +13,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initInstallRoot, installPaths, reconcileBoot } from "@lockfleet/edge";
+import {
+  currentSlot,
+  initInstallRoot,
+  installPaths,
+  readUpdateState,
+  reconcileBoot,
+} from "@lockfleet/edge";
 import {
   nodeEd25519,
   type ReleaseKeySetMetadata,
@@ -116,6 +122,7 @@ describe("release-key rotation and revocation at the device runtime, on the virt
     writeFileSync(join(installPaths(root).slot("a"), "package.json"), "{}");
     dut = new DeviceUnderTest({
       brokerUrl: broker.url,
+      policy: { relockAfterCloseSec: 1 },
       runtime: {
         update: {
           installRoot: root,
@@ -235,10 +242,41 @@ describe("release-key rotation and revocation at the device runtime, on the virt
       5000,
       "replay on record",
     );
+    // A cycle runs (bolt retracted): the new key's release installs but waits to switch.
+    await dut.board.typeKeys("0111223344#");
+    await until(() => dut.board.boltPosition() === "retracted", 5000, "bolt retracted");
     const taken = await offer(release("k2", k2.secretKey), []);
     expect(taken.status).toBe("ok");
-    // Installed beside the running version (the switch is the other tests' subject).
     await until(() => records("update.installed").length > 0, 10_000, "installed");
     expect(dut.runtime.updater?.trustedKeys.version).toBe(2);
+  }, 20_000);
+
+  it("a key revoked while its release waits to switch: the release is never switched to", async () => {
+    const v3 = keySet(
+      3,
+      [
+        ["k2", k2.secretKey],
+        ["s", stranger.secretKey],
+      ],
+      { keys: [{ keyId: "s", publicKey: toBase64url(stranger.publicKey) }] },
+    );
+    const busy = await offer(release("k2", k2.secretKey), [v3]);
+    expect(busy.error?.code).toBe("E_UPDATE_BUSY");
+    expect(dut.runtime.updater?.trustedKeys.version).toBe(3);
+    // The cycle ends and the lock relocks: the moment to switch, refused for the revoked key.
+    dut.board.setDoor(true);
+    await until(() => dut.runtime.state().door === "open", 3000, "door open");
+    dut.board.setDoor(false);
+    await until(
+      () =>
+        records("update.refused").find(
+          (r) => r.data.code === "E_RELEASE_KEY_REVOKED" && r.data.releaseId === "rel-1.1.0-k2",
+        ),
+      10_000,
+      "switch refused",
+    );
+    expect(dut.runtime.state().bolt).toBe("thrown");
+    expect(currentSlot(root)).toBe("a");
+    expect(readUpdateState(root).phase).toBe("idle");
   }, 20_000);
 });
