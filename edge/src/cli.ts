@@ -12,7 +12,11 @@
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { SelfTestReport } from "@lockfleet/protocol";
+import {
+  installedReleaseKeys,
+  type SelfTestReport,
+  type TrustedReleaseKeys,
+} from "@lockfleet/protocol";
 import { FIRMWARE_VERSION } from "./lock/lock-core.js";
 import { DEFAULT_DATA_DIR, dataPaths } from "./runtime/device-files.js";
 import { DeviceRuntime, type HardwareOpener, recordSelfTest } from "./runtime/device-runtime.js";
@@ -279,14 +283,14 @@ async function run(
  * The release keys, or none: a missing or damaged file must not keep the lock from running
  * (it would stay shut for its users); every offer is then refused as E_RELEASE_UNKNOWN_KEY.
  */
-function trustedReleaseKeys(file: string | undefined, log: RuntimeLog): Map<string, Uint8Array> {
+function trustedReleaseKeys(file: string | undefined, log: RuntimeLog): TrustedReleaseKeys {
   try {
     return readReleaseKeys(file ?? DEFAULT_RELEASE_KEYS_FILE);
   } catch (error) {
     log.warn("no release keys: software updates are refused", {
       err: error instanceof Error ? error.message : String(error),
     });
-    return new Map();
+    return installedReleaseKeys(new Map());
   }
 }
 

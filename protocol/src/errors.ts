@@ -102,6 +102,22 @@ export const RELEASE_ERRORS = {
   E_UPDATE_HASH: "the downloaded target has another SHA-256 than the release names",
 } as const;
 
+/** A release-key set, or a release under the trusted keys, that a lock or the fleet refuses (release-keys.ts). */
+export const RELEASE_KEYS_ERRORS = {
+  E_RELEASE_KEYS_FILE: "the release-keys file cannot be read as a key list",
+  E_RELEASE_KEYS_MALFORMED: "the signed key set is not JSON or its signatures are malformed",
+  E_RELEASE_KEYS_NOT_CANONICAL: "the key set's payload is not in RFC 8785 canonical form",
+  E_RELEASE_KEYS_SCHEMA: "the key set does not match its schema",
+  E_RELEASE_KEYS_THRESHOLD: "the key set is not signed by a threshold of the keys trusted now",
+  E_RELEASE_KEYS_NEW_THRESHOLD: "the key set is not signed by a threshold of its own keys",
+  E_RELEASE_KEYS_ROLLBACK: "the key set is not newer than the one trusted now (replayed)",
+  E_RELEASE_KEYS_EXPIRED: "the newest key set is past its expiry on the trusted clock",
+  E_RELEASE_KEYS_NOT_YET_VALID: "the key set was issued later than the trusted clock allows",
+  E_RELEASE_KEYS_NO_TRUSTED_TIME: "no trusted time to judge the key set's expiry",
+  E_RELEASE_KEYS_REBOUND: "a key id trusted now is bound to another public key in the new set",
+  E_RELEASE_KEY_REVOKED: "the release is signed by a key an accepted key set left out",
+} as const;
+
 /** The protocol's whole catalogue. */
 export const PROTOCOL_ERRORS = {
   ...MESSAGE_REFUSALS,
@@ -111,6 +127,7 @@ export const PROTOCOL_ERRORS = {
   ...COMMAND_REFUSALS,
   ...AUDIT_DATA_ERRORS,
   ...RELEASE_ERRORS,
+  ...RELEASE_KEYS_ERRORS,
 } as const;
 
 export type ProtocolCode = keyof typeof PROTOCOL_ERRORS;

@@ -8,27 +8,13 @@
 import { canonicalJson } from "./canonical-json.js";
 import { fromBase64url, toBase64url } from "./crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "./crypto/ed25519.js";
-import { fail, protocolError, type Result, succeed } from "./errors.js";
+import { fail, protocolError, RELEASE_ERRORS, type Result, succeed } from "./errors.js";
 import { ReleaseMetadata, SEMVER_PATTERN, type SignedRelease } from "./schemas/release.js";
 import { formatInstant, parseInstant, validate } from "./validate.js";
 
 /** Stable codes for every way a release or its target is refused. */
-export const RELEASE_ERROR_CODES = [
-  "E_RELEASE_MALFORMED",
-  "E_RELEASE_UNKNOWN_KEY",
-  "E_RELEASE_BAD_SIGNATURE",
-  "E_RELEASE_NOT_CANONICAL",
-  "E_RELEASE_SCHEMA",
-  "E_UPDATE_ROLLBACK",
-  "E_UPDATE_FROZEN",
-  "E_UPDATE_NOT_YET_VALID",
-  "E_UPDATE_NO_TRUSTED_TIME",
-  "E_UPDATE_PROFILE",
-  "E_UPDATE_FROM_TOO_OLD",
-  "E_UPDATE_LENGTH",
-  "E_UPDATE_HASH",
-] as const;
-export type ReleaseErrorCode = (typeof RELEASE_ERROR_CODES)[number];
+export type ReleaseErrorCode = keyof typeof RELEASE_ERRORS;
+export const RELEASE_ERROR_CODES = Object.keys(RELEASE_ERRORS) as ReleaseErrorCode[];
 
 /** How far the lock's clock may lag the release's issue time. */
 export const RELEASE_CLOCK_SKEW_MS = 5 * 60_000;

@@ -6,17 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { appendFileSync, createReadStream, existsSync, statSync, truncateSync } from "node:fs";
+import { UpdateError } from "../errors.js";
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
-export class DownloadError extends Error {
-  constructor(
-    readonly code: "E_UPDATE_DOWNLOAD" | "E_UPDATE_LENGTH",
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = "DownloadError";
-  }
+/** A download cut or refused; the partial file stays and the next start resumes it. */
+export class DownloadError extends UpdateError {
+  // the code says which: E_UPDATE_DOWNLOAD or E_UPDATE_LENGTH
 }
 
 export interface DownloadRequest {

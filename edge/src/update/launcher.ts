@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RuntimeError } from "../errors.js";
 import { installPaths, reconcileBoot } from "./install-layout.js";
 
 export { RESTART_EXIT_CODE } from "./install-layout.js";
@@ -34,7 +35,10 @@ export function parseLauncherArgs(argv: readonly string[]): LaunchPlan {
     const index = own.indexOf(name);
     const found = index === -1 ? undefined : own[index + 1];
     if (found === undefined)
-      throw new Error(`E_USAGE: the launcher needs ${name} (see deploy/raspberry-pi/INSTALL.md)`);
+      throw new RuntimeError(
+        "E_USAGE",
+        `the launcher needs ${name} (see deploy/raspberry-pi/INSTALL.md)`,
+      );
     return found;
   };
   return { installRoot: value("--install-root"), entry: value("--entry"), args };

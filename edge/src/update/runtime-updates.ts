@@ -4,6 +4,7 @@
  * `update.offer` command the lock core has accepted as a fleet command.
  */
 import type { AuditEventKind, CommandResult, UpdateOfferBody } from "@lockfleet/protocol";
+import { codeOf } from "@lockfleet/protocol";
 import type { LockCore } from "../lock/lock-core.js";
 import type { RuntimeLog } from "../runtime/log.js";
 import type { SqliteLockStore } from "../store/sqlite-store.js";
@@ -99,7 +100,7 @@ export function answerUpdateOffer(
     const message = error instanceof Error ? error.message : String(error);
     outcome = {
       ok: false,
-      code: /^(E_[A-Z0-9_]+):/.exec(message)?.[1] ?? "E_UPDATE_FAILED",
+      code: codeOf(error) ?? "E_UPDATE_FAILED",
       message,
     };
   }

@@ -4,6 +4,8 @@
  * pointer moved, the old version runs on and switches again later; after it moved, the new
  * version starts on trial.
  */
+
+import { UpdateError } from "../errors.js";
 import { pointCurrent, type UpdateState, writeUpdateState } from "./install-layout.js";
 
 export interface SwitchStep {
@@ -23,7 +25,8 @@ export const SWITCH_STEPS: readonly SwitchStep[] = [
   {
     name: "movePointer",
     run(root, state) {
-      if (state.toSlot === undefined) throw new Error("E_UPDATE_STATE: no slot to switch to");
+      if (state.toSlot === undefined)
+        throw new UpdateError("E_UPDATE_STATE", "no slot to switch to");
       pointCurrent(root, state.toSlot);
       return state;
     },

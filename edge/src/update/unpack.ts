@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { UpdateError } from "../errors.js";
 import { fsyncDir } from "./install-layout.js";
 
 const run = promisify(execFile);
@@ -34,7 +35,10 @@ export async function unpackIntoSlot(options: {
     );
   }
   if (!existsSync(join(options.slotDir, options.entry))) {
-    throw new Error(`E_UPDATE_UNPACK: the target has no ${options.entry}; nothing could start it`);
+    throw new UpdateError(
+      "E_UPDATE_UNPACK",
+      `the target has no ${options.entry}; nothing could start it`,
+    );
   }
   writeFileSync(
     join(options.slotDir, SLOT_RELEASE_FILE),

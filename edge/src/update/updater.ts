@@ -10,13 +10,19 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   type AuditEventKind,
+  applyReleaseKeyChain,
   checkReleaseApplies,
   checkTarget,
+  codeOf,
   type OpenedRelease,
-  openRelease,
+  openTrustedRelease,
+  type ReleaseKeysAuditData,
+  type SignedReleaseKeySet,
+  type TrustedReleaseKeys,
   type UpdateAuditData,
   type UpdateOfferBody,
 } from "@lockfleet/protocol";
+import { UpdateError } from "../errors.js";
 import type { RuntimeLog } from "../runtime/log.js";
 import { DownloadError, downloadTarget, measureFile } from "./download.js";
 import {
@@ -29,13 +35,17 @@ import {
   type UpdateState,
   writeUpdateState,
 } from "./install-layout.js";
+import { asTrustedKeys, loadTrustedKeys, saveTrustedKeys } from "./release-keys.js";
 import { switchSlots } from "./switch-steps.js";
 import { SLOT_RELEASE_FILE, unpackIntoSlot } from "./unpack.js";
 
 export interface UpdateOptions {
   installRoot: string;
-  /** Release public keys by keyId: the only keys a release may be signed with. */
-  releaseKeys: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The installed release keys (a bare map: version 1, threshold 1). Signed key sets the lock
+   * accepted since move trust on from these (kept in the install root).
+   */
+  releaseKeys: ReadonlyMap<string, Uint8Array> | TrustedReleaseKeys;
   /** The version of the factory install, when its slot holds no signed release. */
   factoryVersion: string;
   /** The controller's entry relative to a slot (what the launcher starts). */
@@ -61,7 +71,7 @@ export interface UpdateHost {
   trustedTime(): boolean;
   /** Bolt thrown, door closed, no cycle under way. */
   safeToSwitch(): boolean;
-  record(kind: AuditEventKind, data: UpdateAuditData): void;
+  record(kind: AuditEventKind, data: UpdateAuditData | ReleaseKeysAuditData): void;
   healthCheck(timeoutMs: number): Promise<HealthReport>;
   /** Stop and exit so that the launcher starts the version `current` points to. */
   requestRestart(reason: string): void;
@@ -79,11 +89,58 @@ export class SoftwareUpdater {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #working = false;
+  #trusted: TrustedReleaseKeys;
 
   constructor(options: UpdateOptions, host: UpdateHost) {
     this.#options = options;
     this.#host = host;
     this.runningVersion = slotVersion(options.installRoot) ?? options.factoryVersion;
+    this.#trusted = loadTrustedKeys(options.installRoot, asTrustedKeys(options.releaseKeys), (m) =>
+      host.log.error("release key sets not all taken", { err: m }),
+    );
+  }
+
+  /** The release keys trusted now. */
+  get trustedKeys(): TrustedReleaseKeys {
+    return this.#trusted;
+  }
+
+  #trustClock() {
+    return { lockTime: this.#host.lockTime(), trustedTime: this.#host.trustedTime() };
+  }
+
+  /**
+   * Moves trust on by the key sets an offer carries, before its release is judged: kept on disk
+   * first, then on record; a refused chain changes nothing and is on record with its code.
+   */
+  #takeKeySets(chain: readonly SignedReleaseKeySet[] | undefined, rolloutId: string): void {
+    if (chain === undefined || chain.length === 0) return;
+    const before = this.#trusted;
+    const outcome = applyReleaseKeyChain(before, chain, this.#trustClock());
+    const context = { trusted: before.version, rolloutId };
+    if (outcome.refused !== undefined) {
+      this.#host.log.warn("release key set refused", { code: outcome.refused.code });
+      this.#host.record("update.keysRefused", {
+        ...context,
+        version: outcome.refused.version,
+        code: outcome.refused.code,
+        reason: outcome.refused.message.slice(0, 500),
+      });
+      return;
+    }
+    if (outcome.accepted.length === 0) return;
+    saveTrustedKeys(this.#options.installRoot, outcome.trusted);
+    this.#trusted = outcome.trusted;
+    this.#host.record("update.keysAccepted", {
+      ...context,
+      version: outcome.trusted.version,
+      keyIds: [...outcome.trusted.keys.keys()],
+      revoked: outcome.revokedNow,
+    });
+    this.#host.log.info("release keys rotated", {
+      version: outcome.trusted.version,
+      revoked: outcome.revokedNow,
+    });
   }
 
   get state(): UpdateState {
@@ -128,8 +185,9 @@ export class SoftwareUpdater {
   /** Judges an offered release; on success the download starts in the background. */
   offer(body: UpdateOfferBody): OfferOutcome {
     const root = this.#options.installRoot;
+    this.#takeKeySets(body.releaseKeys, body.rolloutId);
     const state = readUpdateState(root);
-    const opened = openRelease(body.release, this.#options.releaseKeys);
+    const opened = openTrustedRelease(body.release, this.#trusted, this.#trustClock());
     const summary = opened.ok
       ? { releaseId: opened.value.metadata.releaseId, version: opened.value.metadata.version }
       : undefined;
@@ -213,7 +271,8 @@ export class SoftwareUpdater {
     const partPath = join(paths.downloads, `${release.metadata.releaseId}.part`);
     let state = initial;
     if (state.phase === "downloading") {
-      if (state.download === undefined) throw new Error("E_UPDATE_STATE: no download address");
+      if (state.download === undefined)
+        throw new UpdateError("E_UPDATE_STATE", "no download address");
       this.#record("update.downloading", state, {});
       await downloadTarget({
         url: state.download.url,
@@ -227,7 +286,7 @@ export class SoftwareUpdater {
       const target = checkTarget(release.metadata, measured);
       if (!target.ok) {
         rmSync(partPath, { force: true });
-        throw new Error(`${target.error.code}: ${target.error.message}`);
+        throw new UpdateError(target.error.code, target.error.message);
       }
       state = { ...state, phase: "verified" };
       writeUpdateState(root, state);
@@ -239,8 +298,10 @@ export class SoftwareUpdater {
     const target = checkTarget(release.metadata, measured);
     if (!target.ok) {
       rmSync(partPath, { force: true });
-      throw new Error(`${target.error.code}: ${target.error.message}`);
+      throw new UpdateError(target.error.code, target.error.message);
     }
+    // Keys may have rotated during the download: a release by a revoked key goes no further.
+    this.#reopen(state);
     const toSlot = state.toSlot ?? otherSlot(currentSlot(root));
     await unpackIntoSlot({
       archive: partPath,
@@ -257,9 +318,9 @@ export class SoftwareUpdater {
 
   #reopen(state: UpdateState): OpenedRelease {
     if (state.release === undefined)
-      throw new Error("E_UPDATE_STATE: the update state holds no release");
-    const opened = openRelease(state.release, this.#options.releaseKeys);
-    if (!opened.ok) throw new Error(`${opened.error.code}: ${opened.error.message}`);
+      throw new UpdateError("E_UPDATE_STATE", "the update state holds no release");
+    const opened = openTrustedRelease(state.release, this.#trusted, undefined);
+    if (!opened.ok) throw new UpdateError(opened.error.code, opened.error.message);
     return opened.value;
   }
 
@@ -282,6 +343,19 @@ export class SoftwareUpdater {
     const root = this.#options.installRoot;
     const state = readUpdateState(root);
     if (state.phase !== "installed") return;
+    // An installed release whose key a key set revoked since is never switched to.
+    const keyId =
+      state.release === undefined ? undefined : peekField(state.release.payload, "keyId");
+    if (keyId !== undefined && this.#trusted.revoked.has(keyId) && !this.#trusted.keys.has(keyId)) {
+      this.#fail(
+        state,
+        new UpdateError(
+          "E_RELEASE_KEY_REVOKED",
+          `release key "${keyId}" was revoked before the switch`,
+        ),
+      );
+      return;
+    }
     // Recorded by the old version before the pointer moves: the chain shows who switched.
     this.#record("update.switched", state, { slot: state.toSlot ?? "b" });
     switchSlots(root, state);
@@ -309,7 +383,8 @@ export class SoftwareUpdater {
       0,
       500,
     );
-    if (state.fromSlot === undefined) throw new Error("E_UPDATE_STATE: no slot to roll back to");
+    if (state.fromSlot === undefined)
+      throw new UpdateError("E_UPDATE_STATE", "no slot to roll back to");
     this.#record("update.rolledBack", state, {
       code,
       reason,
@@ -324,7 +399,7 @@ export class SoftwareUpdater {
   #fail(state: UpdateState, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof DownloadError && this.#stopped) return; // resumes on the next start
-    const code = /^(E_[A-Z0-9_]+):/.exec(message)?.[1] ?? "E_UPDATE_FAILED";
+    const code = codeOf(error) ?? "E_UPDATE_FAILED";
     this.#host.log.error("update failed", { code, err: message });
     writeUpdateState(this.#options.installRoot, {
       phase: "idle",

@@ -28,6 +28,11 @@ export const GERMAN_ERRORS = {
   E_RELEASE_SCHEMA: "Die Angaben des Releases sind nicht gültig.",
   E_RELEASE_NO_TARGET: "Zu diesem Release wurde noch keine Software-Datei hochgeladen.",
   E_ROLLOUT_STATE: "Die Verteilung ist nicht in einem Zustand, der das erlaubt.",
+  E_RELEASE_NO_KEYS:
+    "Die Flottenverwaltung kennt noch keine Release-Schlüssel (release-keys.json im Datenverzeichnis).",
+  E_RELEASE_KEYS_ROLLBACK: "Dieser Schlüsselsatz ist nicht neuer als der bereits vertraute.",
+  E_ROLLOUT_NOT_WIDER:
+    "Die Änderung erweitert die Verteilung nicht; zum Verkleinern bitte anhalten.",
   E_UPDATE_HASH: "Die Software-Datei hat nicht die Prüfsumme, die das Release nennt.",
   E_UPDATE_LENGTH: "Die Software-Datei hat nicht die Länge, die das Release nennt.",
   // alarms, forwarding, risk

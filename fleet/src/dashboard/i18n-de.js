@@ -654,4 +654,11 @@ export const GERMAN = {
   "Skip to content": "Zum Inhalt springen",
   "Central releases waiting for a second officer":
     "Zentrale Freigaben, die auf eine zweite Person warten",
+  "Release keys rotated": "Release-Schlüssel gewechselt",
+  "Release key set refused": "Release-Schlüsselsatz abgelehnt",
+  "Widen to every lock": "Auf alle Schlösser erweitern",
+  "Widen (second officer)": "Erweitern (zweite Person)",
+  "Reject widening": "Erweiterung ablehnen",
+  "Widening to {percentage} % waits for a second officer":
+    "Erweiterung auf {percentage} % wartet auf eine zweite Person",
 };

@@ -2,7 +2,8 @@
 // Software updates for the locks (security admin, auditor): releases the fleet keeps (signed
 // offline with the release key), staged rollouts to a ring of locks, and each lock's progress
 // as the lock itself reports it. A security admin proposes a rollout; a second officer starts
-// it; either pauses and resumes it.
+// it; either pauses and resumes it. Widening a started rollout's ring is proposed by one officer
+// and approved by a second, like starting it.
 import { api, errorText } from "./api.js";
 import { h, table } from "./dom.js";
 import { t } from "./i18n.js";
@@ -15,7 +16,7 @@ import { when } from "./time.js";
  * @typedef {{ deviceId: string, status: string, at: string | null, code: string | null }} LockProgress
  * @typedef {{ id: string, releaseId: string, version: string, branchId: string | null,
  *   percentage: number, status: string, proposedBy: string, approvedBy: string | null,
- *   locks: LockProgress[] }} Rollout
+ *   widening: { percentage: number } | null, locks: LockProgress[] }} Rollout
  */
 
 const LOCK_STATUS_WORDS = /** @type {Record<string, string>} */ ({
@@ -38,10 +39,13 @@ export async function updates() {
   const answer = h("p", { id: "updates-answer", role: "status" });
   const officer = role() === "securityAdmin";
 
-  /** @param {string} path */
-  const act = async (path) => {
+  /**
+   * @param {string} path
+   * @param {Record<string, unknown>} [body]
+   */
+  const act = async (path, body = {}) => {
     try {
-      await api(path, { method: "POST", body: {} });
+      await api(path, { method: "POST", body });
       await updates();
     } catch (error) {
       answer.textContent = errorText(error);
@@ -63,9 +67,43 @@ export async function updates() {
           : rollout.status === "paused"
             ? [["resume", t("Resume")]]
             : [];
+    const started = rollout.status === "running" || rollout.status === "paused";
+    if (started && rollout.widening !== null)
+      verbs.push(
+        ["widen/approve", t("Widen (second officer)")],
+        ["widen/reject", t("Reject widening")],
+      );
+    const widenAll =
+      started &&
+      rollout.widening === null &&
+      (rollout.percentage < 100 || rollout.branchId !== null)
+        ? h(
+            "button",
+            {
+              type: "button",
+              dataset: { rollout: rollout.id, verb: "widen" },
+              onclick: () =>
+                act(`/updates/rollouts/${rollout.id}/widen`, {
+                  percentage: 100,
+                  allBranches: true,
+                }),
+            },
+            t("Widen to every lock"),
+          )
+        : null;
     return h(
       "span",
       {},
+      rollout.widening === null
+        ? null
+        : h(
+            "span",
+            { class: "hint" },
+            t("Widening to {percentage} % waits for a second officer", {
+              percentage: rollout.widening.percentage,
+            }),
+          ),
+      widenAll,
       ...verbs.map(([verb, label]) =>
         h(
           "button",

@@ -107,6 +107,8 @@ const AUDIT_WORDS = {
   "update.switched": "Switched to the new software",
   "update.healthy": "New software healthy",
   "update.rolledBack": "New software rolled back",
+  "update.keysAccepted": "Release keys rotated",
+  "update.keysRefused": "Release key set refused",
 };
 
 /** @param {string} kind */

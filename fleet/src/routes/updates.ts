@@ -2,16 +2,20 @@
  * Software updates over HTTP: releases (signed metadata, then the target's bytes), staged
  * rollouts (proposed by one security officer, started by a second, independent one; paused and
  * resumed), each lock's progress from its own audit records, and the ranged download the locks
- * fetch a target from with their offer's token. `updateService` decorates `app.updates` once.
+ * fetch a target from with their offer's token; release-key sets (rotation, revocation) the
+ * offers carry to the locks; widening a running rollout's ring by two officers.
+ * `updateService` decorates `app.updates` once and runs the sweep that renews offers to locks
+ * that were offline.
  */
 
 import { join } from "node:path";
-import { MAX_TARGET_BYTES, SignedRelease } from "@lockfleet/protocol";
+import { MAX_TARGET_BYTES, SignedRelease, SignedReleaseKeySet } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { principalOf } from "../auth/authorize.js";
 import { FleetError } from "../errors.js";
+import { ReleaseTrust } from "../updates/release-trust.js";
 import { ROLLOUT_STATUSES, UpdateRepository } from "../updates/update-repository.js";
 import { LOCK_UPDATE_STATUSES, UpdateService } from "../updates/update-service.js";
 import { idParams } from "./common.js";
@@ -23,13 +27,23 @@ declare module "fastify" {
   }
 }
 
-export function updateService(): FastifyPluginAsync {
+/** How often offers to locks that were away are looked at again. */
+export const OFFER_RENEWAL_MS = 60_000;
+
+export function updateService(options: { offerRenewalMs?: number } = {}): FastifyPluginAsync {
   return fp(
     async (app) => {
+      const repository = new UpdateRepository(app.db);
       app.decorate(
         "updates",
         new UpdateService({
-          repository: new UpdateRepository(app.db),
+          repository,
+          trust: new ReleaseTrust({
+            repository,
+            adminLog: app.adminLog,
+            keysFile: join(app.dataDir, "release-keys.json"),
+            clock: app.clock,
+          }),
           hub: app.hub,
           adminLog: app.adminLog,
           independence: (approver, proposer) => app.lineage.refusal(approver, [proposer]),
@@ -41,6 +55,15 @@ export function updateService(): FastifyPluginAsync {
           clock: app.clock,
         }),
       );
+      // Presence is the device part's: the sweep reads it from the store, it hooks nothing there.
+      const every = options.offerRenewalMs ?? OFFER_RENEWAL_MS;
+      const timer = setInterval(() => {
+        app.updates.renewOffers().catch((error: unknown) => {
+          app.log.error({ err: error }, "E_OFFER_RENEWAL: renewing update offers failed");
+        });
+      }, every);
+      timer.unref();
+      app.addHook("onClose", async () => clearInterval(timer));
     },
     { name: "lockfleet-updates" },
   );
@@ -74,6 +97,17 @@ const RolloutView = Type.Object({
   approvedAt: Nullable(Type.String()),
   changedBy: Nullable(Type.String()),
   changedAt: Nullable(Type.String()),
+  branchIds: Type.Array(Type.String()),
+  widening: Type.Union([
+    Type.Object({
+      percentage: Type.Integer(),
+      branchIds: Type.Array(Type.String()),
+      allBranches: Type.Boolean(),
+      proposedBy: Type.String(),
+      proposedAt: Type.String(),
+    }),
+    Type.Null(),
+  ]),
   locks: Type.Array(
     Type.Object({
       deviceId: Type.String(),
@@ -89,6 +123,25 @@ const ProposeBody = Type.Object(
     releaseId: Type.String({ minLength: 1, maxLength: 64 }),
     branchId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     percentage: Type.Integer({ minimum: 1, maximum: 100 }),
+  },
+  { additionalProperties: false },
+);
+const KeySetView = Type.Object({
+  version: Type.Integer(),
+  keyIds: Type.Array(Type.String()),
+  revoked: Type.Array(Type.String()),
+  expiresAt: Type.String(),
+  addedBy: Type.String(),
+  addedAt: Type.String(),
+});
+const AddKeySetBody = Type.Object({ keySet: SignedReleaseKeySet }, { additionalProperties: false });
+const WidenBody = Type.Object(
+  {
+    percentage: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    branchIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }),
+    ),
+    allBranches: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -157,6 +210,31 @@ export const updateRoutes: FastifyPluginAsync = async (app) => {
   );
 
   app.get(
+    "/updates/release-keys",
+    {
+      onRequest: bank,
+      schema: { tags, response: { 200: Type.Object({ items: Type.Array(KeySetView) }) } },
+    },
+    async (request) => ({ items: service.keySets(principalOf(request)) }),
+  );
+
+  app.post<{ Body: Static<typeof AddKeySetBody> }>(
+    "/updates/release-keys",
+    {
+      onRequest: officer,
+      schema: {
+        summary:
+          "Keep a signed release-key set (rotation, revocation); the fleet checks it as a lock will and sends it with every offer",
+        tags,
+        body: AddKeySetBody,
+        response: { 201: KeySetView },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(service.addKeySet(principalOf(request), request.body.keySet)),
+  );
+
+  app.get(
     "/updates/rollouts",
     {
       onRequest: bank,
@@ -201,6 +279,49 @@ export const updateRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) =>
       service.approve(principalOf(request), request.params.rolloutId, downloadBase(request)),
+  );
+
+  app.post<{ Params: Static<typeof RolloutParams>; Body: Static<typeof WidenBody> }>(
+    "/updates/rollouts/:rolloutId/widen",
+    {
+      onRequest: officer,
+      schema: {
+        summary:
+          "Propose a wider ring for a started rollout (higher percentage, more branches, every branch); a second officer approves",
+        tags,
+        params: RolloutParams,
+        body: WidenBody,
+        response: { 200: RolloutView },
+      },
+    },
+    async (request) =>
+      service.proposeWidening(principalOf(request), request.params.rolloutId, request.body),
+  );
+
+  app.post<{ Params: Static<typeof RolloutParams> }>(
+    "/updates/rollouts/:rolloutId/widen/approve",
+    {
+      onRequest: officer,
+      schema: {
+        summary:
+          "Widen the ring (a second, distinct, independent security officer); new ring members are offered the release",
+        tags,
+        params: RolloutParams,
+        response: { 200: RolloutView },
+      },
+    },
+    async (request) =>
+      service.approveWidening(
+        principalOf(request),
+        request.params.rolloutId,
+        downloadBase(request),
+      ),
+  );
+
+  app.post<{ Params: Static<typeof RolloutParams> }>(
+    "/updates/rollouts/:rolloutId/widen/reject",
+    { onRequest: officer, schema: { tags, params: RolloutParams, response: { 200: RolloutView } } },
+    async (request) => service.rejectWidening(principalOf(request), request.params.rolloutId),
   );
 
   for (const action of ["reject", "pause", "resume"] as const) {

@@ -38,6 +38,32 @@ export interface RolloutRow {
   approvedAt: string | null;
   changedBy: string | null;
   changedAt: string | null;
+  /** Where the locks reach the fleet for this rollout's downloads (set when it starts). */
+  downloadBase: string | null;
+  /** A widening of the ring waiting for its second officer. */
+  widening: RingWidening | null;
+}
+
+/** A wider ring for a running rollout: a higher percentage, more branches, or every branch. */
+export interface RingWidening {
+  percentage: number;
+  /** Branches added to the ring. */
+  branchIds: string[];
+  allBranches: boolean;
+  proposedBy: string;
+  proposedAt: string;
+}
+
+export interface KeySetRow {
+  orgId: string;
+  version: number;
+  payload: string;
+  signatures: Array<{ keyId: string; signature: string }>;
+  keyIds: string[];
+  revoked: string[];
+  expiresAt: string;
+  addedBy: string;
+  addedAt: string;
 }
 
 export interface RolloutLockRow {
@@ -62,7 +88,29 @@ const RELEASE_COLUMNS = `release_id AS releaseId, org_id AS orgId, version, key_
   added_by AS addedBy, added_at AS addedAt`;
 const ROLLOUT_COLUMNS = `id, org_id AS orgId, release_id AS releaseId, branch_id AS branchId, percentage,
   status, proposed_by AS proposedBy, proposed_at AS proposedAt, approved_by AS approvedBy,
-  approved_at AS approvedAt, changed_by AS changedBy, changed_at AS changedAt`;
+  approved_at AS approvedAt, changed_by AS changedBy, changed_at AS changedAt,
+  download_base AS downloadBase, widening, widening_by AS wideningBy, widening_at AS wideningAt`;
+
+type StoredRollout = Omit<RolloutRow, "widening"> & {
+  widening: string | null;
+  wideningBy: string | null;
+  wideningAt: string | null;
+};
+const rollout = (row: StoredRollout | undefined): RolloutRow | undefined => {
+  if (row === undefined) return undefined;
+  const { widening, wideningBy, wideningAt, ...rest } = row;
+  return {
+    ...rest,
+    widening:
+      widening === null
+        ? null
+        : {
+            ...(JSON.parse(widening) as Omit<RingWidening, "proposedBy" | "proposedAt">),
+            proposedBy: wideningBy ?? "",
+            proposedAt: wideningAt ?? "",
+          },
+  };
+};
 
 type StoredRelease = Omit<ReleaseRow, "hardwareProfiles"> & { hardwareProfiles: string };
 const release = (row: StoredRelease | undefined): ReleaseRow | undefined =>
@@ -142,21 +190,157 @@ export class UpdateRepository {
   }
 
   rollout(id: string): RolloutRow | undefined {
-    return this.db.prepare(`SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE id = ?`).get(id) as
-      | RolloutRow
-      | undefined;
+    return rollout(
+      this.db.prepare(`SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE id = ?`).get(id) as
+        | StoredRollout
+        | undefined,
+    );
   }
 
   rollouts(orgId: string): RolloutRow[] {
-    return this.db
-      .prepare(`SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE org_id = ? ORDER BY proposed_at DESC`)
-      .all(orgId) as RolloutRow[];
+    return (
+      this.db
+        .prepare(
+          `SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE org_id = ? ORDER BY proposed_at DESC`,
+        )
+        .all(orgId) as StoredRollout[]
+    ).map((row) => rollout(row) as RolloutRow);
   }
 
   runningRollouts(): RolloutRow[] {
-    return this.db
-      .prepare(`SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE status = 'running'`)
-      .all() as RolloutRow[];
+    return (
+      this.db
+        .prepare(`SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE status = 'running'`)
+        .all() as StoredRollout[]
+    ).map((row) => rollout(row) as RolloutRow);
+  }
+
+  setDownloadBase(id: string, downloadBase: string): void {
+    this.db.prepare("UPDATE rollouts SET download_base = ? WHERE id = ?").run(downloadBase, id);
+  }
+
+  /** Branches a widening added to the ring (beyond `branch_id`). */
+  extraBranches(rolloutId: string): string[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT branch_id AS branchId FROM rollout_branches WHERE rollout_id = ? ORDER BY branch_id",
+        )
+        .all(rolloutId) as Array<{ branchId: string }>
+    ).map((row) => row.branchId);
+  }
+
+  proposeWidening(id: string, widening: RingWidening): boolean {
+    const { proposedBy, proposedAt, ...ring } = widening;
+    return (
+      this.db
+        .prepare(
+          `UPDATE rollouts SET widening = ?, widening_by = ?, widening_at = ?
+           WHERE id = ? AND status IN ('running', 'paused') AND widening IS NULL`,
+        )
+        .run(JSON.stringify(ring), proposedBy, proposedAt, id).changes === 1
+    );
+  }
+
+  /** Applies (or, with `apply` false, drops) the waiting widening; false if none was waiting. */
+  settleWidening(id: string, apply: boolean): boolean {
+    const row = this.rollout(id);
+    if (row?.widening === null || row === undefined) return false;
+    if (apply) {
+      const { percentage, branchIds, allBranches } = row.widening;
+      if (allBranches) {
+        this.db.prepare("UPDATE rollouts SET branch_id = NULL WHERE id = ?").run(id);
+        this.db.prepare("DELETE FROM rollout_branches WHERE rollout_id = ?").run(id);
+      } else if (row.branchId !== null) {
+        const insert = this.db.prepare(
+          "INSERT OR IGNORE INTO rollout_branches (rollout_id, branch_id) VALUES (?, ?)",
+        );
+        for (const branchId of branchIds) if (branchId !== row.branchId) insert.run(id, branchId);
+      }
+      this.db.prepare("UPDATE rollouts SET percentage = ? WHERE id = ?").run(percentage, id);
+    }
+    this.db
+      .prepare(
+        "UPDATE rollouts SET widening = NULL, widening_by = NULL, widening_at = NULL WHERE id = ?",
+      )
+      .run(id);
+    return true;
+  }
+
+  // --- release key sets ---
+
+  insertKeySet(row: KeySetRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO release_key_sets (org_id, version, payload, signatures, key_ids, revoked,
+           expires_at, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.orgId,
+        row.version,
+        row.payload,
+        JSON.stringify(row.signatures),
+        JSON.stringify(row.keyIds),
+        JSON.stringify(row.revoked),
+        row.expiresAt,
+        row.addedBy,
+        row.addedAt,
+      );
+  }
+
+  /** The bank's key sets, oldest first. */
+  keySets(orgId: string): KeySetRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT org_id AS orgId, version, payload, signatures, key_ids AS keyIds, revoked,
+             expires_at AS expiresAt, added_by AS addedBy, added_at AS addedAt
+           FROM release_key_sets WHERE org_id = ? ORDER BY version`,
+        )
+        .all(orgId) as Array<
+        Omit<KeySetRow, "signatures" | "keyIds" | "revoked"> & {
+          signatures: string;
+          keyIds: string;
+          revoked: string;
+        }
+      >
+    ).map((row) => ({
+      ...row,
+      signatures: JSON.parse(row.signatures) as KeySetRow["signatures"],
+      keyIds: JSON.parse(row.keyIds) as string[],
+      revoked: JSON.parse(row.revoked) as string[],
+    }));
+  }
+
+  /**
+   * Offers of a running rollout to go again: the lock is online now (the presence the device
+   * part keeps), left no update record for the rollout, and its offer either never left, was
+   * recorded but not sent long ago, or expired unanswered (or answered only as expired).
+   */
+  offersToRenew(rolloutId: string, now: string, unsentBefore: string): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT l.device_id AS deviceId FROM rollout_locks l
+           JOIN devices d ON d.device_id = l.device_id
+           LEFT JOIN device_commands c ON c.id = l.command_id
+           WHERE l.rollout_id = ? AND d.status = 'active' AND d.availability = 'online'
+             AND (l.refused_code IS NULL OR l.refused_code = 'E_EXPIRED')
+             AND (
+               l.command_id = 'unsent'
+               OR (l.command_id IS NULL AND l.offered_at <= ?)
+               OR (c.expires_at <= ? AND (c.status = 'sent'
+                   OR json_extract(c.result, '$.error.code') = 'E_EXPIRED'))
+             )
+             AND NOT EXISTS (
+               SELECT 1 FROM device_audit a WHERE a.device_id = l.device_id
+                 AND a.kind LIKE 'update.%' AND a.kind NOT LIKE 'update.keys%'
+                 AND json_extract(a.record, '$.data.rolloutId') = l.rollout_id
+             )
+           ORDER BY l.device_id`,
+        )
+        .all(rolloutId, unsentBefore, now) as Array<{ deviceId: string }>
+    ).map((row) => row.deviceId);
   }
 
   /** Moves a rollout from one status to another; false when it was not in `from` any more. */
@@ -174,15 +358,18 @@ export class UpdateRepository {
     return this.db.prepare(sql).run(to, by, at, id, from).changes === 1;
   }
 
-  /** Active locks of the bank, in one branch or all. */
-  ringCandidates(orgId: string, branchId: string | null): string[] {
+  /** Active locks of the bank, in the given branches or (null) all. */
+  ringCandidates(orgId: string, branchIds: readonly string[] | null): string[] {
     return (
       this.db
         .prepare(
           `SELECT d.device_id AS deviceId FROM devices d JOIN containers c ON c.id = d.container_id
-           WHERE d.org_id = ? AND d.status = 'active' AND (? IS NULL OR c.branch_id = ?)`,
+           WHERE d.org_id = ? AND d.status = 'active'
+             AND (? IS NULL OR c.branch_id IN (SELECT value FROM json_each(?)))`,
         )
-        .all(orgId, branchId, branchId) as Array<{ deviceId: string }>
+        .all(orgId, branchIds === null ? null : 1, JSON.stringify(branchIds ?? [])) as Array<{
+        deviceId: string;
+      }>
     ).map((row) => row.deviceId);
   }
 
@@ -231,7 +418,7 @@ export class UpdateRepository {
       .prepare(
         `SELECT a.device_id AS deviceId, a.kind, a.at, a.record FROM device_audit a
          JOIN rollout_locks l ON l.device_id = a.device_id AND l.rollout_id = ?
-         WHERE a.kind LIKE 'update.%' AND json_extract(a.record, '$.data.rolloutId') = ?
+         WHERE a.kind LIKE 'update.%' AND a.kind NOT LIKE 'update.keys%' AND json_extract(a.record, '$.data.rolloutId') = ?
          ORDER BY a.device_id, a.seq`,
       )
       .all(rolloutId, rolloutId) as Array<{

@@ -26,6 +26,7 @@ import {
   formatInstant,
   ReleaseMetadata,
   type SignedRelease,
+  type SignedReleaseKeySet,
   type UpdateOfferBody,
   validate,
 } from "@lockfleet/protocol";
@@ -33,26 +34,12 @@ import type { AdminLog } from "../admin-log.js";
 import type { Principal } from "../auth/principal.js";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import type {
-  ReleaseRow,
-  RolloutRow,
-  UpdateProgressRow,
-  UpdateRepository,
-} from "./update-repository.js";
+import { type LockUpdateView, lockStatus } from "./lock-update-status.js";
+import type { ReleaseTrust } from "./release-trust.js";
+import { RingWidenings, type WideningRequest } from "./ring-widening.js";
+import type { KeySetRow, ReleaseRow, RolloutRow, UpdateRepository } from "./update-repository.js";
 
-/** What each lock of a rollout shows, from its own audit records. */
-export const LOCK_UPDATE_STATUSES = [
-  "pending",
-  "offered",
-  "refused",
-  "downloading",
-  "verified",
-  "installed",
-  "switched",
-  "healthy",
-  "rolledBack",
-] as const;
-export type LockUpdateStatus = (typeof LOCK_UPDATE_STATUSES)[number];
+export { LOCK_UPDATE_STATUSES, type LockUpdateStatus } from "./lock-update-status.js";
 
 /** The largest range one request may ask for. */
 export const MAX_RANGE_BYTES = 1024 * 1024;
@@ -60,7 +47,7 @@ export const MAX_RANGE_BYTES = 1024 * 1024;
 const UNSENT = "unsent";
 const OFFERS_IN_FLIGHT = 32;
 /** How long an offer stays valid at the lock. */
-const OFFER_TTL_MS = 60 * 60_000;
+export const OFFER_TTL_MS = 60 * 60_000;
 
 export interface UpdateHub {
   issueCommand(
@@ -73,6 +60,8 @@ export interface UpdateHub {
 
 export interface UpdateServiceOptions {
   repository: UpdateRepository;
+  /** The release keys the fleet trusts (public halves only) and the bank's key sets. */
+  trust: ReleaseTrust;
   hub: UpdateHub;
   adminLog: Pick<AdminLog, "append">;
   /** Why `approver` does not count as a second officer beside `proposer`, or undefined. */
@@ -89,19 +78,29 @@ export interface UpdateServiceOptions {
 
 export interface RolloutView extends RolloutRow {
   version: string;
-  locks: Array<{
-    deviceId: string;
-    status: LockUpdateStatus;
-    at: string | null;
-    code: string | null;
-  }>;
+  /** Branches a widening added beside `branchId`. */
+  branchIds: string[];
+  locks: LockUpdateView[];
 }
 
 export class UpdateService {
   readonly #o: UpdateServiceOptions;
+  /** Rollouts whose offers are being sent now: a sweep and an officer never send twice. */
+  readonly #offering = new Set<string>();
+
+  readonly #widening: RingWidenings;
 
   constructor(options: UpdateServiceOptions) {
     this.#o = options;
+    this.#widening = new RingWidenings({
+      options,
+      bank: (principal) => this.#bank(principal),
+      rollout: (principal, id) => this.#rollout(principal, id),
+      checkSecondOfficer: (principal, proposedBy, proposedAt, refuse) =>
+        this.#checkSecondOfficer(principal, proposedBy, proposedAt, refuse),
+      offerRing: (id, downloadBase) => this.offerRing(id, downloadBase),
+      view: (principal, id) => this.view(principal, id),
+    });
   }
 
   #iso(): string {
@@ -114,8 +113,9 @@ export class UpdateService {
   }
 
   /**
-   * Keeps a release's signed metadata. The fleet checks its form (canonical JSON, schema) so
-   * that junk is refused early; whether the signature holds is for each lock to judge.
+   * Keeps a release's signed metadata once its form (canonical JSON, schema) and its signature
+   * under the bank's trusted release keys hold, so that a bank sees the problem before any lock
+   * refuses; each lock still judges the signature itself.
    */
   addRelease(principal: Principal, signed: SignedRelease): ReleaseRow {
     this.#bank(principal);
@@ -133,6 +133,7 @@ export class UpdateService {
         "the release payload is not in RFC 8785 canonical form",
       );
     const metadata = checked.value;
+    this.#o.trust.verifyRelease(principal, metadata.releaseId, signed);
     if (this.#o.repository.release(principal.orgId, metadata.releaseId) !== undefined)
       throw new FleetError("E_CONFLICT", `release ${metadata.releaseId} is already kept`, 409);
     const row = {
@@ -161,6 +162,17 @@ export class UpdateService {
       });
     });
     return { ...row, targetStoredAt: null };
+  }
+
+  /** Keeps a signed release-key set once it follows from the bank's trusted keys. */
+  addKeySet(principal: Principal, signed: SignedReleaseKeySet): KeySetRow {
+    this.#bank(principal);
+    return this.#o.trust.addKeySet(principal, signed);
+  }
+
+  keySets(principal: Principal): KeySetRow[] {
+    this.#bank(principal);
+    return this.#o.repository.keySets(principal.orgId);
   }
 
   releases(principal: Principal): ReleaseRow[] {
@@ -238,6 +250,8 @@ export class UpdateService {
       approvedAt: null,
       changedBy: null,
       changedAt: null,
+      downloadBase: null,
+      widening: null,
     };
     this.#o.repository.transaction(() => {
       this.#o.repository.insertRollout(row);
@@ -277,18 +291,15 @@ export class UpdateService {
     };
     if (rollout.status !== "proposed")
       throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} is ${rollout.status}`, 409);
-    if (principal.personId === rollout.proposedBy)
-      refuse("E_SAME_APPROVER", "a rollout is started by an officer other than its proposer", 409);
-    const dependent = this.#o.independence(principal.personId, rollout.proposedBy);
-    if (dependent !== undefined) refuse(dependent.code, dependent.message, dependent.statusCode);
-    const createdAt = this.#o.accountCreatedAt(principal.userId);
-    if (createdAt === undefined || createdAt > rollout.proposedAt)
-      refuse(
-        "E_NOT_YET_ACTIVE",
-        "the second officer must already have been an active officer when the rollout was proposed",
-        403,
-      );
+    this.#checkSecondOfficer(principal, rollout.proposedBy, rollout.proposedAt, refuse);
     if (rollout.branchId !== null) this.#o.checkBranch(principal, rollout.branchId);
+    // A key rotation since the upload may have revoked the release's key: no lock would take it.
+    const kept = this.#release(principal, rollout.releaseId);
+    const unusable = this.#o.trust.refusal(rollout.orgId, {
+      payload: kept.payload,
+      signature: kept.signature,
+    });
+    if (unusable !== undefined) refuse(unusable.code, unusable.message, 422);
     const started = this.#o.repository.transaction(() => {
       if (
         !this.#o.repository.setStatus(
@@ -301,6 +312,7 @@ export class UpdateService {
         )
       )
         return false;
+      this.#o.repository.setDownloadBase(id, downloadBase);
       this.#o.adminLog.append({
         actor: principal.personId,
         action: "rollout.approve",
@@ -317,6 +329,46 @@ export class UpdateService {
       throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} was decided meanwhile`, 409);
     await this.offerRing(id, downloadBase);
     return this.view(principal, id);
+  }
+
+  /**
+   * A second officer counts only when distinct from the proposer, independent of them (no
+   * puppet) and already an active officer when the change was proposed.
+   */
+  #checkSecondOfficer(
+    principal: Principal,
+    proposedBy: string,
+    proposedAt: string,
+    refuse: (code: string, message: string, status: number) => never,
+  ): void {
+    if (principal.personId === proposedBy)
+      refuse(
+        "E_SAME_APPROVER",
+        "a rollout change is approved by an officer other than its proposer",
+        409,
+      );
+    const dependent = this.#o.independence(principal.personId, proposedBy);
+    if (dependent !== undefined) refuse(dependent.code, dependent.message, dependent.statusCode);
+    const createdAt = this.#o.accountCreatedAt(principal.userId);
+    if (createdAt === undefined || createdAt > proposedAt)
+      refuse(
+        "E_NOT_YET_ACTIVE",
+        "the second officer must already have been an active officer when the change was proposed",
+        403,
+      );
+  }
+
+  /** Widening a started rollout's ring (ring-widening.ts): proposed, then a second officer. */
+  proposeWidening(principal: Principal, id: string, input: WideningRequest): RolloutView {
+    return this.#widening.propose(principal, id, input);
+  }
+
+  approveWidening(principal: Principal, id: string, downloadBase: string): Promise<RolloutView> {
+    return this.#widening.approve(principal, id, downloadBase);
+  }
+
+  rejectWidening(principal: Principal, id: string): RolloutView {
+    return this.#widening.reject(principal, id);
   }
 
   reject(principal: Principal, id: string): RolloutView {
@@ -336,6 +388,7 @@ export class UpdateService {
   async resume(principal: Principal, id: string, downloadBase: string): Promise<RolloutView> {
     this.#bank(principal);
     this.#transition(principal, id, "paused", "running", "rollout.resume");
+    this.#o.repository.setDownloadBase(id, downloadBase);
     await this.offerRing(id, downloadBase);
     return this.view(principal, id);
   }
@@ -373,7 +426,12 @@ export class UpdateService {
    * rollout and lock id — a stable, unbiased sample — cut at the percentage.
    */
   ring(rollout: Pick<RolloutRow, "id" | "orgId" | "branchId" | "percentage">): string[] {
-    const candidates = this.#o.repository.ringCandidates(rollout.orgId, rollout.branchId);
+    const candidates = this.#o.repository.ringCandidates(
+      rollout.orgId,
+      rollout.branchId === null
+        ? null
+        : [rollout.branchId, ...this.#o.repository.extraBranches(rollout.id)],
+    );
     const ordered = candidates
       .map((deviceId) => ({
         deviceId,
@@ -386,25 +444,45 @@ export class UpdateService {
   }
 
   /** Offers the release to every lock of the ring not offered yet (while the rollout runs). */
-  async offerRing(id: string, downloadBase: string): Promise<void> {
+  async offerRing(id: string, downloadBase: string, renew: readonly string[] = []): Promise<void> {
+    if (this.#offering.has(id)) return;
+    this.#offering.add(id);
+    try {
+      await this.#offerRing(id, downloadBase, renew);
+    } finally {
+      this.#offering.delete(id);
+    }
+  }
+
+  async #offerRing(id: string, downloadBase: string, renew: readonly string[]): Promise<void> {
     const rollout = this.#o.repository.rollout(id);
     if (rollout === undefined || rollout.status !== "running") return;
     const found = this.#o.repository.release(rollout.orgId, rollout.releaseId);
     if (found === undefined) return;
+    // Nothing is offered that the locks would refuse under the keys trusted now.
+    if (
+      this.#o.trust.refusal(rollout.orgId, { payload: found.payload, signature: found.signature })
+    )
+      return;
+    const releaseKeys = this.#o.trust.chain(rollout.orgId);
+    const renewed = new Set(renew);
     const already = new Set(
       this.#o.repository
         .offered(id)
         // null: the fleet stopped between recording the offer and sending it
         .filter((row) => row.commandId !== null && row.commandId !== UNSENT)
-        .map((row) => row.deviceId),
+        .map((row) => row.deviceId)
+        .filter((deviceId) => !renewed.has(deviceId)),
     );
-    const pending = this.ring(rollout).filter((deviceId) => !already.has(deviceId));
+    const pending = [
+      ...new Set([...this.ring(rollout).filter((deviceId) => !already.has(deviceId)), ...renewed]),
+    ];
     // A few offers in flight at a time: the hub commits each command's seq before it leaves.
     for (let i = 0; i < pending.length; i += OFFERS_IN_FLIGHT) {
       await Promise.all(
         pending
           .slice(i, i + OFFERS_IN_FLIGHT)
-          .map((deviceId) => this.#offer(id, deviceId, found, downloadBase)),
+          .map((deviceId) => this.#offer(id, deviceId, found, downloadBase, releaseKeys)),
       );
     }
   }
@@ -414,6 +492,7 @@ export class UpdateService {
     deviceId: string,
     found: ReleaseRow,
     downloadBase: string,
+    releaseKeys: UpdateOfferBody["releaseKeys"],
   ): Promise<void> {
     const token = randomBytes(32).toString("base64url");
     this.#o.repository.insertOffer(rolloutId, deviceId, hashToken(token), this.#iso());
@@ -421,6 +500,8 @@ export class UpdateService {
       release: { payload: found.payload, signature: found.signature },
       rolloutId,
       download: { url: `${downloadBase.replace(/\/+$/, "")}/api/v1/updates/download`, token },
+      // The bank's key sets ride along: a lock takes a rotation before it judges the release.
+      ...(releaseKeys === undefined || releaseKeys.length === 0 ? {} : { releaseKeys }),
     };
     try {
       const issued = await this.#o.hub.issueCommand(deviceId, "update.offer", body, {
@@ -434,6 +515,27 @@ export class UpdateService {
       // Not sent (hub down): the row stays, marked, and the offer goes again on resume.
       this.#o.repository.offerAnswered(rolloutId, deviceId, UNSENT, null);
     }
+  }
+
+  /**
+   * The sweep for locks that were away: in every running rollout, ring members not offered yet
+   * are offered, and a lock whose offer expired (or never left) while it was offline is offered
+   * again once the device part sees it online. Returns how many offers went again.
+   */
+  async renewOffers(): Promise<number> {
+    const now = this.#o.clock();
+    let renewed = 0;
+    for (const rollout of this.#o.repository.runningRollouts()) {
+      if (rollout.downloadBase === null) continue;
+      const stale = this.#o.repository.offersToRenew(
+        rollout.id,
+        formatInstant(now),
+        formatInstant(now - OFFER_TTL_MS),
+      );
+      renewed += stale.length;
+      await this.offerRing(rollout.id, rollout.downloadBase, stale);
+    }
+    return renewed;
   }
 
   view(principal: Principal, id: string): RolloutView {
@@ -452,6 +554,7 @@ export class UpdateService {
     return {
       ...rollout,
       version: found?.version ?? "?",
+      branchIds: this.#o.repository.extraBranches(id),
       locks: [...deviceIds].sort().map((deviceId) => {
         const offer = offered.get(deviceId);
         return lockStatus(
@@ -516,34 +619,4 @@ export class UpdateService {
 
 function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
-}
-
-const STEP_STATUS: Readonly<Record<string, LockUpdateStatus>> = {
-  "update.offered": "offered",
-  "update.refused": "refused",
-  "update.downloading": "downloading",
-  "update.verified": "verified",
-  "update.installed": "installed",
-  "update.switched": "switched",
-  "update.healthy": "healthy",
-  "update.rolledBack": "rolledBack",
-};
-
-function lockStatus(
-  deviceId: string,
-  progress: UpdateProgressRow | undefined,
-  offeredAt: string | null,
-  refusedCode: string | null,
-): RolloutView["locks"][number] {
-  if (progress !== undefined) {
-    const code = typeof progress.data.code === "string" ? progress.data.code : null;
-    return { deviceId, status: STEP_STATUS[progress.kind] ?? "offered", at: progress.at, code };
-  }
-  if (offeredAt === null) return { deviceId, status: "pending", at: null, code: null };
-  return {
-    deviceId,
-    status: refusedCode === null ? "offered" : "refused",
-    at: offeredAt,
-    code: refusedCode,
-  };
 }

@@ -5,8 +5,10 @@
  * shows as the lock reports it in its own signed audit records.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { nodeEd25519, signRelease } from "@lockfleet/protocol";
+import { join } from "node:path";
+import { nodeEd25519, signRelease, toBase64url } from "@lockfleet/protocol";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, service } from "../../../test-support/services.js";
@@ -37,6 +39,14 @@ describe.skipIf(!browserCheck.available)(
       lock.accept(await f.app.hub.enrol(lock.enrolmentRequest(token)));
       await lock.connect();
       const target = randomBytes(2048);
+      const releaseKey = nodeEd25519.generateKeyPair();
+      // The fleet checks releases against the release public keys it is configured with.
+      writeFileSync(
+        join(f.dataDir, "release-keys.json"),
+        JSON.stringify({
+          keys: [{ keyId: "release-test", publicKey: toBase64url(releaseKey.publicKey) }],
+        }),
+      );
       const release = signRelease(
         {
           v: 1,
@@ -54,7 +64,7 @@ describe.skipIf(!browserCheck.available)(
           hardwareProfiles: ["virtual"],
           minimumFromVersion: "0.1.0",
         },
-        nodeEd25519.generateKeyPair().secretKey,
+        releaseKey.secretKey,
       );
       const added = await f.app.inject({
         method: "POST",
@@ -94,7 +104,8 @@ describe.skipIf(!browserCheck.available)(
     it("a rollout proposed on the page starts only with a second officer, and shows each lock's progress", async () => {
       const admin = await updatesPage("securityAdmin");
       expect(await admin.textContent('[data-release-id="rel-2.0.0"]')).toContain("2.0.0");
-      await admin.fill("#rollout-percentage", "100");
+      // Half of one lock is that lock: the ring widens below without a new lock.
+      await admin.fill("#rollout-percentage", "50");
       await admin.click("#rollout-propose button[type=submit]");
       const proposed = '[data-rollout-id][data-status="proposed"]';
       await admin.waitForSelector(proposed);
@@ -123,7 +134,16 @@ describe.skipIf(!browserCheck.available)(
       expect(await second.getAttribute(row, "data-status")).toBe("downloading");
       await second.click(`button[data-rollout="${id}"][data-verb="pause"]`);
       await second.waitForSelector(`[data-rollout-id="${id}"][data-status="paused"]`);
+      // Widening the ring is proposed by one officer and approved by another.
+      await second.click(`button[data-rollout="${id}"][data-verb="widen"]`);
+      await second.waitForSelector(`button[data-rollout="${id}"][data-verb="widen/approve"]`);
+      await second.click(`button[data-rollout="${id}"][data-verb="widen/approve"]`);
+      await second.waitForSelector("#updates-answer:has-text('E_SAME_APPROVER')");
       await second.context().close();
+      const checker = await updatesPage("securityAdmin");
+      await checker.click(`button[data-rollout="${id}"][data-verb="widen/approve"]`);
+      await checker.waitForSelector(`[data-rollout-id="${id}"] h3:has-text("100 %")`);
+      await checker.context().close();
     });
   },
 );

@@ -6,7 +6,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fromBase64url, openRelease, type SignedRelease } from "@lockfleet/protocol";
+import {
+  advanceReleaseKeys,
+  fromBase64url,
+  openRelease,
+  parseReleaseKeyFile,
+  type SignedRelease,
+  type SignedReleaseKeySet,
+} from "@lockfleet/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { runReleaseTool } from "../../src/updates/release-tool.js";
 
@@ -113,5 +120,39 @@ describe("lockfleet-fleet release", () => {
     await expect(
       runReleaseTool(["keygen", "--key-id", "again", "--out", key], capture().output, env),
     ).rejects.toThrow(/^E_EXISTS/);
+  });
+
+  it("a key set for a rotation is drafted, signed by the old and the new key, and moves trust as a lock would", async () => {
+    const next = join(dir, "release-2027.key");
+    await runReleaseTool(
+      ["keygen", "--key-id", "release-2027", "--out", next],
+      capture().output,
+      env,
+    );
+    const keySetFile = join(dir, "keyset-2.json");
+    const draft = [
+      "keyset-new",
+      "--version",
+      "2",
+      "--public",
+      `${next}.pub.json`,
+      "--out",
+      keySetFile,
+    ];
+    expect(await runReleaseTool(draft, capture().output, env)).toBe(0);
+    for (const signer of [key, next])
+      expect(
+        await runReleaseTool(
+          ["keyset-sign", "--key", signer, "--keyset", keySetFile],
+          capture().output,
+          env,
+        ),
+      ).toBe(0);
+    const keySet = JSON.parse(readFileSync(keySetFile, "utf8")) as SignedReleaseKeySet;
+    const installed = parseReleaseKeyFile(readFileSync(`${key}.pub.json`, "utf8"), "pub");
+    if (!installed.ok) throw new Error(installed.error.message);
+    const moved = advanceReleaseKeys(installed.value, keySet);
+    expect(moved.ok && moved.value.revokedNow).toEqual(["release-2026"]);
+    expect(keySet.signatures.map((entry) => entry.keyId)).toEqual(["release-2026", "release-2027"]);
   });
 });

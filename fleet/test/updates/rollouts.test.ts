@@ -6,10 +6,13 @@
  * audit records.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   nodeEd25519,
   type SignedRelease,
   signRelease,
+  toBase64url,
   type UpdateOfferBody,
 } from "@lockfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +60,13 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 
 beforeAll(async () => {
   f = await createFixture();
+  // The fleet checks releases against the release public keys it is configured with.
+  writeFileSync(
+    join(f.dataDir, "release-keys.json"),
+    JSON.stringify({
+      keys: [{ keyId: "release-test", publicKey: toBase64url(releaseKey.publicKey) }],
+    }),
+  );
   const created = await f.app.inject({
     method: "POST",
     url: "/api/v1/enrolment-tokens",

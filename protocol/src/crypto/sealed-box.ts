@@ -30,7 +30,7 @@ export const x25519 = {
    */
   keyPairFromSecretKey(secretKey: Uint8Array): X25519KeyPair {
     if (secretKey.length !== nacl.box.secretKeyLength) {
-      throw new Error("E_BAD_KEY: an X25519 secret key has 32 bytes");
+      throw protocolError("E_BAD_KEY", "an X25519 secret key has 32 bytes");
     }
     const privateKey = createPrivateKey({
       key: Buffer.concat([X25519_PKCS8_PREFIX, secretKey]),

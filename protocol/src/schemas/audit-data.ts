@@ -16,6 +16,7 @@ import { ALARM_PRIORITIES, AlarmKindSchema, type AuditEventKind } from "./audit.
 import { Instant } from "./common.js";
 import { LockPolicy, TimeLockSchedule, UserRole } from "./lock.js";
 import { UpdateAuditData } from "./release.js";
+import { ReleaseKeysAuditData } from "./release-keys.js";
 import { CommandRefusal, MessageRefusal, SelfTestReport } from "./result.js";
 
 /** Why the lock refused a code at the keypad: the `reason` of a `code.rejected` record. */
@@ -256,6 +257,9 @@ export const AUDIT_DATA = {
   "update.switched": UpdateAuditData,
   "update.healthy": UpdateAuditData,
   "update.rolledBack": UpdateAuditData,
+  /** A signed release-key set taken (with the key ids it revoked) or refused (with the code). */
+  "update.keysAccepted": ReleaseKeysAuditData,
+  "update.keysRefused": ReleaseKeysAuditData,
 } as const satisfies Record<AuditEventKind, TObject>;
 
 /** The `data` of an audit record of kind `K`. */

@@ -78,6 +78,9 @@ export const AUDIT_EVENT_KINDS = [
   "update.switched",
   "update.healthy",
   "update.rolledBack",
+  /** Release-key rotation (data: ReleaseKeysAuditData in schemas/release-keys.ts). */
+  "update.keysAccepted",
+  "update.keysRefused",
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
 export const AuditEventKindSchema = Type.Union(AUDIT_EVENT_KINDS.map((kind) => Type.Literal(kind)));

@@ -8,6 +8,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { Hash, Id, Instant, KeyId, Signature, Strict } from "./common.js";
+import { ReleaseKeyChain } from "./release-keys.js";
 
 /** Semantic version `MAJOR.MINOR.PATCH` with an optional pre-release (`1.4.0-rc.2`). */
 export const SEMVER_PATTERN =
@@ -69,6 +70,11 @@ export const UpdateOfferBody = Strict({
     /** Bearer token for this lock and this rollout (stored by the fleet only as a hash). */
     token: Type.String({ pattern: "^[A-Za-z0-9_-]{16,128}$" }),
   }),
+  /**
+   * The release-key sets the fleet keeps, oldest first: the lock takes the ones newer than its
+   * own (each vouched for by the keys it trusts) before it judges the release.
+   */
+  releaseKeys: Type.Optional(ReleaseKeyChain),
 });
 export type UpdateOfferBody = Static<typeof UpdateOfferBody>;
 

@@ -19,7 +19,7 @@ import {
   reconcileBoot,
 } from "@lockfleet/edge";
 import { virtualProfile } from "@lockfleet/hardware-profiles";
-import { nodeEd25519, signRelease } from "@lockfleet/protocol";
+import { nodeEd25519, signRelease, signReleaseKeySet, toBase64url } from "@lockfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVirtualBoard } from "../../src/virtual-board/virtual-board.js";
 import { E2eWorld, until, type VirtualLock } from "../e2e/harness/world.js";
@@ -68,6 +68,13 @@ describe("a signed update from the fleet's rollout to a healthy lock", () => {
 
   beforeAll(async () => {
     world = await E2eWorld.start();
+    // The fleet checks releases against the release public keys it is configured with.
+    writeFileSync(
+      join(world.fleet.dataDir, "release-keys.json"),
+      JSON.stringify({
+        keys: [{ keyId: "release-e2e", publicKey: toBase64url(releaseKey.publicKey) }],
+      }),
+    );
     enrolled = await world.enrolLock(world.fleet.container.id);
     // The same lock, restarted from its A/B install.
     await enrolled.stop();
@@ -104,6 +111,27 @@ describe("a signed update from the fleet's rollout to a healthy lock", () => {
       },
       releaseKey.secretKey,
     );
+    // A key rotation the fleet keeps and relays: a second release key joins, vouched for by the first.
+    const second = nodeEd25519.generateKeyPair();
+    const keySet = signReleaseKeySet(
+      {
+        v: 1,
+        type: "releaseKeys",
+        version: 2,
+        issuedAt: world.iso(-60_000),
+        expiresAt: world.iso(30 * 86_400_000),
+        threshold: 1,
+        keys: [
+          { keyId: "release-e2e", publicKey: toBase64url(releaseKey.publicKey) },
+          { keyId: "release-e2e-2", publicKey: toBase64url(second.publicKey) },
+        ],
+      },
+      [
+        { keyId: "release-e2e", secretKey: releaseKey.secretKey },
+        { keyId: "release-e2e-2", secretKey: second.secretKey },
+      ],
+    );
+    await world.ok("securityAdmin", "POST", "updates/release-keys", { keySet });
     await world.ok("securityAdmin", "POST", "updates/releases", { release });
     const upload = await fetch(`${world.baseUrl}/api/v1/updates/releases/rel-0.2.0/target`, {
       method: "PUT",
@@ -118,12 +146,19 @@ describe("a signed update from the fleet's rollout to a healthy lock", () => {
     await world.ok("secondOfficer", "POST", `updates/rollouts/${proposed.id}/approve`);
 
     await until("the switch", () => restarts.length > 0, 15_000);
+    // The lock took the rotation from the offer before it judged the release.
+    expect(lock.updater?.trustedKeys.version).toBe(2);
     expect(currentSlot(root)).toBe("b");
     // What the launcher does when the controller exits for the restart.
     await lock.stop();
     reconcileBoot(root);
     const trial = await startLock();
     expect(trial.updater?.runningVersion).toBe("0.2.0");
+    // The new version trusts what the old one accepted (kept outside both slots).
+    expect([...(trial.updater?.trustedKeys.keys.keys() ?? [])]).toEqual([
+      "release-e2e",
+      "release-e2e-2",
+    ]);
     type View = { locks: Array<{ deviceId: string; status: string }> };
     const status = async () =>
       (await world.ok<View>("auditor", "GET", `updates/rollouts/${proposed.id}`)).locks[0];
@@ -144,6 +179,7 @@ describe("a signed update from the fleet's rollout to a healthy lock", () => {
       .filter((record) => record.kind.startsWith("update."))
       .map((record) => record.kind);
     expect(kinds).toEqual([
+      "update.keysAccepted",
       "update.offered",
       "update.downloading",
       "update.verified",
