@@ -1,13 +1,12 @@
 /**
- * The windows part put together once per app: access windows, rights on locks and policy
- * changes share one DeviceHub listener (the locks' audit), one periodic check (window expiry,
- * temporary rights) and one follower of core's person changes. Route plugins get the services
- * from `windowsPart(app)`.
+ * The windows part as a fastify plugin (`lockfleet-windows`): access windows, rights on locks
+ * and policy changes share one DeviceHub listener (the locks' audit), one periodic check
+ * (window expiry, temporary rights) and one follower of core's person changes. Decorated as
+ * `app.windows`, `app.rights`, `app.policy` and `app.windowsSweep`.
  */
-import type { EventEmitter } from "node:events";
 import type { AuditRecord } from "@lockfleet/protocol";
-import type { FastifyInstance } from "fastify";
-import { Lineage } from "../auth/separation.js";
+import type { FastifyPluginAsync } from "fastify";
+import fp from "fastify-plugin";
 import { FleetError } from "../errors.js";
 import { PolicyRepository } from "../policy/policy-repository.js";
 import { PolicyService } from "../policy/policy-service.js";
@@ -20,15 +19,18 @@ import { type LockLocator, WindowService } from "./window-service.js";
 /** How often window expiry and temporary rights are checked. */
 export const WINDOWS_SWEEP_MS = 30_000;
 
-export interface WindowsPart {
-  windows: WindowService;
-  rights: RightsService;
-  policy: PolicyService;
-  /** One run of the periodic check (also run by a timer every WINDOWS_SWEEP_MS). */
-  sweep(): Promise<void>;
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Access windows: requests, approvals, grants, codes, close seals (windows/). */
+    windows: WindowService;
+    /** Rights of people on locks (rights/). */
+    rights: RightsService;
+    /** Policy changes of locks (policy/). */
+    policy: PolicyService;
+    /** One run of the periodic check (also run by a timer every WINDOWS_SWEEP_MS). */
+    windowsSweep(): Promise<void>;
+  }
 }
-
-const parts = new WeakMap<object, WindowsPart>();
 
 /** The locks of a container from the DeviceHub's register, reachable when seen online. */
 export function hubLocator(hub: LockHub): LockLocator {
@@ -48,12 +50,10 @@ export function hubLocator(hub: LockHub): LockLocator {
   };
 }
 
-export function windowsPart(app: FastifyInstance): WindowsPart {
-  const existing = parts.get(app.db);
-  if (existing !== undefined) return existing;
+const windowsPart: FastifyPluginAsync = async (app) => {
   const hub: LockHub = app.hub;
   const locks = hubLocator(hub);
-  const lineage = new Lineage(app.db);
+  const lineage = app.lineage;
   const common = {
     // maker–checker: a second approver independent of the first, and already active
     independence: {
@@ -111,14 +111,6 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
       );
     });
   });
-  // Tell the CIT company live, next to the stored notification: the events stream follows the hub.
-  windows.on("notification", (notification) => {
-    (app.hub as EventEmitter).emit("tenantNotification", notification);
-  });
-  windows.on("window", (event) => {
-    (app.hub as EventEmitter).emit("window", event);
-  });
-
   let running = false;
   const sweep = async () => {
     if (running) return;
@@ -142,7 +134,13 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
     hub.off("availability", onAvailability);
   });
 
-  const part: WindowsPart = { windows, rights, policy, sweep };
-  parts.set(app.db, part);
-  return part;
-}
+  app.decorate("windows", windows);
+  app.decorate("rights", rights);
+  app.decorate("policy", policy);
+  app.decorate("windowsSweep", sweep);
+};
+
+export const windowsPlugin = fp(windowsPart, {
+  name: "lockfleet-windows",
+  dependencies: ["lockfleet-core", "lockfleet-devices"],
+});
