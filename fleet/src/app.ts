@@ -31,8 +31,8 @@ import type { CoreEvents } from "./routes/people.js";
 import { SecretBox } from "./secrets.js";
 import { registerServices } from "./services.js";
 import type { ContractsRepository } from "./storage/contracts-repository.js";
-import { openDatabase } from "./storage/db.js";
 import { secureDataFiles } from "./storage/file-modes.js";
+import { FleetStore } from "./storage/fleet-store.js";
 import type { OrgsRepository } from "./storage/orgs-repository.js";
 import type { PeopleRepository } from "./storage/people-repository.js";
 import type { UsersRepository } from "./storage/users-repository.js";
@@ -50,7 +50,7 @@ export interface FleetOptions {
    */
   mqtt: DeviceHubOptions["mqtt"];
   /** Further DeviceHub settings (offline grace, clock drift, time sync interval, …). */
-  hubOptions?: Omit<DeviceHubOptions, "db" | "dataDir" | "mqtt" | "clock" | "log">;
+  hubOptions?: Omit<DeviceHubOptions, "store" | "dataDir" | "mqtt" | "clock" | "log">;
   /**
    * Key-encryption key (32 bytes) for the fleet's secrets at rest; without it the key is kept
    * in `<dataDir>/kek` (created 0600 on first start).
@@ -108,6 +108,9 @@ export interface AuthSettings {
 
 declare module "fastify" {
   interface FastifyInstance {
+    /** The fleet's storage: repositories by aggregate, read models, `transaction(fn)`. */
+    store: FleetStore;
+    /** The engine's handle (`store.sqlite`), for tests and operator tools; never for routes. */
     db: Database;
     /** Everything the fleet says to and hears from its locks (devices/plugin.ts). */
     hub: DeviceHub;
@@ -153,7 +156,7 @@ declare module "fastify" {
 
 export async function buildApp(options: FleetOptions): Promise<FastifyInstance> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(options.dbFile ?? join(options.dataDir, "fleet.db"));
+  const store = FleetStore.open(options.dbFile ?? join(options.dataDir, "fleet.db"));
   secureDataFiles(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
@@ -182,19 +185,19 @@ export async function buildApp(options: FleetOptions): Promise<FastifyInstance> 
       (options.kek === undefined
         ? SecretBox.load(options.dataDir, {})
         : new SecretBox(options.kek));
-    await registerServices(app, { db, secrets, options });
+    await registerServices(app, { store, secrets, options });
     for (const entry of options.routes ?? ROUTES) {
       await app.register(entry.plugin, { prefix: entry.prefix });
     }
     // added last, so it runs after every service's own onClose
     app.addHook("onClose", async () => {
-      if (db.open) db.close();
+      store.close();
     });
     await app.ready();
     return app;
   } catch (error) {
     await app.close().catch(() => undefined);
-    if (db.open) db.close();
+    store.close();
     throw error;
   }
 }

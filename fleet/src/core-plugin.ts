@@ -7,7 +7,6 @@
 import { join } from "node:path";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { AdminLog } from "./admin-log.js";
 import {
   AdminLogCheckpoints,
   type CheckpointSinks,
@@ -25,25 +24,19 @@ import { DEFAULT_SCRYPT } from "./auth/passwords.js";
 import type { Principal, Role } from "./auth/principal.js";
 import { ProposalService } from "./auth/proposals.js";
 import { DEFAULT_LOGIN_RATE_LIMIT, LoginRateLimiter } from "./auth/rate-limit.js";
-import { Lineage } from "./auth/separation.js";
 import { fleetErrorHandler, fleetNotFoundHandler } from "./errors.js";
 import { metrics } from "./metrics.js";
 import { OpenApiCollector } from "./openapi.js";
 import { PinLetters } from "./rights/pin-letters.js";
 import { CoreEvents, sweepExpiredPeople } from "./routes/people.js";
 import type { SecretBox } from "./secrets.js";
-import { ContractsRepository } from "./storage/contracts-repository.js";
-import type { Database } from "./storage/db.js";
-import { OrgsRepository } from "./storage/orgs-repository.js";
-import { PeopleRepository } from "./storage/people-repository.js";
-import { ProposalsRepository } from "./storage/proposals-repository.js";
-import { UsersRepository } from "./storage/users-repository.js";
+import type { FleetStore } from "./storage/fleet-store.js";
 import { installStrictInput } from "./strict-input.js";
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60_000;
 
 export interface CorePluginOptions {
-  db: Database;
+  store: FleetStore;
   secrets: SecretBox;
   fleet: FleetOptions;
 }
@@ -55,18 +48,20 @@ const httpRequests = metrics.counter(
 
 const core: FastifyPluginAsync<CorePluginOptions> = async (
   app,
-  { db, secrets, fleet: options },
+  { store, secrets, fleet: options },
 ) => {
   const clock = options.clock ?? Date.now;
   const repos: CoreRepositories = {
-    orgs: new OrgsRepository(db),
-    people: new PeopleRepository(db),
-    users: new UsersRepository(db),
-    contracts: new ContractsRepository(db),
+    orgs: store.orgs,
+    people: store.people,
+    users: store.users,
+    contracts: store.contracts,
   };
+  const db = store.sqlite;
   const openapi = new OpenApiCollector();
   app.addHook("onRoute", (route) => openapi.record(route));
 
+  app.decorate("store", store);
   app.decorate("db", db);
   app.decorate("secrets", secrets);
   app.decorate("clock", clock);
@@ -74,14 +69,14 @@ const core: FastifyPluginAsync<CorePluginOptions> = async (
   app.decorate("metricsToken", options.metricsToken);
   app.decorate("alarmOptions", options.alarms ?? {});
   app.decorate("repos", repos);
-  const adminLog = new AdminLog(db, clock);
+  const adminLog = store.adminLog(clock);
   app.decorate("adminLog", adminLog);
   app.decorate("scope", new Scope(repos.orgs, repos.contracts, clock));
-  const lineage = new Lineage(db);
+  const lineage = store.lineage();
   app.decorate("lineage", lineage);
   app.decorate(
     "proposals",
-    new ProposalService(new ProposalsRepository(db), repos.users, lineage, adminLog, clock),
+    new ProposalService(store.proposals, repos.users, lineage, adminLog, clock),
   );
   app.decorate("authorize", (...roles: Role[]) => authorizeRoles(roles));
   app.decorate(

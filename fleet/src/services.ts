@@ -12,20 +12,20 @@ import { devicesPlugin } from "./devices/plugin.js";
 import { reportsPlugin } from "./reports/plugin.js";
 import { riskPlugin } from "./risk/plugin.js";
 import type { SecretBox } from "./secrets.js";
-import type { Database } from "./storage/db.js";
+import type { FleetStore } from "./storage/fleet-store.js";
 import { windowsPlugin } from "./windows/plugin.js";
 
 export interface ServiceDependencies {
-  db: Database;
+  store: FleetStore;
   secrets: SecretBox;
   options: FleetOptions;
 }
 
 export async function registerServices(
   app: FastifyInstance,
-  { db, secrets, options }: ServiceDependencies,
+  { store, secrets, options }: ServiceDependencies,
 ): Promise<void> {
-  await app.register(corePlugin, { db, secrets, fleet: options });
+  await app.register(corePlugin, { store, secrets, fleet: options });
   await app.register(devicesPlugin, {
     mqtt: options.mqtt,
     ...(options.hubOptions === undefined ? {} : { hubOptions: options.hubOptions }),

@@ -23,7 +23,7 @@ export interface AlarmsPluginOptions {
 const alarms: FastifyPluginAsync<AlarmsPluginOptions> = async (app, options) => {
   const chosen = options.settings ?? alarmSettingsFrom(app.alarmOptions);
   const service = new AlarmService({
-    db: app.db,
+    store: app.store,
     clock: app.clock,
     escalation: chosen.escalation,
     forwarders: chosen.forwarders,

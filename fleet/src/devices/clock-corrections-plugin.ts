@@ -4,7 +4,6 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import { ClockCorrectionRepository } from "./clock-correction-repository.js";
 import { ClockCorrectionService } from "./clock-corrections.js";
 
 declare module "fastify" {
@@ -18,7 +17,7 @@ const clockCorrections: FastifyPluginAsync = async (app) => {
   app.decorate(
     "clockCorrections",
     new ClockCorrectionService({
-      corrections: new ClockCorrectionRepository(app.db),
+      corrections: app.store.clockCorrections,
       people: app.repos.people,
       hub: app.hub,
       adminLog: app.adminLog,

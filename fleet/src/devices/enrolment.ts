@@ -172,28 +172,28 @@ export class Enrolment {
     if (this.#ctx.accounts !== undefined) {
       await this.#ctx.accounts.createDevice({ org: token.org_id, deviceId, password });
     }
-    const db = this.#ctx.repository.db;
-    const enrol = db.transaction(() => {
-      if (!this.#ctx.repository.consumeToken(tokenHash, nowText, deviceId)) return false;
-      this.#ctx.repository.insertDevice({
-        deviceId,
-        orgId: token.org_id,
-        containerId: token.container_id,
-        signingPublicKey: claim.signingPublicKey,
-        encryptionPublicKey: claim.encryptionPublicKey,
-        mqttUsername: deviceId,
-        mqttPasswordHash: sha256(password).toString("hex"),
-        hardwareProfile: claim.hardwareProfile,
-        firmware: claim.firmware,
-        enrolledAt: nowText,
-        trustedKeyIds: fleetKeys.map((key) => key.keyId),
+    const enrol = () =>
+      this.#ctx.store.transaction(() => {
+        if (!this.#ctx.repository.consumeToken(tokenHash, nowText, deviceId)) return false;
+        this.#ctx.repository.insertDevice({
+          deviceId,
+          orgId: token.org_id,
+          containerId: token.container_id,
+          signingPublicKey: claim.signingPublicKey,
+          encryptionPublicKey: claim.encryptionPublicKey,
+          mqttUsername: deviceId,
+          mqttPasswordHash: sha256(password).toString("hex"),
+          hardwareProfile: claim.hardwareProfile,
+          firmware: claim.firmware,
+          enrolledAt: nowText,
+          trustedKeyIds: fleetKeys.map((key) => key.keyId),
+        });
+        this.#ctx.repository.insertSecret(
+          deviceId,
+          this.#ctx.secrets.seal(otpSecret, otpPurpose(deviceId)),
+        );
+        return true;
       });
-      this.#ctx.repository.insertSecret(
-        deviceId,
-        this.#ctx.secrets.seal(otpSecret, otpPurpose(deviceId)),
-      );
-      return true;
-    });
     const dropAccount = () =>
       this.#ctx.accounts
         ?.removeDevice(deviceId)

@@ -12,8 +12,9 @@ import type { BrokerAccounts } from "../broker/mosquitto-dynsec.js";
 import type { LockTrust } from "../broker/tls.js";
 import { FleetError } from "../errors.js";
 import { SecretBox } from "../secrets.js";
+import type { FleetStore } from "../storage/fleet-store.js";
 import { DeviceMessageGate } from "./device-messages.js";
-import { DeviceRepository } from "./device-repository.js";
+import type { DeviceRepository } from "./device-repository.js";
 import { FleetKeyRing } from "./fleet-keys.js";
 import type { DeviceHubEventMap, DeviceHubOptions } from "./hub.js";
 import { type LiveDevice, toLive } from "./live-device.js";
@@ -30,6 +31,7 @@ export const DEFAULTS = {
 };
 
 export class HubContext {
+  readonly store: FleetStore;
   readonly repository: DeviceRepository;
   readonly keys: FleetKeyRing;
   readonly secrets: SecretBox;
@@ -66,7 +68,8 @@ export class HubContext {
       auditHeadCheckMs: options.auditHeadCheckMs ?? DEFAULTS.auditHeadCheckMs,
       presenceProbeWaitMs: options.presenceProbeWaitMs ?? DEFAULTS.presenceProbeWaitMs,
     };
-    this.repository = new DeviceRepository(options.db);
+    this.store = options.store;
+    this.repository = options.store.devices;
     this.writes = new WriteBehind(this);
     this.gate = new DeviceMessageGate(this.repository, options.redeliveryWindowMs);
     this.secrets = options.secrets ?? SecretBox.load(options.dataDir);

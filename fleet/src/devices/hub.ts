@@ -31,11 +31,11 @@ import {
   MAX_DEVICE_MESSAGE_BYTES,
   type SealedSecret,
 } from "@lockfleet/protocol";
-import type { Database } from "better-sqlite3";
 import type { FastifyBaseLogger } from "fastify";
 import type { BrokerLimits } from "../broker/index.js";
 import type { BrokerTlsOptions } from "../broker/tls.js";
 import type { SecretBox } from "../secrets.js";
+import type { FleetStore } from "../storage/fleet-store.js";
 import { AuditIntake } from "./audit-intake.js";
 import { type HubLink, startBrokerLink } from "./broker-link.js";
 import { ClockSync } from "./clock-sync.js";
@@ -50,7 +50,7 @@ import { Presence } from "./presence.js";
 export type { FleetKeyRotation };
 
 export interface DeviceHubOptions {
-  db: Database;
+  store: FleetStore;
   dataDir: string;
   /**
    * Embedded broker on `port` (0 picks a free one), or an external broker by `url`
@@ -353,7 +353,7 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
     if (ctx.accounts !== undefined) await ctx.accounts.close();
     if (ctx.broker !== undefined) await ctx.broker.close();
     try {
-      if (ctx.repository.db.open) ctx.writes.flush();
+      if (ctx.store.open) ctx.writes.flush();
     } catch {
       // the database went away with the app; presence is only a cache of what locks report
     }

@@ -16,7 +16,7 @@ const devices: FastifyPluginAsync<DevicesPluginOptions> = async (app, options) =
   const hub = await DeviceHub.start({
     ...options.hubOptions,
     secrets: app.secrets,
-    db: app.db,
+    store: app.store,
     dataDir: app.dataDir,
     mqtt: options.mqtt,
     clock: app.clock,

@@ -13,7 +13,7 @@ declare module "fastify" {
 }
 
 const reports: FastifyPluginAsync = async (app) => {
-  app.decorate("reports", new ReportService(app.db, app.alarms.repository, app.clock));
+  app.decorate("reports", new ReportService(app.store, app.clock));
 };
 
 export const reportsPlugin = fp(reports, {

@@ -5,8 +5,6 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import { RiskEvidenceRepository } from "./evidence-repository.js";
-import { RiskRepository } from "./risk-repository.js";
 import { RiskService } from "./risk-service.js";
 
 declare module "fastify" {
@@ -23,8 +21,8 @@ export const RISK_RECOMPUTE_MS = 60 * 60_000;
 
 const riskPart: FastifyPluginAsync = async (app) => {
   const risks = new RiskService({
-    risks: new RiskRepository(app.db),
-    evidence: new RiskEvidenceRepository(app.db),
+    risks: app.store.risks,
+    evidence: app.store.readModels.riskEvidence,
     contracts: app.repos.contracts,
     orgs: app.repos.orgs,
     alarms: app.alarms.repository,

@@ -112,27 +112,30 @@ export class ApprovalWorkflow {
         );
       }
     }
-    const id = this.#ctx.o.windows.insert({
-      bankOrgId: contract.bankOrgId,
-      citOrgId: principal.orgId,
-      contractId: contract.id,
-      containerId: container.id,
-      crew,
-      notBefore: formatInstant(notBefore),
-      notAfter: formatInstant(notAfter),
-      purpose: input.purpose,
-      maxOpenings: input.maxOpenings ?? 1,
-      approvalsRequired: approvalsRequired(container.policy),
-      requestedBy: principal.personId,
-      requestedAt: formatInstant(now),
-    });
-    const requested = this.#ctx.must(id);
-    this.#ctx.log(principal.personId, "window.request", requested, {
-      containerId: container.id,
-      crew,
-      notBefore: requested.notBefore,
-      notAfter: requested.notAfter,
-      purpose: input.purpose,
+    const { id, requested } = this.#ctx.o.transaction(() => {
+      const id = this.#ctx.o.windows.insert({
+        bankOrgId: contract.bankOrgId,
+        citOrgId: principal.orgId,
+        contractId: contract.id,
+        containerId: container.id,
+        crew,
+        notBefore: formatInstant(notBefore),
+        notAfter: formatInstant(notAfter),
+        purpose: input.purpose,
+        maxOpenings: input.maxOpenings ?? 1,
+        approvalsRequired: approvalsRequired(container.policy),
+        requestedBy: principal.personId,
+        requestedAt: formatInstant(now),
+      });
+      const requested = this.#ctx.must(id);
+      this.#ctx.log(principal.personId, "window.request", requested, {
+        containerId: container.id,
+        crew,
+        notBefore: requested.notBefore,
+        notAfter: requested.notAfter,
+        purpose: input.purpose,
+      });
+      return { id, requested };
     });
     this.#ctx.emit("window.requested", requested);
 
@@ -144,16 +147,19 @@ export class ApprovalWorkflow {
         branch.timeZone,
       )
     ) {
-      this.#ctx.o.windows.transition(id, ["requested"], "approved", {
-        auto_approved: 1,
-        decided_at: formatInstant(now),
-        decided_by: SYSTEM,
-        grant_id: newId("grt"),
-      });
-      const approved = this.#ctx.must(id);
-      this.#ctx.log(SYSTEM, "window.autoApprove", approved, {
-        contractId: contract.id,
-        timeZone: branch.timeZone,
+      const approved = this.#ctx.o.transaction(() => {
+        this.#ctx.o.windows.transition(id, ["requested"], "approved", {
+          auto_approved: 1,
+          decided_at: formatInstant(now),
+          decided_by: SYSTEM,
+          grant_id: newId("grt"),
+        });
+        const approved = this.#ctx.must(id);
+        this.#ctx.log(SYSTEM, "window.autoApprove", approved, {
+          contractId: contract.id,
+          timeZone: branch.timeZone,
+        });
+        return approved;
       });
       this.#ctx.emit("window.approved", approved);
       await this.#delivery.deliver(approved);
@@ -224,30 +230,39 @@ export class ApprovalWorkflow {
         409,
       );
     }
-    const added = this.#ctx.o.windows.addApproval({
-      windowId: id,
-      personId: principal.personId,
-      userId: principal.userId,
-      role: principal.role,
-      at: this.#ctx.iso(),
+    // the approval, its entry and (with enough approvers) the decision commit together
+    const approved = this.#ctx.o.transaction(() => {
+      const added = this.#ctx.o.windows.addApproval({
+        windowId: id,
+        personId: principal.personId,
+        userId: principal.userId,
+        role: principal.role,
+        at: this.#ctx.iso(),
+      });
+      if (!added) {
+        throw new FleetError(
+          "E_SAME_APPROVER",
+          "this person has already approved this window",
+          409,
+        );
+      }
+      const approvals = this.#ctx.o.windows.approvals(id);
+      this.#ctx.log(principal.personId, "window.approve", window, {
+        approvals: distinctApprovers(approvals),
+        required: window.approvalsRequired,
+      });
+      if (distinctApprovers(approvals) < window.approvalsRequired) return undefined;
+      const moved = this.#ctx.o.windows.transition(id, ["requested"], "approved", {
+        decided_at: this.#ctx.iso(),
+        decided_by: principal.personId,
+        grant_id: newId("grt"),
+      });
+      if (!moved) return undefined;
+      const approved = this.#ctx.must(id);
+      this.#ctx.log(principal.personId, "window.approved", approved, { approvedBy: approvals });
+      return approved;
     });
-    if (!added) {
-      throw new FleetError("E_SAME_APPROVER", "this person has already approved this window", 409);
-    }
-    const approvals = this.#ctx.o.windows.approvals(id);
-    this.#ctx.log(principal.personId, "window.approve", window, {
-      approvals: distinctApprovers(approvals),
-      required: window.approvalsRequired,
-    });
-    if (distinctApprovers(approvals) < window.approvalsRequired) return this.#ctx.must(id);
-    const moved = this.#ctx.o.windows.transition(id, ["requested"], "approved", {
-      decided_at: this.#ctx.iso(),
-      decided_by: principal.personId,
-      grant_id: newId("grt"),
-    });
-    if (!moved) return this.#ctx.must(id);
-    const approved = this.#ctx.must(id);
-    this.#ctx.log(principal.personId, "window.approved", approved, { approvedBy: approvals });
+    if (approved === undefined) return this.#ctx.must(id);
     this.#ctx.emit("window.approved", approved);
     await this.#delivery.deliver(approved);
     return this.#ctx.must(id);
@@ -256,22 +271,30 @@ export class ApprovalWorkflow {
   reject(principal: Actor, id: string, reason: string | undefined): AccessWindow {
     const window = this.#visibleForDecision(principal, id);
     this.#checkDecider(principal, window, "window.reject", []);
-    const moved = this.#ctx.o.windows.transition(id, ["requested"], "rejected", {
-      decided_at: this.#ctx.iso(),
-      decided_by: principal.personId,
-      decision_reason: reason ?? null,
-    });
-    if (!moved) {
-      throw new FleetError(
-        "E_WINDOW_STATE",
-        `window ${id} is ${window.status}; only a requested window is rejected`,
-        409,
+    const rejected = this.#ctx.o.transaction(() => {
+      const moved = this.#ctx.o.windows.transition(id, ["requested"], "rejected", {
+        decided_at: this.#ctx.iso(),
+        decided_by: principal.personId,
+        decision_reason: reason ?? null,
+      });
+      if (!moved) {
+        throw new FleetError(
+          "E_WINDOW_STATE",
+          `window ${id} is ${window.status}; only a requested window is rejected`,
+          409,
+        );
+      }
+      const rejected = this.#ctx.must(id);
+      this.#ctx.log(principal.personId, "window.reject", rejected, { reason: reason ?? null });
+      this.#ctx.notify(
+        rejected,
+        "window.rejected",
+        `access window ${id} was rejected by the bank`,
+        {
+          reason: reason ?? null,
+        },
       );
-    }
-    const rejected = this.#ctx.must(id);
-    this.#ctx.log(principal.personId, "window.reject", rejected, { reason: reason ?? null });
-    this.#ctx.notify(rejected, "window.rejected", `access window ${id} was rejected by the bank`, {
-      reason: reason ?? null,
+      return rejected;
     });
     this.#ctx.emit("window.rejected", rejected);
     return rejected;
@@ -289,23 +312,26 @@ export class ApprovalWorkflow {
       });
       throw new FleetError(refusal.code, refusal.message, refusal.statusCode);
     }
-    const moved = this.#ctx.o.windows.transition(id, OPEN_STATUSES, "revoked", {
-      revoked_at: this.#ctx.iso(),
-      revoked_by: principal.personId,
-      revoke_reason: reason ?? null,
-    });
-    if (!moved) {
-      throw new FleetError(
-        "E_WINDOW_STATE",
-        `window ${id} is ${window.status} and cannot be revoked`,
-        409,
-      );
-    }
-    const revoked = this.#ctx.must(id);
-    this.#ctx.log(principal.personId, "window.revoke", revoked, { reason: reason ?? null });
-    this.#ctx.notify(revoked, "window.revoked", `access window ${id} was revoked by the bank`, {
-      reason: reason ?? null,
-      containerId: window.containerId,
+    const revoked = this.#ctx.o.transaction(() => {
+      const moved = this.#ctx.o.windows.transition(id, OPEN_STATUSES, "revoked", {
+        revoked_at: this.#ctx.iso(),
+        revoked_by: principal.personId,
+        revoke_reason: reason ?? null,
+      });
+      if (!moved) {
+        throw new FleetError(
+          "E_WINDOW_STATE",
+          `window ${id} is ${window.status} and cannot be revoked`,
+          409,
+        );
+      }
+      const revoked = this.#ctx.must(id);
+      this.#ctx.log(principal.personId, "window.revoke", revoked, { reason: reason ?? null });
+      this.#ctx.notify(revoked, "window.revoked", `access window ${id} was revoked by the bank`, {
+        reason: reason ?? null,
+        containerId: window.containerId,
+      });
+      return revoked;
     });
     this.#ctx.emit("window.revoked", revoked);
     if (window.grantId !== null) await this.#delivery.revokeAtLocks(revoked, window.grantId);
@@ -316,13 +342,16 @@ export class ApprovalWorkflow {
   expireDue(): number {
     let expired = 0;
     for (const id of this.#ctx.o.windows.dueForExpiry(this.#ctx.iso())) {
-      if (
-        this.#ctx.o.windows.transition(id, OPEN_STATUSES, "expired", {
+      const window = this.#ctx.o.transaction(() => {
+        const moved = this.#ctx.o.windows.transition(id, OPEN_STATUSES, "expired", {
           expired_at: this.#ctx.iso(),
-        })
-      ) {
+        });
+        if (!moved) return undefined;
         const window = this.#ctx.must(id);
         this.#ctx.log(SYSTEM, "window.expire", window);
+        return window;
+      });
+      if (window !== undefined) {
         this.#ctx.emit("window.expired", window);
         expired += 1;
       }

@@ -65,7 +65,7 @@ export class CodeIssue {
     }
     const at = this.#ctx.iso();
     const codes: IssuedCode[] = [];
-    const issue = this.#ctx.o.windows.db.transaction(() => {
+    this.#ctx.o.transaction(() => {
       const first = this.#ctx.o.windows.markCodesIssued(id, {
         at,
         to: principal.personId,
@@ -107,14 +107,13 @@ export class CodeIssue {
           secret.fill(0);
         }
       }
-    });
-    issue.immediate();
-    const issued = this.#ctx.must(id);
-    this.#ctx.log(principal.personId, "window.codes.issued", issued, {
-      devices: locks.map((lock) => lock.deviceId),
-      people: window.crew,
-      notBefore: formatInstant(grid.notBefore),
-      notAfter: formatInstant(grid.notAfter),
+      const issued = this.#ctx.must(id);
+      this.#ctx.log(principal.personId, "window.codes.issued", issued, {
+        devices: locks.map((lock) => lock.deviceId),
+        people: window.crew,
+        notBefore: formatInstant(grid.notBefore),
+        notAfter: formatInstant(grid.notAfter),
+      });
     });
     this.#ctx.activate(id);
     return {

@@ -8,12 +8,9 @@ import type { AuditRecord } from "@lockfleet/protocol";
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import { FleetError } from "../errors.js";
-import { PolicyRepository } from "../policy/policy-repository.js";
 import { PolicyService } from "../policy/policy-service.js";
-import { RightsRepository } from "../rights/rights-repository.js";
 import { RightsService } from "../rights/rights-service.js";
 import type { LockHub } from "./ports.js";
-import { WindowRepository } from "./window-repository.js";
 import { type LockLocator, WindowService } from "./window-service.js";
 
 /** How often window expiry and temporary rights are checked. */
@@ -77,17 +74,18 @@ const windowsPart: FastifyPluginAsync = async (app) => {
   };
   const windows = new WindowService({
     ...common,
-    windows: new WindowRepository(app.db),
+    windows: app.store.windows,
+    transaction: (work) => app.store.transaction(work),
     contracts: app.repos.contracts,
     people: app.repos.people,
   });
   const rights = new RightsService({
     ...common,
-    rights: new RightsRepository(app.db),
+    rights: app.store.rights,
     contracts: app.repos.contracts,
     people: app.repos.people,
   });
-  const policy = new PolicyService({ ...common, changes: new PolicyRepository(app.db) });
+  const policy = new PolicyService({ ...common, changes: app.store.policy });
 
   const onAudit = (deviceId: string, records: AuditRecord[]) => {
     windows.onAudit(deviceId, records);

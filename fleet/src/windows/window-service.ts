@@ -74,6 +74,8 @@ export interface LockLocator {
 
 export interface WindowServiceOptions {
   windows: WindowRepository;
+  /** Runs `work` in one storage transaction (a change and its admin-log entry commit together). */
+  transaction<T>(work: () => T): T;
   orgs: OrgsRepository;
   contracts: ContractsRepository;
   people: PeopleRepository;

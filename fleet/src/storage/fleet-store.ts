@@ -1,0 +1,116 @@
+/**
+ * FleetStore: the fleet's one storage handle. It opens the database, hands out one repository
+ * per aggregate and the report read models, and runs a unit of work in one transaction, so a
+ * change and its admin-log entry commit together or not at all. Services take the store, never
+ * the engine's handle; SQL lives in the repositories.
+ *
+ * This is the embedded engine (better-sqlite3, synchronous). Its `transaction(fn)` runs `fn`
+ * at once in an IMMEDIATE transaction (the write lock taken up front, so two writers never
+ * deadlock on an upgrade); a transaction opened inside another joins it as a savepoint, so a
+ * service may wrap its own steps and still be part of a caller's larger unit.
+ */
+import { AdminLog } from "../admin-log.js";
+import { AlarmRepository } from "../alarms/alarm-repository.js";
+import { Lineage } from "../auth/separation.js";
+import { ClockCorrectionRepository } from "../devices/clock-correction-repository.js";
+import { DeviceRepository } from "../devices/device-repository.js";
+import { stateSinceReader } from "../devices/state-since.js";
+import { PolicyRepository } from "../policy/policy-repository.js";
+import { ReportRepository } from "../reports/report-repository.js";
+import { RightsRepository } from "../rights/rights-repository.js";
+import { RiskEvidenceRepository } from "../risk/evidence-repository.js";
+import { RiskRepository } from "../risk/risk-repository.js";
+import { WindowRepository } from "../windows/window-repository.js";
+import { ContractsRepository } from "./contracts-repository.js";
+import { type Database, type OpenDatabaseOptions, openDatabase } from "./db.js";
+import { OrgsRepository } from "./orgs-repository.js";
+import { PeopleRepository } from "./people-repository.js";
+import { ProposalsRepository } from "./proposals-repository.js";
+import { UsersRepository } from "./users-repository.js";
+
+/** Read models over several aggregates: reports, the risk register's evidence, lock history. */
+export interface FleetReadModels {
+  reports: ReportRepository;
+  riskEvidence: RiskEvidenceRepository;
+  /** When each lock entered the state it is in, from its audit (devices/state-since.ts). */
+  stateSince: (deviceId: string) => string | null;
+}
+
+export class FleetStore {
+  /**
+   * The engine's handle: for the repositories, the admin log's own chain, backups and the
+   * health check only. Services use the repositories and `transaction`.
+   */
+  readonly sqlite: Database;
+  readonly orgs: OrgsRepository;
+  readonly people: PeopleRepository;
+  readonly users: UsersRepository;
+  readonly contracts: ContractsRepository;
+  readonly proposals: ProposalsRepository;
+  readonly devices: DeviceRepository;
+  readonly clockCorrections: ClockCorrectionRepository;
+  readonly windows: WindowRepository;
+  readonly rights: RightsRepository;
+  readonly policy: PolicyRepository;
+  readonly alarms: AlarmRepository;
+  readonly risks: RiskRepository;
+  readonly readModels: FleetReadModels;
+
+  constructor(sqlite: Database) {
+    this.sqlite = sqlite;
+    this.orgs = new OrgsRepository(sqlite);
+    this.people = new PeopleRepository(sqlite);
+    this.users = new UsersRepository(sqlite);
+    this.contracts = new ContractsRepository(sqlite);
+    this.proposals = new ProposalsRepository(sqlite);
+    this.devices = new DeviceRepository(sqlite);
+    this.clockCorrections = new ClockCorrectionRepository(sqlite);
+    this.windows = new WindowRepository(sqlite);
+    this.rights = new RightsRepository(sqlite);
+    this.policy = new PolicyRepository(sqlite);
+    this.alarms = new AlarmRepository(sqlite);
+    this.risks = new RiskRepository(sqlite);
+    this.readModels = {
+      reports: new ReportRepository(sqlite),
+      riskEvidence: new RiskEvidenceRepository(sqlite),
+      stateSince: stateSinceReader(sqlite),
+    };
+  }
+
+  /** Opens (and migrates) the database file; `:memory:` for a throwaway store. */
+  static open(path: string, options: OpenDatabaseOptions = {}): FleetStore {
+    return new FleetStore(openDatabase(path, options));
+  }
+
+  /**
+   * Runs `work` in one transaction: everything it writes commits together, or nothing does
+   * when it throws. Inside another transaction it joins that one (as a savepoint).
+   */
+  transaction<T>(work: () => T): T {
+    const run = this.sqlite.transaction(work);
+    return this.sqlite.inTransaction ? run() : run.immediate();
+  }
+
+  /** The admin log over this store (its appends join the transaction they run in). */
+  adminLog(clock: () => number): AdminLog {
+    return new AdminLog(this.sqlite, clock);
+  }
+
+  /** Who made whom, from the stored accounts and proposals. */
+  lineage(): Lineage {
+    return new Lineage(this.sqlite);
+  }
+
+  get open(): boolean {
+    return this.sqlite.open;
+  }
+
+  /** Whether the database answers a query now (health check). */
+  reachable(): boolean {
+    return this.sqlite.open && this.sqlite.prepare("SELECT 1").pluck().get() === 1;
+  }
+
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+}
