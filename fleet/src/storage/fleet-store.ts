@@ -55,6 +55,8 @@ export class FleetStore {
   readonly alarms: AlarmRepository;
   readonly risks: RiskRepository;
   readonly readModels: FleetReadModels;
+  /** Work to run once the outermost transaction of this store has committed. */
+  #afterCommit: Array<() => void> | undefined;
 
   constructor(sqlite: Database) {
     this.sqlite = sqlite;
@@ -88,12 +90,34 @@ export class FleetStore {
    */
   transaction<T>(work: () => T): T {
     const run = this.sqlite.transaction(work);
-    return this.sqlite.inTransaction ? run() : run.immediate();
+    if (this.sqlite.inTransaction) return run();
+    this.#afterCommit = [];
+    let result: T;
+    try {
+      result = run.immediate();
+    } catch (error) {
+      this.#afterCommit = undefined;
+      throw error;
+    }
+    const committed = this.#afterCommit;
+    this.#afterCommit = undefined;
+    for (const then of committed) then();
+    return result;
+  }
+
+  /**
+   * Runs `then` after the store's current transaction commits (never when it rolls back), or
+   * at once outside a transaction. Inside a transaction the store did not open, it is dropped:
+   * nothing tells when that one ends.
+   */
+  afterCommit(then: () => void): void {
+    if (this.#afterCommit !== undefined) this.#afterCommit.push(then);
+    else if (!this.sqlite.inTransaction) then();
   }
 
   /** The admin log over this store (its appends join the transaction they run in). */
   adminLog(clock: () => number): AdminLog {
-    return new AdminLog(this.sqlite, clock);
+    return new AdminLog(this.sqlite, clock, (then) => this.afterCommit(then));
   }
 
   /** Who made whom, from the stored accounts and proposals. */
