@@ -76,7 +76,9 @@ const core: FastifyPluginAsync<CorePluginOptions> = async (
   app.decorate("lineage", lineage);
   app.decorate(
     "proposals",
-    new ProposalService(store.proposals, repos.users, lineage, adminLog, clock),
+    new ProposalService(store.proposals, repos.users, lineage, adminLog, clock, (work) =>
+      store.transaction(work),
+    ),
   );
   app.decorate("authorize", (...roles: Role[]) => authorizeRoles(roles));
   app.decorate(

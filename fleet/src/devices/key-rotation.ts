@@ -85,10 +85,7 @@ export class KeyRotation {
    * lock with a command signed by a key it already trusts, and only then used for signing. A
    * lock that does not confirm (offline) keeps receiving envelopes signed with a key it trusts
    * and gets the new key when it reconnects; the old key is retired once no lock needs it.
-   */
-  /**
-   * Creates a new fleet signing key, installs it on every active lock and then signs with it
-   * only. The fleet key is the service's, shared by every organisation on it; the answer
+   * The fleet key is the service's, shared by every organisation on it; the answer
    * counts confirmed and pending locks per organisation so that each is told only of its own.
    */
   async rotateFleetKey(): Promise<FleetKeyRotation> {

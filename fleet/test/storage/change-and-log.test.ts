@@ -97,6 +97,50 @@ describe("a change and its admin-log entry commit in one transaction", () => {
     expect(read.json().identifiedAt).toBeUndefined();
   });
 
+  it("a proposal whose entry cannot be logged is not recorded; the person stays unenabled", async () => {
+    const person = (
+      await f.app.inject({
+        method: "POST",
+        url: "/api/v1/people",
+        headers: f.as("securityAdmin"),
+        payload: { name: "Awaiting Enabling" },
+      })
+    ).json();
+    const identified = await f.app.inject({
+      method: "POST",
+      url: `/api/v1/people/${person.id}/identify`,
+      headers: f.as("branchManager"),
+      payload: { documentType: "idCard" },
+    });
+    expect(identified.statusCode).toBe(200);
+    const proposals = count(
+      "SELECT COUNT(*) FROM proposals WHERE subject_person_id = ?",
+      person.id,
+    );
+    const allow = refuseLogEntries(f, "proposal.create");
+    try {
+      const refused = await f.app.inject({
+        method: "POST",
+        url: `/api/v1/people/${person.id}/enable`,
+        headers: f.as("securityAdmin"),
+        payload: {},
+      });
+      expect(refused.statusCode).toBe(500);
+    } finally {
+      allow();
+    }
+    expect(count("SELECT COUNT(*) FROM proposals WHERE subject_person_id = ?", person.id)).toBe(
+      proposals,
+    );
+    const proposed = await f.app.inject({
+      method: "POST",
+      url: `/api/v1/people/${person.id}/enable`,
+      headers: f.as("securityAdmin"),
+      payload: {},
+    });
+    expect(proposed.statusCode).toBe(202);
+  });
+
   it("a branch whose creation cannot be logged is not created", async () => {
     const branches = count("SELECT COUNT(*) FROM branches");
     const allow = refuseLogEntries(f, "branch.create");
