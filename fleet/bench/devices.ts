@@ -32,6 +32,7 @@ import { DeviceRepository } from "../src/devices/device-repository.js";
 import { DeviceHub, type DeviceHubOptions } from "../src/devices/hub.js";
 import { SecretBox } from "../src/secrets.js";
 import { openDatabase } from "../src/storage/db.js";
+import { FleetStore } from "../src/storage/fleet-store.js";
 import { profiled } from "./cpu-profile.js";
 import type { SwarmLock, SwarmReply, SwarmRequest } from "./lock-swarm.js";
 
@@ -69,7 +70,7 @@ async function provision(count: number): Promise<Fleet> {
      VALUES (?, ?, ?, 'C', 'gaa', 'III', 'B', ?, ?)`,
   ).run(containerId, orgId, branchId, JSON.stringify(DEFAULT_LOCK_POLICY), now);
   const hubOptions = {
-    db,
+    store: new FleetStore(db),
     dataDir: dir,
     log,
     secrets,

@@ -85,6 +85,8 @@ export class AdminLog {
   constructor(
     private readonly db: Database,
     private readonly clock: () => number,
+    /** Defers work until the surrounding transaction commits (FleetStore.afterCommit). */
+    private readonly afterCommit?: (then: () => void) => void,
   ) {}
 
   append(input: AdminLogInput): AdminLogEntry {
@@ -123,8 +125,10 @@ export class AdminLog {
       return entry;
     });
     const entry = write.immediate();
-    // inside an outer transaction the entry is not committed yet: the checkpoint waits
+    // inside an outer transaction the entry is not committed yet: the checkpoint follows the
+    // commit (or, in a transaction the store does not know, the next periodic tick)
     if (!this.db.inTransaction) this.onAppend?.(entry);
+    else this.afterCommit?.(() => this.onAppend?.(entry));
     return entry;
   }
 

@@ -6,9 +6,9 @@
  */
 import { EventEmitter } from "node:events";
 import { Alarm, type AuditRecord, auditDataOf, isValid, type LockState } from "@lockfleet/protocol";
-import type { Database } from "better-sqlite3";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
+import type { FleetStore } from "../storage/fleet-store.js";
 import type { Page, PageRequest } from "../storage/pagination.js";
 import {
   type AlarmChange,
@@ -23,7 +23,7 @@ import {
   type FleetAlarm,
   isAlarmKind,
 } from "./alarm.js";
-import { AlarmRepository } from "./alarm-repository.js";
+import type { AlarmRepository } from "./alarm-repository.js";
 import {
   DEFAULT_ESCALATION,
   type EscalationPolicy,
@@ -72,7 +72,7 @@ interface Logger {
 }
 
 export interface AlarmServiceOptions {
-  db: Database;
+  store: FleetStore;
   clock?: () => number;
   escalation?: EscalationPolicy;
   forwarders?: AlarmForwarder[];
@@ -143,7 +143,7 @@ export class AlarmService extends EventEmitter<{ alarm: [AlarmEvent] }> {
 
   constructor(options: AlarmServiceOptions) {
     super();
-    this.repository = new AlarmRepository(options.db);
+    this.repository = options.store.alarms;
     this.#clock = options.clock ?? Date.now;
     this.#escalation = options.escalation ?? DEFAULT_ESCALATION;
     validateEscalationPolicy(this.#escalation);

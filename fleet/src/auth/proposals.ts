@@ -47,6 +47,8 @@ export class ProposalService {
     private readonly lineage: Lineage,
     private readonly adminLog: AdminLog,
     private readonly clock: () => number,
+    /** Runs a change and its admin-log entry in one storage transaction (FleetStore). */
+    private readonly transaction: <T>(work: () => T) => T = (work) => work(),
   ) {}
 
   register(
@@ -79,20 +81,22 @@ export class ProposalService {
         403,
       );
     }
-    const proposal = this.repository.insert({
-      ...input,
-      proposedBy: proposer.personId,
-      proposedByUser: proposer.userId,
-      proposedAt: new Date(this.clock()).toISOString(),
+    return this.transaction(() => {
+      const proposal = this.repository.insert({
+        ...input,
+        proposedBy: proposer.personId,
+        proposedByUser: proposer.userId,
+        proposedAt: new Date(this.clock()).toISOString(),
+      });
+      this.adminLog.append({
+        actor: proposer.personId,
+        action: "proposal.create",
+        target: proposal.id,
+        orgId: proposal.orgId,
+        data: { kind: proposal.kind, subject: proposal.subjectPersonId, summary: proposal.summary },
+      });
+      return proposal;
     });
-    this.adminLog.append({
-      actor: proposer.personId,
-      action: "proposal.create",
-      target: proposal.id,
-      orgId: proposal.orgId,
-      data: { kind: proposal.kind, subject: proposal.subjectPersonId, summary: proposal.summary },
-    });
-    return proposal;
   }
 
   get(principal: Principal, id: string): Proposal {
@@ -169,13 +173,15 @@ export class ProposalService {
       this.repository.reopen(id);
       throw error;
     }
-    this.repository.setResult(id, outcome.result);
-    this.adminLog.append({
-      actor: approver.personId,
-      action: "proposal.approve",
-      target: proposal.id,
-      orgId: proposal.orgId,
-      data: { kind: proposal.kind, proposedBy: proposal.proposedBy, result: outcome.result },
+    this.transaction(() => {
+      this.repository.setResult(id, outcome.result);
+      this.adminLog.append({
+        actor: approver.personId,
+        action: "proposal.approve",
+        target: proposal.id,
+        orgId: proposal.orgId,
+        data: { kind: proposal.kind, proposedBy: proposal.proposedBy, result: outcome.result },
+      });
     });
     return { proposal: this.repository.get(id) as Proposal, answer: outcome.answer };
   }
@@ -190,15 +196,18 @@ export class ProposalService {
         403,
       );
     }
-    if (!this.repository.decide(id, "rejected", principal, new Date(this.clock()).toISOString())) {
-      throw new FleetError("E_PROPOSAL_STATE", `proposal ${id} is ${proposal.status}`, 409);
-    }
-    this.adminLog.append({
-      actor: principal.personId,
-      action: own ? "proposal.withdraw" : "proposal.reject",
-      target: proposal.id,
-      orgId: proposal.orgId,
-      data: { kind: proposal.kind, ...(reason === undefined ? {} : { reason }) },
+    this.transaction(() => {
+      const at = new Date(this.clock()).toISOString();
+      if (!this.repository.decide(id, "rejected", principal, at)) {
+        throw new FleetError("E_PROPOSAL_STATE", `proposal ${id} is ${proposal.status}`, 409);
+      }
+      this.adminLog.append({
+        actor: principal.personId,
+        action: own ? "proposal.withdraw" : "proposal.reject",
+        target: proposal.id,
+        orgId: proposal.orgId,
+        data: { kind: proposal.kind, ...(reason === undefined ? {} : { reason }) },
+      });
     });
     return this.repository.get(id) as Proposal;
   }

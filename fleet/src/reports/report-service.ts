@@ -3,9 +3,9 @@
  * the hash-chained admin log; the notes say when a lock's audit has an open gap.
  */
 import { type AuditData, auditDataOf } from "@lockfleet/protocol";
-import type { Database } from "better-sqlite3";
 import type { AlarmRepository } from "../alarms/alarm-repository.js";
 import { FleetError } from "../errors.js";
+import type { FleetStore } from "../storage/fleet-store.js";
 import {
   type Cell,
   type Column,
@@ -19,7 +19,7 @@ import {
   type AuditRow,
   type ContainerName,
   REPORT_ROW_LIMIT,
-  ReportRepository,
+  type ReportRepository,
 } from "./report-repository.js";
 
 const DAY = 24 * 60 * 60_000;
@@ -173,12 +173,14 @@ function userRecordPerson(row: AuditRow): string | null {
 export class ReportService {
   readonly repository: ReportRepository;
 
+  private readonly alarms: AlarmRepository;
+
   constructor(
-    db: Database,
-    private readonly alarms: AlarmRepository,
+    store: Pick<FleetStore, "readModels" | "alarms">,
     private readonly clock: () => number,
   ) {
-    this.repository = new ReportRepository(db);
+    this.repository = store.readModels.reports;
+    this.alarms = store.alarms;
   }
 
   build(kind: ReportKind, query: ReportQuery, generatedBy: string): Report {

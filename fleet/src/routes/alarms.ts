@@ -1,25 +1,15 @@
 /**
  * Alarms over HTTP: the tenant-scoped inbox with filters, one alarm with its history, and
- * acknowledgement with a mandatory comment. `alarmService` starts the alarm service once for
- * the whole app (`app.alarms`), fed by the device hub's events.
+ * acknowledgement with a mandatory comment; the service is `app.alarms` (alarms/plugin.ts).
  */
 import { ALARM_KINDS, ALARM_PRIORITIES } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
-import fp from "fastify-plugin";
 import type { AlarmScope, FleetAlarm } from "../alarms/alarm.js";
-import { AlarmService, MAX_ACK_COMMENT } from "../alarms/alarm-service.js";
-import { type AlarmSettings, alarmSettingsFrom } from "../alarms/settings.js";
+import { MAX_ACK_COMMENT } from "../alarms/alarm-service.js";
 import { principalOf } from "../auth/authorize.js";
 import type { Principal } from "../auth/principal.js";
 import { idParams, PageOf, pageQueryWith } from "./common.js";
-
-declare module "fastify" {
-  interface FastifyInstance {
-    /** Alarm intake, acknowledgement, escalation and forwarding (fleet/src/alarms). */
-    alarms: AlarmService;
-  }
-}
 
 /** Who reads alarms: the bank's security staff and auditors, and CIT dispatchers (own contracts). */
 export const ALARM_READERS = [
@@ -48,38 +38,6 @@ export function alarmScopeOf(app: FastifyInstance, principal: Principal): AlarmS
     orgId: principal.orgId,
     containerIds: app.scope.citContainerIds(principal) ?? [],
   };
-}
-
-/** Starts the alarm service; settings from `FleetOptions.alarms` (`app.alarmOptions`) unless given. */
-export function alarmService(settings?: AlarmSettings): FastifyPluginAsync {
-  return fp(
-    async (app) => {
-      const chosen = settings ?? alarmSettingsFrom(app.alarmOptions);
-      const service = new AlarmService({
-        db: app.db,
-        clock: app.clock,
-        escalation: chosen.escalation,
-        forwarders: chosen.forwarders,
-        checks: chosen.checks,
-        log: app.log,
-        // the device hub runs the offline, drift and gap checks and raises those alarms
-        ownChecks: false,
-        locate: (deviceId) => app.hub.device(deviceId),
-      });
-      app.decorate("alarms", service);
-      const changes = app.metrics.counter(
-        "lockfleet_alarm_changes_total",
-        "Alarm changes: raised, repeated, escalated, acknowledged, cleared, by alarm kind",
-      );
-      service.on("alarm", ({ change, alarm }) => changes.inc({ change, kind: alarm.kind }));
-      service.attach(app.hub);
-      service.start();
-      app.addHook("onClose", async () => {
-        await service.close();
-      });
-    },
-    { name: "lockfleet-alarms" },
-  );
 }
 
 const Alarm = Type.Object({

@@ -211,7 +211,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       }
       const passwordHash = await hashPassword(request.body.newPassword, settings.passwordHashing);
       const session = readCookie(request.headers.cookie, SESSION_COOKIE);
-      app.db.transaction(() => {
+      app.store.transaction(() => {
         users.setPassword(user.id, {
           passwordHash,
           mustChange: false,
@@ -226,7 +226,7 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
           target: user.id,
           orgId: user.orgId,
         });
-      })();
+      });
       return { ok: true as const };
     },
   );
@@ -284,21 +284,24 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       }
       const secret = newApiTokenSecret();
       const now = app.clock();
-      const apiToken = users.createToken({
-        userId: principal.userId,
-        name: request.body.name,
-        tokenHash: hashSecret(secret),
-        now,
-        ...(request.body.expiresInDays === undefined
-          ? {}
-          : { expiresAt: now + request.body.expiresInDays * 86_400_000 }),
-      });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "auth.tokenCreate",
-        target: apiToken.id,
-        orgId: principal.orgId,
-        data: { name: apiToken.name, expiresAt: apiToken.expiresAt },
+      const apiToken = app.store.transaction(() => {
+        const apiToken = users.createToken({
+          userId: principal.userId,
+          name: request.body.name,
+          tokenHash: hashSecret(secret),
+          now,
+          ...(request.body.expiresInDays === undefined
+            ? {}
+            : { expiresAt: now + request.body.expiresInDays * 86_400_000 }),
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "auth.tokenCreate",
+          target: apiToken.id,
+          orgId: principal.orgId,
+          data: { name: apiToken.name, expiresAt: apiToken.expiresAt },
+        });
+        return apiToken;
       });
       return reply.code(201).send({ token: secret, apiToken });
     },
@@ -335,12 +338,14 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
       if (token === undefined || token.userId !== principal.userId) {
         throw notFound("API token", request.params.tokenId);
       }
-      users.revokeToken(token.id, app.clock());
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "auth.tokenRevoke",
-        target: token.id,
-        orgId: principal.orgId,
+      app.store.transaction(() => {
+        users.revokeToken(token.id, app.clock());
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "auth.tokenRevoke",
+          target: token.id,
+          orgId: principal.orgId,
+        });
       });
       return { ok: true as const };
     },

@@ -141,21 +141,24 @@ export const branchRoutes: FastifyPluginAsync = async (app) => {
       checkTimeZone(body.timeZone);
       checkHolidays(body.holidays);
       checkRegion(principal.orgId, body.regionId);
-      const branch = orgs.createBranch({
-        orgId: principal.orgId,
-        name: body.name,
-        branchType: body.branchType,
-        timeZone: body.timeZone,
-        holidays: body.holidays ?? [],
-        ...(body.regionId === undefined ? {} : { regionId: body.regionId }),
-        ...(body.address === undefined ? {} : { address: body.address }),
-      });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "branch.create",
-        target: branch.id,
-        orgId: principal.orgId,
-        data: { name: branch.name, branchType: branch.branchType, timeZone: branch.timeZone },
+      const branch = app.store.transaction(() => {
+        const branch = orgs.createBranch({
+          orgId: principal.orgId,
+          name: body.name,
+          branchType: body.branchType,
+          timeZone: body.timeZone,
+          holidays: body.holidays ?? [],
+          ...(body.regionId === undefined ? {} : { regionId: body.regionId }),
+          ...(body.address === undefined ? {} : { address: body.address }),
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "branch.create",
+          target: branch.id,
+          orgId: principal.orgId,
+          data: { name: branch.name, branchType: branch.branchType, timeZone: branch.timeZone },
+        });
+        return branch;
       });
       return reply.code(201).send(branch);
     },
@@ -180,13 +183,16 @@ export const branchRoutes: FastifyPluginAsync = async (app) => {
       checkTimeZone(body.timeZone);
       checkHolidays(body.holidays);
       checkRegion(branch.orgId, body.regionId);
-      const updated = orgs.updateBranch(branch.id, body);
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "branch.update",
-        target: branch.id,
-        orgId: branch.orgId,
-        data: { change: body },
+      const updated = app.store.transaction(() => {
+        const updated = orgs.updateBranch(branch.id, body);
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "branch.update",
+          target: branch.id,
+          orgId: branch.orgId,
+          data: { change: body },
+        });
+        return updated;
       });
       return updated;
     },

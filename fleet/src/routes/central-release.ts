@@ -2,52 +2,16 @@
  * Central release over HTTP (fleet/src/devices/central-release.ts): a bank officer asks for
  * one release of a container's lock with a reason, a second, independent officer approves and
  * the signed `remote.centralRelease` goes out; the requester may withdraw, a security admin
- * reject. `centralReleaseService` decorates `app.centralReleases` once.
+ * reject. The service is the
+ * `lockfleet-central-releases` plugin (devices/central-release-plugin.ts).
  */
 import { CommandResult } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import fp from "fastify-plugin";
 import { principalOf } from "../auth/authorize.js";
-import {
-  CENTRAL_RELEASE_ROLES,
-  CentralReleaseService,
-  MAX_VALID_MINUTES,
-} from "../devices/central-release.js";
-import {
-  CENTRAL_RELEASE_STATUSES,
-  CentralReleaseRepository,
-} from "../devices/central-release-repository.js";
+import { CENTRAL_RELEASE_ROLES, MAX_VALID_MINUTES } from "../devices/central-release.js";
+import { CENTRAL_RELEASE_STATUSES } from "../devices/central-release-repository.js";
 import { idParams } from "./common.js";
-
-declare module "fastify" {
-  interface FastifyInstance {
-    /** Two-person central releases of locks (fleet/src/devices/central-release.ts). */
-    centralReleases: CentralReleaseService;
-  }
-}
-
-export function centralReleaseService(): FastifyPluginAsync {
-  return fp(
-    async (app) => {
-      app.decorate(
-        "centralReleases",
-        new CentralReleaseService({
-          releases: new CentralReleaseRepository(app.db),
-          hub: app.hub,
-          adminLog: app.adminLog,
-          checkScope: (principal, containerId) => {
-            app.scope.container(principal, containerId);
-          },
-          accountCreatedAt: (userId) => app.repos.users.get(userId)?.createdAt,
-          independence: (approver, requester) => app.lineage.refusal(approver, [requester]),
-          clock: app.clock,
-        }),
-      );
-    },
-    { name: "lockfleet-central-releases" },
-  );
-}
 
 const NullableText = Type.Union([Type.String(), Type.Null()]);
 export const CentralReleaseView = Type.Object({

@@ -2,48 +2,14 @@
  * Clock corrections over HTTP (SPEC §3 "Time"): a security admin proposes setting a lock's
  * clock by the drift the fleet measured, a second, independent bank officer approves, and the
  * signed, confirmed `time.set` goes out (fleet/src/devices/clock-corrections.ts).
- * `clockCorrectionService` decorates `app.clockCorrections` once.
  */
 import { CommandResult } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import fp from "fastify-plugin";
 import { principalOf } from "../auth/authorize.js";
-import {
-  CLOCK_CORRECTION_STATUSES,
-  ClockCorrectionRepository,
-} from "../devices/clock-correction-repository.js";
-import { CLOCK_APPROVER_ROLES, ClockCorrectionService } from "../devices/clock-corrections.js";
+import { CLOCK_CORRECTION_STATUSES } from "../devices/clock-correction-repository.js";
+import { CLOCK_APPROVER_ROLES } from "../devices/clock-corrections.js";
 import { idParams } from "./common.js";
-
-declare module "fastify" {
-  interface FastifyInstance {
-    /** Confirmed clock corrections of locks (fleet/src/devices/clock-corrections.ts). */
-    clockCorrections: ClockCorrectionService;
-  }
-}
-
-export function clockCorrectionService(): FastifyPluginAsync {
-  return fp(
-    async (app) => {
-      app.decorate(
-        "clockCorrections",
-        new ClockCorrectionService({
-          corrections: new ClockCorrectionRepository(app.db),
-          people: app.repos.people,
-          hub: app.hub,
-          adminLog: app.adminLog,
-          checkScope: (principal, containerId) => {
-            app.scope.container(principal, containerId);
-          },
-          independence: (approver, proposer) => app.lineage.refusal(approver, [proposer]),
-          clock: app.clock,
-        }),
-      );
-    },
-    { name: "lockfleet-clock-corrections" },
-  );
-}
 
 const NullableText = Type.Union([Type.String(), Type.Null()]);
 const ClockCorrectionView = Type.Object({

@@ -120,28 +120,31 @@ export const containerRoutes: FastifyPluginAsync = async (app) => {
       const branch = app.scope.branch(principal, body.branchId);
       if (principal.orgKind !== "bank")
         throw new FleetError("E_FORBIDDEN", "only banks own containers", 403);
-      const container = orgs.createContainer({
-        orgId: branch.orgId,
-        branchId: branch.id,
-        name: body.name,
-        type: body.type,
-        grade: body.grade,
-        lockClass: body.lockClass,
-        policy: body.policy ?? DEFAULT_LOCK_POLICY,
-      });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "container.create",
-        target: container.id,
-        orgId: container.orgId,
-        data: {
+      const container = app.store.transaction(() => {
+        const container = orgs.createContainer({
+          orgId: branch.orgId,
           branchId: branch.id,
-          name: container.name,
-          type: container.type,
-          grade: container.grade,
-          lockClass: container.lockClass,
-          policy: container.policy,
-        },
+          name: body.name,
+          type: body.type,
+          grade: body.grade,
+          lockClass: body.lockClass,
+          policy: body.policy ?? DEFAULT_LOCK_POLICY,
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "container.create",
+          target: container.id,
+          orgId: container.orgId,
+          data: {
+            branchId: branch.id,
+            name: container.name,
+            type: container.type,
+            grade: container.grade,
+            lockClass: container.lockClass,
+            policy: container.policy,
+          },
+        });
+        return container;
       });
       return reply.code(201).send(container);
     },
@@ -162,13 +165,16 @@ export const containerRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const principal = principalOf(request);
       const container = app.scope.container(principal, request.params.containerId);
-      const updated = orgs.updateContainer(container.id, request.body);
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "container.update",
-        target: container.id,
-        orgId: container.orgId,
-        data: { change: request.body },
+      const updated = app.store.transaction(() => {
+        const updated = orgs.updateContainer(container.id, request.body);
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "container.update",
+          target: container.id,
+          orgId: container.orgId,
+          data: { change: request.body },
+        });
+        return updated;
       });
       return updated;
     },

@@ -154,29 +154,32 @@ export const contractRoutes: FastifyPluginAsync = async (app) => {
       checkContainers(principal, body.containerIds);
       checkWindows(body.containerIds, standingWindows);
       checkValidity(body.validFrom, body.validUntil);
-      const contract = contracts.create({
-        bankOrgId: principal.orgId,
-        citOrgId: cit.id,
-        name: body.name,
-        containerIds: [...new Set(body.containerIds)],
-        standingWindows,
-        validFrom: body.validFrom,
-        validUntil: body.validUntil,
-        now: app.clock(),
-      });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "contract.create",
-        target: contract.id,
-        orgId: principal.orgId,
-        data: {
+      const contract = app.store.transaction(() => {
+        const contract = contracts.create({
+          bankOrgId: principal.orgId,
           citOrgId: cit.id,
-          name: contract.name,
-          containerIds: contract.containerIds,
-          standingWindows: contract.standingWindows,
-          validFrom: contract.validFrom,
-          validUntil: contract.validUntil,
-        },
+          name: body.name,
+          containerIds: [...new Set(body.containerIds)],
+          standingWindows,
+          validFrom: body.validFrom,
+          validUntil: body.validUntil,
+          now: app.clock(),
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "contract.create",
+          target: contract.id,
+          orgId: principal.orgId,
+          data: {
+            citOrgId: cit.id,
+            name: contract.name,
+            containerIds: contract.containerIds,
+            standingWindows: contract.standingWindows,
+            validFrom: contract.validFrom,
+            validUntil: contract.validUntil,
+          },
+        });
+        return contract;
       });
       return reply.code(201).send(contract);
     },
@@ -207,17 +210,20 @@ export const contractRoutes: FastifyPluginAsync = async (app) => {
         body.validFrom === undefined ? contract.validFrom : body.validFrom,
         body.validUntil === undefined ? contract.validUntil : body.validUntil,
       );
-      const updated = contracts.update(
-        contract.id,
-        { ...body, containerIds: body.containerIds === undefined ? undefined : containerIds },
-        app.clock(),
-      );
-      app.adminLog.append({
-        actor: principal.personId,
-        action: body.active === false ? "contract.terminate" : "contract.update",
-        target: contract.id,
-        orgId: principal.orgId,
-        data: { change: body },
+      const updated = app.store.transaction(() => {
+        const updated = contracts.update(
+          contract.id,
+          { ...body, containerIds: body.containerIds === undefined ? undefined : containerIds },
+          app.clock(),
+        );
+        app.adminLog.append({
+          actor: principal.personId,
+          action: body.active === false ? "contract.terminate" : "contract.update",
+          target: contract.id,
+          orgId: principal.orgId,
+          data: { change: body },
+        });
+        return updated;
       });
       return updated;
     },

@@ -16,7 +16,6 @@ import {
   SYSTEM_ACTOR,
 } from "../auth/principal.js";
 import type { DeviceSummary } from "../devices/hub.js";
-import { stateSinceReader } from "../devices/state-since.js";
 import { FleetError, notFound, outOfScope } from "../errors.js";
 
 const DeviceView = Type.Object({
@@ -129,7 +128,7 @@ const AuditPage = Type.Object({
 });
 
 export const deviceRoutes: FastifyPluginAsync = async (app) => {
-  const stateSince = stateSinceReader(app.db);
+  const stateSince = app.store.readModels.stateSince;
   const withSince = (device: DeviceSummary) => ({
     ...device,
     stateSince: stateSince(device.deviceId),

@@ -4,7 +4,6 @@
  * bank sees its own locks; a CIT company sees the locks of its contract's containers and never
  * the duress alarm. The stream ends when the session ends.
  */
-import type { EventEmitter } from "node:events";
 import type { LockState } from "@lockfleet/protocol";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { type AlarmScope, alarmVisibleTo } from "../alarms/alarm.js";
@@ -12,7 +11,6 @@ import type { AlarmEvent } from "../alarms/alarm-service.js";
 import { resolvePrincipal } from "../auth/authenticate.js";
 import { principalOf } from "../auth/authorize.js";
 import { ROLES } from "../auth/principal.js";
-import { windowsPart } from "../windows/part.js";
 import { alarmScopeOf } from "./alarms.js";
 
 export const HEARTBEAT_MS = 15_000;
@@ -78,15 +76,6 @@ export function sseFrame(id: number, event: string, data: unknown): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-function isEmitter(value: unknown): value is EventEmitter {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as EventEmitter).on === "function" &&
-    typeof (value as EventEmitter).off === "function"
-  );
-}
-
 /** Fans hub, alarm and window events out to every open stream. */
 class LiveEvents {
   readonly #listeners = new Set<(event: LiveEvent) => void>();
@@ -150,14 +139,14 @@ class LiveEvents {
     hub.on("state", onState);
     hub.on("availability", onAvailability);
     alarms.on("alarm", onAlarm);
-    // the windows part's service tells of every request, decision, revocation and close
-    const windows: unknown = Reflect.get(this.app, "windows") ?? windowsPart(this.app).windows;
-    if (isEmitter(windows)) windows.on("window", onWindow);
+    // the windows service tells of every request, decision, revocation and close
+    const windows = this.app.windows;
+    windows.on("window", onWindow);
     return () => {
       hub.off("state", onState);
       hub.off("availability", onAvailability);
       alarms.off("alarm", onAlarm);
-      if (isEmitter(windows)) windows.off("window", onWindow);
+      windows.off("window", onWindow);
     };
   }
 }
@@ -174,7 +163,7 @@ async function eventPlugin(app: FastifyInstance, heartbeatMs: number): Promise<v
   const live = new LiveEvents(app);
   let unwire: (() => void) | undefined;
   const streams = new Set<() => void>();
-  // wired once every part is registered, so `app.windows` exists if the windows part runs
+  // wired when the app is ready and unwired at close, so streams follow the services' lifetime
   app.addHook("onReady", async () => {
     unwire = live.wire();
   });

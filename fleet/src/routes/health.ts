@@ -23,7 +23,7 @@ const Health = Type.Object({
 
 export const healthRoutes: FastifyPluginAsync = async (app) => {
   app.metrics.gauge("lockfleet_admin_log_entries", "Entries in the fleet's admin log", () =>
-    app.db.open ? app.adminLog.head().seq : Number.NaN,
+    app.store.open ? app.adminLog.head().seq : Number.NaN,
   );
 
   app.get(
@@ -38,7 +38,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     async (_request, reply) => {
       let database = false;
       try {
-        database = app.db.prepare("SELECT 1").pluck().get() === 1;
+        database = app.store.reachable();
       } catch {
         database = false;
       }

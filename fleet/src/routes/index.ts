@@ -1,14 +1,15 @@
 /**
  * Every part's routes, in registration order. Each part adds its own line(s); `prefix` is
- * where the plugin's routes live (`/api/v1` for the API, "" for the root).
+ * where the plugin's routes live (`/api/v1` for the API, "" for the root). Routes only read
+ * the services the service plugins decorate (services.ts); they never construct one.
  */
 import type { FastifyPluginAsync } from "fastify";
 import { adminLogRoutes } from "./admin-log.js";
-import { alarmRoutes, alarmService } from "./alarms.js";
+import { alarmRoutes } from "./alarms.js";
 import { authRoutes } from "./auth.js";
 import { branchRoutes } from "./branches.js";
-import { centralReleaseRoutes, centralReleaseService } from "./central-release.js";
-import { clockCorrectionRoutes, clockCorrectionService } from "./clock-corrections.js";
+import { centralReleaseRoutes } from "./central-release.js";
+import { clockCorrectionRoutes } from "./clock-corrections.js";
 import { containerRoutes } from "./containers.js";
 import { contractRoutes } from "./contracts.js";
 import { dashboardRoutes } from "./dashboard.js";
@@ -24,7 +25,7 @@ import { proposalRoutes } from "./proposals.js";
 import { reportRoutes } from "./reports.js";
 import { rightRoutes } from "./rights.js";
 import { riskRoutes } from "./risk.js";
-import { updateRoutes, updateService } from "./updates.js";
+import { updateRoutes } from "./updates.js";
 import { userRoutes } from "./users.js";
 import { windowRoutes } from "./windows.js";
 
@@ -50,9 +51,7 @@ export const ROUTES: RouteEntry[] = [
   // devices
   { plugin: enrolmentRoutes, prefix: API_PREFIX },
   { plugin: deviceRoutes, prefix: API_PREFIX },
-  { plugin: clockCorrectionService(), prefix: "" },
   { plugin: clockCorrectionRoutes, prefix: API_PREFIX },
-  { plugin: centralReleaseService(), prefix: "" },
   { plugin: centralReleaseRoutes, prefix: API_PREFIX },
   // windows
   { plugin: windowRoutes, prefix: API_PREFIX },
@@ -60,14 +59,12 @@ export const ROUTES: RouteEntry[] = [
   { plugin: pinLetterRoutes, prefix: API_PREFIX },
   { plugin: policyRoutes, prefix: API_PREFIX },
   // alarms, reports, dashboard
-  { plugin: alarmService(), prefix: "" },
   { plugin: alarmRoutes, prefix: API_PREFIX },
   { plugin: reportRoutes, prefix: API_PREFIX },
   { plugin: eventRoutes, prefix: API_PREFIX },
   { plugin: dashboardRoutes, prefix: "" },
-  // outsourcing risk register (after alarms: it reads `app.alarms`)
+  // outsourcing risk register
   { plugin: riskRoutes, prefix: API_PREFIX },
   // signed software updates for the locks
-  { plugin: updateService(), prefix: "" },
   { plugin: updateRoutes, prefix: API_PREFIX },
 ];

@@ -71,17 +71,20 @@ export const orgRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const org = orgs.createOrg({
-        kind: "cit",
-        name: request.body.name,
-        sponsorOrgId: principal.orgId,
-      });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "org.create",
-        target: org.id,
-        orgId: principal.orgId,
-        data: { kind: org.kind, name: org.name },
+      const org = app.store.transaction(() => {
+        const org = orgs.createOrg({
+          kind: "cit",
+          name: request.body.name,
+          sponsorOrgId: principal.orgId,
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "org.create",
+          target: org.id,
+          orgId: principal.orgId,
+          data: { kind: org.kind, name: org.name },
+        });
+        return org;
       });
       return reply.code(201).send(org);
     },
@@ -103,13 +106,15 @@ export const orgRoutes: FastifyPluginAsync = async (app) => {
       const principal = principalOf(request);
       const orgId = request.params.orgId;
       if (!app.scope.manages(principal, orgId)) throw notFound("organisation", orgId);
-      orgs.renameOrg(orgId, request.body.name);
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "org.rename",
-        target: orgId,
-        orgId: principal.orgId,
-        data: { name: request.body.name },
+      app.store.transaction(() => {
+        orgs.renameOrg(orgId, request.body.name);
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "org.rename",
+          target: orgId,
+          orgId: principal.orgId,
+          data: { name: request.body.name },
+        });
       });
       return orgs.getOrg(orgId);
     },
@@ -155,13 +160,16 @@ export const orgRoutes: FastifyPluginAsync = async (app) => {
       if (orgs.findRegionByName(orgId, request.body.name) !== undefined) {
         throw conflict("E_REGION_EXISTS", `region "${request.body.name}" already exists`);
       }
-      const region = orgs.createRegion({ orgId, name: request.body.name });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "region.create",
-        target: region.id,
-        orgId,
-        data: { name: region.name },
+      const region = app.store.transaction(() => {
+        const region = orgs.createRegion({ orgId, name: request.body.name });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "region.create",
+          target: region.id,
+          orgId,
+          data: { name: region.name },
+        });
+        return region;
       });
       return reply.code(201).send(region);
     },

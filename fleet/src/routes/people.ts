@@ -99,13 +99,15 @@ export function sweepExpiredPeople(app: FastifyInstance): PersonChange[] {
   const now = app.clock();
   const changes: PersonChange[] = [];
   for (const person of app.repos.people.dueForExpiry(now)) {
-    app.repos.people.markExpired(person.id, now);
-    app.adminLog.append({
-      actor: SYSTEM_ACTOR,
-      action: "person.expire",
-      target: person.id,
-      orgId: person.orgId,
-      data: { validUntil: person.validUntil },
+    app.store.transaction(() => {
+      app.repos.people.markExpired(person.id, now);
+      app.adminLog.append({
+        actor: SYSTEM_ACTOR,
+        action: "person.expire",
+        target: person.id,
+        orgId: person.orgId,
+        data: { validUntil: person.validUntil },
+      });
     });
     const change: PersonChange = {
       personId: person.id,
@@ -150,13 +152,26 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
       throw conflict("E_PERSON_DELETED", `person ${person.id} was deleted`);
     return person;
   };
-  const record = (principal: Principal, person: Person, action: PersonAction, data = {}) => {
-    app.adminLog.append({
-      actor: principal.personId,
-      action: `person.${action}`,
-      target: person.id,
-      orgId: person.orgId,
-      data,
+  /**
+   * A change to a person and its admin-log entry, in one transaction: a log entry that cannot
+   * be written takes the change back. The parts that follow people hear of it after the commit.
+   */
+  const record = (
+    principal: Principal,
+    action: PersonAction,
+    data: Record<string, unknown>,
+    change: () => Person,
+  ) => {
+    const person = app.store.transaction(() => {
+      const changed = change();
+      app.adminLog.append({
+        actor: principal.personId,
+        action: `person.${action}`,
+        target: changed.id,
+        orgId: changed.orgId,
+        data,
+      });
+      return changed;
     });
     const after = people.get(person.id, app.clock()) as Person;
     app.coreEvents.emit("person", {
@@ -211,13 +226,15 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
       const principal = principalOf(request);
       const orgId = request.body.orgId ?? principal.orgId;
       if (!app.scope.manages(principal, orgId)) throw notFound("organisation", orgId);
-      const person = people.create({
-        orgId,
-        name: request.body.name,
-        createdBy: principal.personId,
-        now: app.clock(),
-      });
-      return reply.code(201).send(record(principal, person, "create", { name: person.name }));
+      const person = record(principal, "create", { name: request.body.name }, () =>
+        people.create({
+          orgId,
+          name: request.body.name,
+          createdBy: principal.personId,
+          now: app.clock(),
+        }),
+      );
+      return reply.code(201).send(person);
     },
   );
 
@@ -253,13 +270,15 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
           throw conflict("E_DOCUMENT_IN_USE", `this document already identifies person ${other}`);
         }
       }
-      people.identify(person.id, {
-        by: principal.personId,
-        documentType,
-        ...(documentRefHash === undefined ? {} : { documentRefHash }),
-        now: app.clock(),
+      return record(principal, "identify", { documentType }, () => {
+        people.identify(person.id, {
+          by: principal.personId,
+          documentType,
+          ...(documentRefHash === undefined ? {} : { documentRefHash }),
+          now: app.clock(),
+        });
+        return person;
       });
-      return record(principal, person, "identify", { documentType });
     },
   );
 
@@ -283,22 +302,27 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
     validity: { validFrom?: string | undefined; validUntil?: string | undefined },
     proposal?: { id: string; proposedBy: string },
   ): Person =>
-    app.db.transaction(() => {
-      people.enable(person.id, {
-        by: actor.personId,
-        now: app.clock(),
-        validFrom: validity.validFrom ?? null,
-        validUntil: validity.validUntil ?? null,
-      });
-      if (proposal !== undefined) people.setEnableProposal(person.id, proposal.id);
-      return record(actor, person, "enable", {
+    record(
+      actor,
+      "enable",
+      {
         validFrom: validity.validFrom,
         validUntil: validity.validUntil,
         ...(proposal === undefined
           ? {}
           : { proposalId: proposal.id, proposedBy: proposal.proposedBy }),
-      });
-    })();
+      },
+      () => {
+        people.enable(person.id, {
+          by: actor.personId,
+          now: app.clock(),
+          validFrom: validity.validFrom ?? null,
+          validUntil: validity.validUntil ?? null,
+        });
+        if (proposal !== undefined) people.setEnableProposal(person.id, proposal.id);
+        return person;
+      },
+    );
 
   app.post<{ Params: { personId: string }; Body: Static<typeof EnableBody> }>(
     "/people/:personId/enable",
@@ -367,8 +391,10 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const principal = principalOf(request);
       const person = personToChange(principal, request.params.personId);
-      people.disable(person.id, { by: principal.personId, now: app.clock() });
-      return record(principal, person, "disable");
+      return record(principal, "disable", {}, () => {
+        people.disable(person.id, { by: principal.personId, now: app.clock() });
+        return person;
+      });
     },
   );
 
@@ -387,9 +413,11 @@ export const peopleRoutes: FastifyPluginAsync = async (app) => {
       const principal = principalOf(request);
       const person = personToChange(principal, request.params.personId, "delete");
       const now = app.clock();
-      people.delete(person.id, { by: principal.personId, now });
-      users.disableAllOfPerson(person.id, now);
-      return record(principal, person, "delete");
+      return record(principal, "delete", {}, () => {
+        people.delete(person.id, { by: principal.personId, now });
+        users.disableAllOfPerson(person.id, now);
+        return person;
+      });
     },
   );
 };

@@ -8,7 +8,6 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
 import { POLICY_CHANGE_KINDS, POLICY_CHANGE_STATUSES } from "../policy/policy-repository.js";
-import { windowsPart } from "../windows/part.js";
 import { idParams } from "./common.js";
 
 const ContainerId = Type.String({ minLength: 1, maxLength: 64 });
@@ -72,7 +71,7 @@ const ChangeParams = idParams("changeId");
 type ChangeParams = Static<typeof ChangeParams>;
 
 export const policyRoutes: FastifyPluginAsync = async (app) => {
-  const { policy } = windowsPart(app);
+  const policy = app.policy;
   const securityAdmin = app.authorize("securityAdmin");
   const bank = app.authorize("securityAdmin", "branchManager", "auditor");
   // approval is open to bank officers; any other role's attempt is refused and audited

@@ -11,7 +11,7 @@ import { reportFileName, reportToCsv } from "../reports/csv.js";
 import { isTimeZone, localiseReport, REPORT_LANGUAGES } from "../reports/localise.js";
 import { reportToPdf } from "../reports/pdf.js";
 import { REPORT_KINDS, REPORT_TITLES, type ReportKind } from "../reports/report.js";
-import { ReportService, reportPeriod } from "../reports/report-service.js";
+import { reportPeriod } from "../reports/report-service.js";
 
 /** Reports are the bank's: its security staff and internal audit. */
 export const REPORT_READERS = ["securityAdmin", "branchManager", "auditor"] as const;
@@ -53,7 +53,7 @@ const ReportQuery = Type.Object(
 
 export const reportRoutes: FastifyPluginAsync = async (app) => {
   const readers = app.authorize(...REPORT_READERS);
-  const reports = new ReportService(app.db, app.alarms.repository, app.clock);
+  const reports = app.reports;
 
   /** The zone of the container's branch, else of the bank's first branch, else UTC. */
   const bankZone = (orgId: string, containerId: string | undefined): string => {

@@ -9,7 +9,6 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
 import { PUSH_STATUSES, REMOVAL_REASONS } from "../rights/rights-repository.js";
-import { windowsPart } from "../windows/part.js";
 import { idParams } from "./common.js";
 import { PinLetterView } from "./pin-letters.js";
 import { ProposalAccepted, proposalView } from "./proposals.js";
@@ -85,7 +84,7 @@ const RightParams = idParams("rightId");
 type RightParams = Static<typeof RightParams>;
 
 export const rightRoutes: FastifyPluginAsync = async (app) => {
-  const { rights } = windowsPart(app);
+  const rights = app.rights;
   const managers = app.authorize("securityAdmin", "branchManager");
   const readers = app.authorize("securityAdmin", "branchManager", "auditor", "citDispatcher");
 

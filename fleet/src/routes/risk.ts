@@ -8,7 +8,6 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { principalOf } from "../auth/authorize.js";
 import { registerToCsv, registerToJson } from "../risk/export.js";
-import { riskPart } from "../risk/part.js";
 import { MIN_JUSTIFICATION } from "../risk/risk-service.js";
 import { RISK_CATEGORIES, RISK_LEVELS } from "../risk/scales.js";
 import { idParams, PageOf, pageQueryWith } from "./common.js";
@@ -116,7 +115,7 @@ type EntryParams = Static<typeof EntryParams>;
 const tags = ["risk"];
 
 export const riskRoutes: FastifyPluginAsync = async (app) => {
-  const { risks } = riskPart(app);
+  const risks = app.risks;
   const readers = app.authorize("securityAdmin", "auditor");
   const writers = app.authorize("securityAdmin");
 

@@ -4,70 +4,17 @@
  * resumed), each lock's progress from its own audit records, and the ranged download the locks
  * fetch a target from with their offer's token; release-key sets (rotation, revocation) the
  * offers carry to the locks; widening a running rollout's ring by two officers.
- * `updateService` decorates `app.updates` once and runs the sweep that renews offers to locks
- * that were offline.
+ * The service is the `lockfleet-updates` plugin (updates/plugin.ts).
  */
 
-import { join } from "node:path";
 import { MAX_TARGET_BYTES, SignedRelease, SignedReleaseKeySet } from "@lockfleet/protocol";
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import fp from "fastify-plugin";
 import { principalOf } from "../auth/authorize.js";
 import { FleetError } from "../errors.js";
-import { ReleaseTrust } from "../updates/release-trust.js";
-import { ROLLOUT_STATUSES, UpdateRepository } from "../updates/update-repository.js";
-import { LOCK_UPDATE_STATUSES, UpdateService } from "../updates/update-service.js";
+import { ROLLOUT_STATUSES } from "../updates/update-repository.js";
+import { LOCK_UPDATE_STATUSES } from "../updates/update-service.js";
 import { idParams } from "./common.js";
-
-declare module "fastify" {
-  interface FastifyInstance {
-    /** Releases and staged rollouts (fleet/src/updates/update-service.ts). */
-    updates: UpdateService;
-  }
-}
-
-/** How often offers to locks that were away are looked at again. */
-export const OFFER_RENEWAL_MS = 60_000;
-
-export function updateService(options: { offerRenewalMs?: number } = {}): FastifyPluginAsync {
-  return fp(
-    async (app) => {
-      const repository = new UpdateRepository(app.db);
-      app.decorate(
-        "updates",
-        new UpdateService({
-          repository,
-          trust: new ReleaseTrust({
-            repository,
-            adminLog: app.adminLog,
-            keysFile: join(app.dataDir, "release-keys.json"),
-            clock: app.clock,
-          }),
-          hub: app.hub,
-          adminLog: app.adminLog,
-          independence: (approver, proposer) => app.lineage.refusal(approver, [proposer]),
-          accountCreatedAt: (userId) => app.repos.users.get(userId)?.createdAt,
-          checkBranch: (principal, branchId) => {
-            app.scope.branch(principal, branchId);
-          },
-          targetDir: join(app.dataDir, "releases"),
-          clock: app.clock,
-        }),
-      );
-      // Presence is the device part's: the sweep reads it from the store, it hooks nothing there.
-      const every = options.offerRenewalMs ?? OFFER_RENEWAL_MS;
-      const timer = setInterval(() => {
-        app.updates.renewOffers().catch((error: unknown) => {
-          app.log.error({ err: error }, "E_OFFER_RENEWAL: renewing update offers failed");
-        });
-      }, every);
-      timer.unref();
-      app.addHook("onClose", async () => clearInterval(timer));
-    },
-    { name: "lockfleet-updates" },
-  );
-}
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) =>
   Type.Union([schema, Type.Null()]);

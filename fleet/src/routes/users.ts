@@ -187,21 +187,24 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         body.password ?? (generatedPassword as string),
         app.authSettings.passwordHashing,
       );
-      const user = users.create({
-        personId: person.id,
-        orgId: person.orgId,
-        role: body.role,
-        email,
-        passwordHash,
-        now: app.clock(),
-        createdBy: principal.personId,
-      });
-      app.adminLog.append({
-        actor: principal.personId,
-        action: "user.create",
-        target: user.id,
-        orgId: user.orgId,
-        data: { personId: person.id, role: user.role, email },
+      const user = app.store.transaction(() => {
+        const user = users.create({
+          personId: person.id,
+          orgId: person.orgId,
+          role: body.role,
+          email,
+          passwordHash,
+          now: app.clock(),
+          createdBy: principal.personId,
+        });
+        app.adminLog.append({
+          actor: principal.personId,
+          action: "user.create",
+          target: user.id,
+          orgId: user.orgId,
+          data: { personId: person.id, role: user.role, email },
+        });
+        return user;
       });
       return reply
         .code(201)
@@ -227,7 +230,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     const passwordHash =
       p.passwordHash ??
       (await hashPassword(generatedPassword as string, app.authSettings.passwordHashing));
-    const user = app.db.transaction(() => {
+    const user = app.store.transaction(() => {
       const created = users.create({
         personId: p.personId,
         orgId: proposal.orgId,
@@ -253,7 +256,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         },
       });
       return created;
-    })();
+    });
     return {
       answer: { user, ...(generatedPassword === undefined ? {} : { generatedPassword }) },
       result: { userId: user.id },
@@ -304,7 +307,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
     if (user === undefined || user.disabledAt !== undefined) {
       throw conflict("E_USER_DISABLED", `account ${p.userId} is closed`);
     }
-    app.db.transaction(() => {
+    app.store.transaction(() => {
       users.setRole(user.id, {
         role: p.role,
         scope: { branchIds: p.branchIds, regionId: p.regionId },
@@ -322,7 +325,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
           proposedBy: proposal.proposedBy,
         },
       });
-    })();
+    });
     return { answer: { user: users.get(user.id) }, result: { userId: user.id, role: p.role } };
   });
 
@@ -377,7 +380,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
   ): Promise<string> => {
     const temporary = generatePassword();
     const passwordHash = await hashPassword(temporary, app.authSettings.passwordHashing);
-    app.db.transaction(() => {
+    app.store.transaction(() => {
       users.setPassword(user.id, { passwordHash, mustChange: true, now: app.clock() });
       app.adminLog.append({
         actor,
@@ -386,7 +389,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         orgId: user.orgId,
         data: proposalId === undefined ? {} : { proposalId },
       });
-    })();
+    });
     return temporary;
   };
 
@@ -416,7 +419,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       if (principal.role === "citDispatcher" && user.role !== "citCrew") {
         throw new FleetError("E_FORBIDDEN", "a CIT dispatcher may close crew accounts only", 403);
       }
-      app.db.transaction(() => {
+      app.store.transaction(() => {
         users.disable(user.id, app.clock());
         app.adminLog.append({
           actor: principal.personId,
@@ -424,7 +427,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
           target: user.id,
           orgId: user.orgId,
         });
-      })();
+      });
       return users.get(user.id);
     },
   );

@@ -9,7 +9,6 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf } from "../auth/authorize.js";
 import { inBranchScope, ROLES } from "../auth/principal.js";
-import { windowsPart } from "../windows/part.js";
 import { GRANT_STATUSES, WINDOW_STATUSES } from "../windows/window-repository.js";
 import { idParams, PageOf, PageQuery, pageQueryWith } from "./common.js";
 
@@ -136,7 +135,7 @@ const WindowParams = idParams("windowId");
 type WindowParams = Static<typeof WindowParams>;
 
 export const windowRoutes: FastifyPluginAsync = async (app) => {
-  const { windows } = windowsPart(app);
+  const windows = app.windows;
   const everyone = app.authorize(...ROLES);
   const dispatcher = app.authorize("citDispatcher");
   // Writes name their roles here (the README's table); refused attempts are audited for the bank.

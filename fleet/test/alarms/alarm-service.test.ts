@@ -5,6 +5,7 @@ import { type AlarmScope, alarmRank } from "../../src/alarms/alarm.js";
 import { AlarmService, type AlarmSourceEvents } from "../../src/alarms/alarm-service.js";
 import type { EscalationPolicy } from "../../src/alarms/escalation.js";
 import type { AlarmForwarder, AlarmNotice } from "../../src/alarms/forwarding/forwarder.js";
+import { FleetStore } from "../../src/storage/fleet-store.js";
 import {
   type AlarmFixture,
   insertDevice,
@@ -47,7 +48,7 @@ beforeEach(() => {
   clock = manualClock();
   forwarder = new RecordingForwarder();
   alarms = new AlarmService({
-    db: fixture.db,
+    store: new FleetStore(fixture.db),
     clock: clock.now,
     escalation,
     forwarders: [forwarder],

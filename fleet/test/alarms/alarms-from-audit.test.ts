@@ -9,6 +9,7 @@ import type { AuditRecord } from "@lockfleet/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AlarmScope } from "../../src/alarms/alarm.js";
 import { AlarmService, type AlarmSourceEvents } from "../../src/alarms/alarm-service.js";
+import { FleetStore } from "../../src/storage/fleet-store.js";
 import {
   type AlarmFixture,
   insertDevice,
@@ -28,7 +29,7 @@ beforeEach(() => {
   fixture = openFixtureDatabase();
   insertDevice(fixture.db, { deviceId: LOCK, orgId: "org_bank", containerId: "ctr_atm" });
   alarms = new AlarmService({
-    db: fixture.db,
+    store: new FleetStore(fixture.db),
     clock: manualClock().now,
     forwarders: [],
     checks: { offlineGraceMs: 30_000, clockDriftLimitMs: 60_000 },

@@ -10,8 +10,6 @@ import { ALARM_PRIORITY, type Alarm, topics } from "@lockfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SyslogForwarder } from "../../src/alarms/forwarding/syslog.js";
 import { WebhookForwarder } from "../../src/alarms/forwarding/webhook.js";
-import { alarmService } from "../../src/routes/alarms.js";
-import { ROUTES } from "../../src/routes/index.js";
 import { SimulatedLock } from "../devices/simulated-lock.js";
 import { createFixture, type Fixture } from "../fixtures.js";
 
@@ -29,11 +27,6 @@ const syslogServer = createTcpServer((socket) => {
 });
 
 /** The registered alarm service plugin (fastify-plugin names it). */
-function isAlarmService(plugin: unknown): boolean {
-  const meta = (plugin as Record<symbol, { name?: string } | undefined>)[Symbol.for("plugin-meta")];
-  return meta?.name === "lockfleet-alarms";
-}
-
 async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -75,11 +68,7 @@ beforeAll(async () => {
     ],
     checks: {},
   };
-  const routes = ROUTES.map((entry) =>
-    isAlarmService(entry.plugin) ? { ...entry, plugin: alarmService(settings) } : entry,
-  );
-  expect(routes.filter((entry) => isAlarmService(entry.plugin))).toHaveLength(1);
-  f = await createFixture({ startAt: Date.now(), app: { routes } });
+  f = await createFixture({ startAt: Date.now(), app: { alarmSettings: settings } });
   lock = new SimulatedLock();
   const { token } = f.app.hub.createEnrolmentToken({
     orgId: f.bank.id,

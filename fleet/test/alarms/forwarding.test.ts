@@ -13,6 +13,7 @@ import {
   SyslogForwarder,
 } from "../../src/alarms/forwarding/syslog.js";
 import { backoffDelay, WebhookForwarder } from "../../src/alarms/forwarding/webhook.js";
+import { FleetStore } from "../../src/storage/fleet-store.js";
 import { insertDevice, manualClock, openFixtureDatabase } from "./fixtures.js";
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -148,7 +149,7 @@ describe("webhook forwarding", () => {
       containerId: "ctr_atm",
     });
     const alarms = new AlarmService({
-      db: fixture.db,
+      store: new FleetStore(fixture.db),
       clock: manualClock().now,
       forwarders: [
         new WebhookForwarder({ url: good.url, baseDelayMs: 5 }),

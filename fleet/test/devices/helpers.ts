@@ -12,6 +12,7 @@ import Fastify from "fastify";
 import { DeviceHub, type DeviceHubEventMap, type DeviceHubOptions } from "../../src/devices/hub.js";
 import { SecretBox } from "../../src/secrets.js";
 import { MIGRATIONS_DIR, openDatabase } from "../../src/storage/db.js";
+import { FleetStore } from "../../src/storage/fleet-store.js";
 import { SimulatedLock, type SimulatedLockOptions } from "./simulated-lock.js";
 
 export const silentLog = Fastify({ logger: false }).log;
@@ -87,7 +88,7 @@ export async function createWorld(
     locks: [],
     async startHub(more = {}) {
       world.hub = await DeviceHub.start({
-        db,
+        store: new FleetStore(db),
         dataDir: dir,
         mqtt: { port: 0, plain: true },
         log: silentLog,

@@ -4,6 +4,7 @@ import { csvField, reportToCsv, tableToCsv } from "../../src/reports/csv.js";
 import { reportToPdf } from "../../src/reports/pdf.js";
 import { REPORT_KINDS, type ReportQuery } from "../../src/reports/report.js";
 import { ReportService, reportPeriod } from "../../src/reports/report-service.js";
+import { FleetStore } from "../../src/storage/fleet-store.js";
 import { type AlarmFixture, openFixtureDatabase } from "../alarms/fixtures.js";
 import { IDS, insertAudit, iso, seedHardwareEvents, seedReports, T0 } from "./fixtures.js";
 
@@ -16,8 +17,9 @@ const period: ReportQuery = { orgId: IDS.bank, from: iso(-60), to: iso(24 * 60) 
 beforeEach(() => {
   fixture = openFixtureDatabase();
   seedReports(fixture.db, clock);
-  alarms = new AlarmService({ db: fixture.db, clock });
-  reports = new ReportService(fixture.db, alarms.repository, clock);
+  const store = new FleetStore(fixture.db);
+  alarms = new AlarmService({ store, clock });
+  reports = new ReportService(store, clock);
 });
 afterEach(async () => {
   await alarms.close();

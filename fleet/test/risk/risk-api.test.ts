@@ -4,7 +4,6 @@
  * bank's register hidden from CIT companies and other banks, audit export, admin log.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { riskPart } from "../../src/risk/part.js";
 import { createFixture, type Fixture } from "../fixtures.js";
 import {
   seedAlarm,
@@ -677,8 +676,7 @@ describe("changes and export", () => {
   });
 
   it("the periodic recompute fills the register and logs only what changed", async () => {
-    const part = riskPart(f.app);
-    part.sweep();
+    f.app.riskSweep();
     const list = await f.app.inject({
       method: "GET",
       url: "/api/v1/risk/entries",
@@ -686,14 +684,14 @@ describe("changes and export", () => {
     });
     expect(list.json().items).toHaveLength(6);
     expect(adminActions().map((e) => [e.action, e.actor])).toEqual([["risk.recompute", "system"]]);
-    part.sweep();
+    f.app.riskSweep();
     expect(adminActions()).toHaveLength(1);
     // new behaviour changes a likelihood: the next run is logged again
     const lock = seedLock(f);
     const [w1] = tenWindows();
     if (w1 === undefined) throw new Error("seed");
     seedSealRefusal(f, w1, lock, at(day(1, 10)));
-    part.sweep();
+    f.app.riskSweep();
     const logged = adminActions();
     expect(logged).toHaveLength(2);
     expect(logged[1]?.data.changed).toEqual([

@@ -22,7 +22,6 @@ import {
   parseInstant,
 } from "@lockfleet/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { windowsPart } from "../../src/windows/part.js";
 import { waitFor } from "../devices/helpers.js";
 import { SimulatedLock } from "../devices/simulated-lock.js";
 import { createFixture, type Fixture } from "../fixtures.js";
@@ -182,8 +181,8 @@ describe("signed grants", () => {
     expect(lock.commandsOfType("grant")[0]?.body).toMatchObject({ grantId: window.grantId });
     await waitFor(
       () =>
-        windowsPart(f.app).windows.get({ orgId: f.bank.id, role: "securityAdmin" }, window.id)
-          .status === "active",
+        f.app.windows.get({ orgId: f.bank.id, role: "securityAdmin" }, window.id).status ===
+        "active",
       5_000,
       "window active",
     );
@@ -193,10 +192,7 @@ describe("signed grants", () => {
     const window = await requestWindow(INSIDE);
     await lock.until(() => lock.commandsOfType("grant").length === 1, 5_000, "grant");
     const told: unknown[] = [];
-    f.app.hub.on(
-      "tenantNotification" as never,
-      ((notification: unknown) => told.push(notification)) as never,
-    );
+    f.app.windows.on("notification", (notification) => told.push(notification));
     const revoked = await f.app.inject({
       method: "POST",
       url: `/api/v1/windows/${window.id}/revoke`,
@@ -235,8 +231,8 @@ describe("signed grants", () => {
     await lock.publishAudit([used, relocked]);
     await waitFor(
       () =>
-        windowsPart(f.app).windows.get({ orgId: f.bank.id, role: "securityAdmin" }, window.id)
-          .status === "closed",
+        f.app.windows.get({ orgId: f.bank.id, role: "securityAdmin" }, window.id).status ===
+        "closed",
       5_000,
       "window closed",
     );
@@ -339,8 +335,8 @@ describe("one-time codes", () => {
     await lock.publishAudit([accepted, relocked]);
     await waitFor(
       () =>
-        windowsPart(f.app).windows.get({ orgId: f.bank.id, role: "securityAdmin" }, window.id)
-          .status === "closed",
+        f.app.windows.get({ orgId: f.bank.id, role: "securityAdmin" }, window.id).status ===
+        "closed",
       5_000,
       "window closed",
     );
@@ -554,11 +550,11 @@ describe("rights on locks", () => {
   it("a temporary right that runs out is deleted from the lock by the periodic check", async () => {
     const granted = await grantRight(new Date(MONDAY + 60 * 60_000).toISOString());
     const slot = granted.initialCodes[0].slot;
-    await windowsPart(f.app).sweep();
+    await f.app.windowsSweep();
     expect(lock.commandsOfType("user.delete")).toEqual([]);
     f.clock.advance(2 * 60 * 60_000);
     lock.clockOffsetMs = f.clock.now() - Date.now();
-    await windowsPart(f.app).sweep();
+    await f.app.windowsSweep();
     expect(lock.commandsOfType("user.delete").map((command) => command.body)).toEqual([
       { slot, personId: crew() },
     ]);
@@ -612,7 +608,7 @@ describe("rights on locks", () => {
     await lock.until(() => lock.commandsOfType("user.delete").length === 1, 5_000, "user.delete");
     await waitFor(
       () =>
-        windowsPart(f.app).rights.get(
+        f.app.rights.get(
           { orgId: f.bank.id, orgKind: "bank", role: "securityAdmin", personId: "x" },
           granted.rights[0].id,
         ).locks[0]?.status === "deleted",

@@ -304,8 +304,7 @@ describe("revocation and expiry", () => {
   it("a window whose end has passed expires at the periodic check", async () => {
     const window = (await requestWindow(OUTSIDE)).json();
     f.clock.set(Date.parse(OUTSIDE.notAfter) + 1);
-    const { windowsPart } = await import("../../src/windows/part.js");
-    await windowsPart(f.app).sweep();
+    await f.app.windowsSweep();
     const read = await f.app.inject({
       method: "GET",
       url: `/api/v1/windows/${window.id}`,

@@ -1,35 +1,34 @@
 /**
- * The windows part put together once per app: access windows, rights on locks and policy
- * changes share one DeviceHub listener (the locks' audit), one periodic check (window expiry,
- * temporary rights) and one follower of core's person changes. Route plugins get the services
- * from `windowsPart(app)`.
+ * The windows part as a fastify plugin (`lockfleet-windows`): access windows, rights on locks
+ * and policy changes share one DeviceHub listener (the locks' audit), one periodic check
+ * (window expiry, temporary rights) and one follower of core's person changes. Decorated as
+ * `app.windows`, `app.rights`, `app.policy` and `app.windowsSweep`.
  */
-import type { EventEmitter } from "node:events";
 import type { AuditRecord } from "@lockfleet/protocol";
-import type { FastifyInstance } from "fastify";
-import { Lineage } from "../auth/separation.js";
+import type { FastifyPluginAsync } from "fastify";
+import fp from "fastify-plugin";
 import { FleetError } from "../errors.js";
-import { PolicyRepository } from "../policy/policy-repository.js";
 import { PolicyService } from "../policy/policy-service.js";
-import { RightsRepository } from "../rights/rights-repository.js";
 import { RightsService } from "../rights/rights-service.js";
 import { withdrawInterruptedApprovals } from "./interrupted-approvals.js";
 import type { LockHub } from "./ports.js";
-import { WindowRepository } from "./window-repository.js";
 import { type LockLocator, WindowService } from "./window-service.js";
 
 /** How often window expiry and temporary rights are checked. */
 export const WINDOWS_SWEEP_MS = 30_000;
 
-export interface WindowsPart {
-  windows: WindowService;
-  rights: RightsService;
-  policy: PolicyService;
-  /** One run of the periodic check (also run by a timer every WINDOWS_SWEEP_MS). */
-  sweep(): Promise<void>;
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Access windows: requests, approvals, grants, codes, close seals (windows/). */
+    windows: WindowService;
+    /** Rights of people on locks (rights/). */
+    rights: RightsService;
+    /** Policy changes of locks (policy/). */
+    policy: PolicyService;
+    /** One run of the periodic check (also run by a timer every WINDOWS_SWEEP_MS). */
+    windowsSweep(): Promise<void>;
+  }
 }
-
-const parts = new WeakMap<object, WindowsPart>();
 
 /** The locks of a container from the DeviceHub's register, reachable when seen online. */
 export function hubLocator(hub: LockHub): LockLocator {
@@ -49,12 +48,10 @@ export function hubLocator(hub: LockHub): LockLocator {
   };
 }
 
-export function windowsPart(app: FastifyInstance): WindowsPart {
-  const existing = parts.get(app.db);
-  if (existing !== undefined) return existing;
+const windowsPart: FastifyPluginAsync = async (app) => {
   const hub: LockHub = app.hub;
   const locks = hubLocator(hub);
-  const lineage = new Lineage(app.db);
+  const lineage = app.lineage;
   const common = {
     // maker–checker: a second approver independent of the first, and already active
     independence: {
@@ -76,21 +73,21 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
     adminLog: app.adminLog,
     clock: app.clock,
   };
-  const windowRepository = new WindowRepository(app.db);
-  withdrawInterruptedApprovals(windowRepository, app.adminLog);
+  withdrawInterruptedApprovals(app.store.windows, app.adminLog);
   const windows = new WindowService({
     ...common,
-    windows: windowRepository,
+    windows: app.store.windows,
+    transaction: (work) => app.store.transaction(work),
     contracts: app.repos.contracts,
     people: app.repos.people,
   });
   const rights = new RightsService({
     ...common,
-    rights: new RightsRepository(app.db),
+    rights: app.store.rights,
     contracts: app.repos.contracts,
     people: app.repos.people,
   });
-  const policy = new PolicyService({ ...common, changes: new PolicyRepository(app.db) });
+  const policy = new PolicyService({ ...common, changes: app.store.policy });
 
   const onAudit = (deviceId: string, records: AuditRecord[]) => {
     windows.onAudit(deviceId, records);
@@ -114,14 +111,6 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
       );
     });
   });
-  // Tell the CIT company live, next to the stored notification: the events stream follows the hub.
-  windows.on("notification", (notification) => {
-    (app.hub as EventEmitter).emit("tenantNotification", notification);
-  });
-  windows.on("window", (event) => {
-    (app.hub as EventEmitter).emit("window", event);
-  });
-
   let running = false;
   const sweep = async () => {
     if (running) return;
@@ -145,7 +134,13 @@ export function windowsPart(app: FastifyInstance): WindowsPart {
     hub.off("availability", onAvailability);
   });
 
-  const part: WindowsPart = { windows, rights, policy, sweep };
-  parts.set(app.db, part);
-  return part;
-}
+  app.decorate("windows", windows);
+  app.decorate("rights", rights);
+  app.decorate("policy", policy);
+  app.decorate("windowsSweep", sweep);
+};
+
+export const windowsPlugin = fp(windowsPart, {
+  name: "lockfleet-windows",
+  dependencies: ["lockfleet-core", "lockfleet-devices"],
+});

@@ -1,0 +1,52 @@
+/**
+ * The alarm service as a fastify plugin (`lockfleet-alarms`): intake from the device hub,
+ * escalation and forwarding, decorated as `app.alarms`. Settings come from
+ * `FleetOptions.alarms` (`app.alarmOptions`) unless given as plugin options.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import fp from "fastify-plugin";
+import { AlarmService } from "./alarm-service.js";
+import { type AlarmSettings, alarmSettingsFrom } from "./settings.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Alarm intake, acknowledgement, escalation and forwarding (fleet/src/alarms). */
+    alarms: AlarmService;
+  }
+}
+
+export interface AlarmsPluginOptions {
+  /** Escalation and forwarders as objects (embedders, tests); default from `app.alarmOptions`. */
+  settings?: AlarmSettings | undefined;
+}
+
+const alarms: FastifyPluginAsync<AlarmsPluginOptions> = async (app, options) => {
+  const chosen = options.settings ?? alarmSettingsFrom(app.alarmOptions);
+  const service = new AlarmService({
+    store: app.store,
+    clock: app.clock,
+    escalation: chosen.escalation,
+    forwarders: chosen.forwarders,
+    checks: chosen.checks,
+    log: app.log,
+    // the device hub runs the offline, drift and gap checks and raises those alarms
+    ownChecks: false,
+    locate: (deviceId) => app.hub.device(deviceId),
+  });
+  app.decorate("alarms", service);
+  const changes = app.metrics.counter(
+    "lockfleet_alarm_changes_total",
+    "Alarm changes: raised, repeated, escalated, acknowledged, cleared, by alarm kind",
+  );
+  service.on("alarm", ({ change, alarm }) => changes.inc({ change, kind: alarm.kind }));
+  service.attach(app.hub);
+  service.start();
+  app.addHook("onClose", async () => {
+    await service.close();
+  });
+};
+
+export const alarmsPlugin = fp(alarms, {
+  name: "lockfleet-alarms",
+  dependencies: ["lockfleet-core", "lockfleet-devices"],
+});
