@@ -31,10 +31,6 @@ const SYNC_COMMANDS: ReadonlySet<CommandType> = new Set([
 
 /** Commands issued within this window share one commit (a storm issues thousands). */
 const OUTBOX_COALESCE_MS = 20;
-/** Until the window since the last commit has passed; nothing to wait for after a quiet spell. */
-function outboxWait(lastFlush: number): number {
-  return Math.max(0, lastFlush + OUTBOX_COALESCE_MS - performance.now());
-}
 
 interface OutgoingCommand {
   row: Omit<CommandRow, "status" | "result" | "answered_at">;
@@ -52,7 +48,6 @@ export class CommandDispatch {
   readonly #ctx: HubContext;
   readonly #waiters = new Map<string, ResultWaiter>();
   #outbox: OutgoingCommand[] = [];
-  #lastOutboxFlush = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: HubContext) {
     this.#ctx = ctx;
@@ -159,14 +154,12 @@ export class CommandDispatch {
   #commitAndPublish(client: MqttClient, outgoing: Omit<OutgoingCommand, "done">): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#outbox.push({ ...outgoing, done: { resolve, reject } });
-      // At most one commit per window, but a command after a quiet spell does not wait for one.
       if (this.#outbox.length === 1)
-        setTimeout(() => this.#flushOutbox(client), outboxWait(this.#lastOutboxFlush));
+        setTimeout(() => this.#flushOutbox(client), OUTBOX_COALESCE_MS);
     });
   }
 
   #flushOutbox(client: MqttClient): void {
-    this.#lastOutboxFlush = performance.now();
     const batch = this.#outbox;
     this.#outbox = [];
     try {
