@@ -10,6 +10,7 @@ import { connectAsync, type IPublishPacket } from "mqtt";
 import type { BrokerRejection, DeviceIdentity } from "../broker/index.js";
 import { startBroker } from "../broker/index.js";
 import { MosquittoDynsec } from "../broker/mosquitto-dynsec.js";
+import { disableNagle } from "../broker/no-delay.js";
 import { embeddedBrokerTls, externalLockTrust } from "../broker/tls.js";
 import type { DeviceHubOptions } from "./hub.js";
 import type { HubContext } from "./hub-context.js";
@@ -138,6 +139,7 @@ async function connect(
     connectTimeout: 10_000,
   });
   link.ctx.client = client;
+  disableNagle(client);
   client.on("message", (topic, payload, packet) => link.onMessage(topic, payload, packet));
   client.on("error", (error) => link.ctx.log.warn({ err: error }, "E_MQTT_CLIENT: fleet client"));
   // State and availability are retained snapshots: QoS 0 towards the fleet keeps a reconnect
