@@ -81,6 +81,12 @@ export interface EmbeddedBroker {
   limitRefusals(): ReadonlyMap<GuardCode, number>;
   /** Whether the device holds a live connection now. */
   isDeviceConnected(deviceId: string): boolean;
+  /**
+   * The generation of the device's live connection (a number the broker gives each device
+   * connection it accepts, increasing), undefined while it holds none. What the hub learnt
+   * on one connection (a drift measurement) is told apart from what it learns on the next.
+   */
+  deviceConnection(deviceId: string): number | undefined;
   close(): Promise<void>;
 }
 
@@ -224,14 +230,18 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
   // Client errors (a device dropping its TCP connection mid-packet) are normal in a fleet.
   aedes.on("clientError", () => {});
   aedes.on("connectionError", () => {});
-  const liveDevices = new Map<string, Client>();
+  const liveDevices = new Map<string, { client: Client; generation: number }>();
+  let generations = 0;
   aedes.on("client", (client) => {
     const identity = identities.get(client);
-    if (identity?.kind === "device") liveDevices.set(identity.deviceId, client);
+    generations += 1;
+    if (identity?.kind === "device")
+      liveDevices.set(identity.deviceId, { client, generation: generations });
   });
   aedes.on("clientDisconnect", (client) => {
     const identity = identities.get(client);
-    if (identity?.kind !== "device" || liveDevices.get(identity.deviceId) !== client) return;
+    if (identity?.kind !== "device" || liveDevices.get(identity.deviceId)?.client !== client)
+      return;
     liveDevices.delete(identity.deviceId);
     options.onDeviceDisconnected?.(identity);
   });
@@ -243,7 +253,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
           key: options.tls.key,
           minVersion: "TLSv1.2",
         });
-  const server: Server = createServer((socket: Socket) => {
+  const server: Server = createServer({ noDelay: true }, (socket: Socket) => {
     if (!guard.admit(socket)) return;
     let stream: Duplex = socket;
     if (secureContext !== undefined) {
@@ -283,6 +293,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<Embedded
     unauthenticatedConnections: () => guard.unauthenticated,
     limitRefusals: () => guard.refusals,
     isDeviceConnected: (deviceId) => liveDevices.has(deviceId),
+    deviceConnection: (deviceId) => liveDevices.get(deviceId)?.generation,
     async close() {
       liveDevices.clear();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -81,6 +81,7 @@ export class ClockSync {
     const previous = device.clockDriftMs;
     device.clockDriftMs = drift;
     device.driftMeasuredAt = now;
+    device.driftConnection = this.#ctx.broker?.deviceConnection(device.deviceId);
     // A new measurement far from the one the last sync was stated in: that sync was refused.
     const remeasured =
       previous === null || Math.abs(drift - previous) > this.#ctx.settings.clockDriftToleranceMs;

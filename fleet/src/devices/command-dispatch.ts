@@ -29,6 +29,25 @@ const SYNC_COMMANDS: ReadonlySet<CommandType> = new Set([
   "time.sync",
 ]);
 
+/**
+ * Whose validity is stated in the lock's measured clock (`inLockClock`) rather than fleet time.
+ * The lock checks expiry against its own clock, so a command stated in fleet time is refused
+ * as expired by a lock running more than its TTL ahead. For the clock-setting commands that is
+ * how they reach a lock whose clock is wrong at all. For audit acknowledgements and gap
+ * requests it keeps the log flowing: stated in fleet time, each ack refused by a lock running
+ * ahead became a `command.rejected` record, which the fleet acknowledged again, refused
+ * again — the log grew by several records a second and nothing was acknowledged or pruned.
+ * These two only tell the lock what the fleet has stored (or lacks); they open nothing and
+ * grant nothing, so stating them in the clock the lock will check them against gives nobody
+ * more power. Ordinary commands (open, block, policy, rights) keep fleet time: a lock whose
+ * clock jumped ahead refuses them until two officers confirm a clock correction.
+ */
+const LOCK_CLOCK_VALIDITY: ReadonlySet<CommandType> = new Set([
+  ...LOCK_CLOCK_COMMANDS,
+  "audit.ack",
+  "audit.gapRequest",
+]);
+
 /** Commands issued within this window share one commit (a storm issues thousands). */
 const OUTBOX_COALESCE_MS = 20;
 
@@ -76,7 +95,7 @@ export class CommandDispatch {
   ): Promise<{ commandId: string; result: CommandResult | undefined }> {
     const now = this.#ctx.clock();
     const ttlMs = options.ttlMs ?? this.#ctx.settings.commandTtlMs;
-    const validity = LOCK_CLOCK_COMMANDS.has(type)
+    const validity = LOCK_CLOCK_VALIDITY.has(type)
       ? inLockClock(this.#ctx.device(deviceId), now, ttlMs)
       : { issuedAt: now, expiresAt: now + ttlMs };
     return this.send(deviceId, type, body, validity, options.waitMs);

@@ -29,6 +29,11 @@ export interface LiveDevice {
   driftClearPending: boolean;
   /** Fleet time of the last drift measured from a live state (0: none since start). */
   driftMeasuredAt: number;
+  /**
+   * The embedded broker's generation of the connection the drift was measured on (undefined:
+   * an external broker, or a message relayed after its connection had ended).
+   */
+  driftConnection: number | undefined;
   /** The on-connect time sync waits for a drift measured on this connection. */
   syncOnState: boolean;
   /** Fleet time the lock last refused a backward sync beyond its daily bound. */
@@ -79,6 +84,7 @@ export function toLive(row: DeviceRow): LiveDevice {
     driftAlarmRaised: false,
     driftClearPending: true,
     driftMeasuredAt: 0,
+    driftConnection: undefined,
     syncOnState: false,
     backwardRefusedAt: 0,
     gapOpen: false,

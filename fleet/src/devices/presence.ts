@@ -77,7 +77,7 @@ export class Presence {
       if (this.#ctx.closed || device.availability !== "online") return;
       // A sync is stated in the lock's clock: with a drift measured on this connection (the
       // lock publishes its state on connect), else as soon as that state arrives.
-      if (device.driftMeasuredAt < now - FRESH_DRIFT_MS) device.syncOnState = true;
+      if (!this.#measuredOnThisConnection(device, now)) device.syncOnState = true;
       else if (device.lastTimeSyncAt < device.driftMeasuredAt)
         this.#clockSync.syncClock(device, true);
       this.#keyRotation.reconcileTrust(device)?.catch((error) => {
@@ -94,15 +94,41 @@ export class Presence {
     device.connectTimer.unref();
   }
 
+  /**
+   * Whether the lock's drift was measured on the connection it holds now. With the embedded
+   * broker the connection's generation says so: a lock restarted with another clock within
+   * seconds, or a message its old connection sent arriving after the broker reported the drop,
+   * must not frame the new connection's sync in the old clock. An external broker tells no
+   * generations; there a measurement of the last few seconds stands for this connection.
+   */
+  #measuredOnThisConnection(device: LiveDevice, now: number): boolean {
+    if (device.driftMeasuredAt < now - FRESH_DRIFT_MS) return false;
+    const broker = this.#ctx.broker;
+    if (broker === undefined) return true;
+    const connection = broker.deviceConnection(device.deviceId);
+    return connection !== undefined && device.driftConnection === connection;
+  }
+
   onDeviceDisconnected(identity: DeviceIdentity): void {
     const device = this.#ctx.devices.get(identity.deviceId);
     if (device !== undefined && !this.#ctx.closed) this.setAvailability(device, "offline");
   }
 
-  /** A live, signed message from the lock: it is online, whatever the broker's will said. */
+  /**
+   * A live, signed message from the lock: it is online, whatever the broker's will said —
+   * unless the embedded broker says the lock holds no connection now. The broker reports a
+   * disconnection in-process at once, while what it relayed from that connection just before
+   * reaches the hub's client over a socket, so it can arrive after the report: it proves the
+   * lock was there, not that it still is. A lock that reconnected holds a connection again, so
+   * its messages count. (An external broker reports nothing in-process; there the will is a
+   * hint checked by a probe.)
+   */
   heardFrom(device: LiveDevice): void {
     device.availabilityHint = null;
-    if (device.availability !== "online") this.setAvailability(device, "online");
+    if (device.availability === "online") return;
+    if (this.#ctx.broker !== undefined && !this.#ctx.broker.isDeviceConnected(device.deviceId))
+      return;
+    this.setAvailability(device, "online");
   }
 
   /** The lock itself said it goes offline (a clean stop). */

@@ -58,6 +58,38 @@ describe("presence, clock drift and time sync", () => {
     expect(world.hub.device(lock.deviceId)?.availability).toBe("online");
   });
 
+  it("a lock whose last message reaches the fleet after the broker reported its connection gone stays offline", async () => {
+    world = await createWorld({ offlineGraceMs: 60_000 });
+    const lock = await enrolLock(world);
+    const { deviceId } = lock;
+    await waitFor(() => world.hub.device(deviceId)?.availability === "online");
+    const raised = nextEvent(
+      world.hub,
+      "alarm",
+      (id, a) => id === deviceId && a.alarm === "doorForcedOpen",
+    );
+    // The broker reports the drop in-process at once; the alarm it relayed just before comes to
+    // the fleet's client over a socket (QoS 1, through the broker's outgoing store), often after
+    // that report.
+    lock.publishAndCrash(topics.event(lock.org, deviceId), {
+      type: "alarm",
+      alarm: {
+        deviceId,
+        alarm: "doorForcedOpen",
+        priority: "critical",
+        at: new Date().toISOString(),
+        auditSeq: 1,
+        actor: null,
+        data: {},
+      },
+    });
+    await raised;
+    await waitFor(() => world.hub.device(deviceId)?.availability === "offline", 3_000, "offline");
+    // The hub settles: nothing brings the lock back online without a connection.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(world.hub.device(deviceId)?.availability).toBe("offline");
+  });
+
   it("a lock clock 10 minutes behind raises clockDrift and is corrected by a signed time sync", async () => {
     world = await createWorld();
     const alarm = nextEvent(world.hub, "alarm", (_, raised) => raised.alarm === "clockDrift");

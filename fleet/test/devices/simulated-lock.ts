@@ -168,6 +168,21 @@ export class SimulatedLock {
     client?.end(true);
   }
 
+  /**
+   * Publishes a signed message (as `publish`) and drops the TCP connection right behind it,
+   * without a DISCONNECT (power cut just after the lock spoke): the broker reads both at once.
+   */
+  publishAndCrash(topic: string, message: unknown): void {
+    const client = this.#client();
+    this.client = undefined;
+    const text = this.signFor(topic, message);
+    this.sent.push({ topic, text });
+    client.publish(topic, text, { qos: 1 });
+    // end() sends what is written, then closes; the client then gives up without DISCONNECT.
+    client.stream.end();
+    client.end(true);
+  }
+
   state(overrides: Partial<LockState> = {}): LockState {
     const head = this.records[this.records.length - 1];
     return {

@@ -201,6 +201,19 @@ describe("trusted time between the fleet and a lock", () => {
     );
     await until(async () => (await openAlarms("clockDrift")).length === 1, 8000, "alarm listed");
 
+    // Running 10 min ahead, its audit is still acknowledged: acks are stated in its clock. Each
+    // ack it refused (stated in fleet time, expired in its clock) used to be a command.rejected
+    // record the fleet acknowledged again, without end.
+    const store = runtime?.store;
+    if (store === undefined) throw new Error("the lock's runtime is not running");
+    const written = store.auditHead().seq;
+    await until(() => store.acknowledgedSeq() >= written, 8000, "the lock's audit acknowledged");
+    const rejectedSoFar = () => lock.audited.filter((r) => r.kind === "command.rejected").length;
+    const before = rejectedSoFar();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(rejectedSoFar() - before).toBe(0);
+    expect(store.auditHead().seq - written).toBeLessThan(5);
+
     // A security admin proposes the correction the fleet measured; nothing leaves yet.
     const proposed = await api(
       "POST",
