@@ -405,6 +405,70 @@ export class DeviceRepository {
     })();
   }
 
+  /**
+   * Appends the verified records of many locks in one transaction (one fsync), each lock's part
+   * under its own savepoint: a part whose stored head is no longer the one it was verified
+   * against, or whose seq is already stored (primary key), is rolled back alone. Returns the
+   * locks whose part failed, with the reason.
+   */
+  appendAuditGroup(
+    parts: ReadonlyArray<{
+      deviceId: string;
+      expectedHead: { seq: number; hash: string };
+      records: readonly AuditRecord[];
+    }>,
+    receivedAt: string,
+  ): Map<string, unknown> {
+    const insert = this.#sql(
+      `INSERT INTO device_audit (device_id, seq, at, kind, actor, hash, record, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const moveHead = this.#sql(
+      `UPDATE devices SET audit_head_seq = ?, audit_head_hash = ?
+       WHERE device_id = ? AND audit_head_seq = ? AND audit_head_hash = ?`,
+    );
+    const failed = new Map<string, unknown>();
+    const appendPart = this.db.transaction((part: (typeof parts)[number]) => {
+      const { deviceId, expectedHead, records } = part;
+      for (const record of records) {
+        insert.run(
+          deviceId,
+          record.seq,
+          record.at,
+          record.kind,
+          record.actor,
+          record.hash,
+          JSON.stringify(record),
+          receivedAt,
+        );
+      }
+      const last = records[records.length - 1];
+      if (last === undefined) return;
+      const moved = moveHead.run(
+        last.seq,
+        last.hash,
+        deviceId,
+        expectedHead.seq,
+        expectedHead.hash,
+      );
+      if (moved.changes !== 1) {
+        throw new Error(
+          `E_AUDIT_HEAD_MOVED: the stored audit head of ${deviceId} is no longer seq ${expectedHead.seq}`,
+        );
+      }
+    });
+    this.db.transaction(() => {
+      for (const part of parts) {
+        try {
+          appendPart(part);
+        } catch (error) {
+          failed.set(part.deviceId, error);
+        }
+      }
+    })();
+    return failed;
+  }
+
   auditPage(deviceId: string, afterSeq: number, limit: number): AuditRecord[] {
     const rows = this.#sql(
       "SELECT record FROM device_audit WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
