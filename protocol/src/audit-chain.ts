@@ -16,8 +16,35 @@ export function sha256Hex(text: string | Uint8Array): string {
 
 /** hash = SHA-256 of the canonical JSON of the record without its `hash` field. */
 export function auditRecordHash(record: UnhashedAuditRecord): string {
+  return sha256Hex(hashedText(record));
+}
+
+/**
+ * The canonical JSON of the hashed fields, written in their RFC 8785 order (actor, at, data,
+ * deviceId, kind, prevHash, seq): the bytes `canonicalJson` gives for the object, without
+ * building and sorting it again for every record of a batch the fleet checks. Anything
+ * unusual (a missing field, a value with no canonical form) takes the general path, which
+ * also names what is wrong.
+ */
+function hashedText(record: UnhashedAuditRecord): string {
   const { deviceId, seq, at, kind, actor, data, prevHash } = record;
-  return sha256Hex(canonicalJson({ deviceId, seq, at, kind, actor, data, prevHash }));
+  const general = () => canonicalJson({ deviceId, seq, at, kind, actor, data, prevHash });
+  if (
+    deviceId === undefined ||
+    seq === undefined ||
+    at === undefined ||
+    kind === undefined ||
+    actor === undefined ||
+    data === undefined ||
+    prevHash === undefined
+  ) {
+    return general();
+  }
+  try {
+    return `{"actor":${canonicalJson(actor)},"at":${canonicalJson(at)},"data":${canonicalJson(data)},"deviceId":${canonicalJson(deviceId)},"kind":${canonicalJson(kind)},"prevHash":${canonicalJson(prevHash)},"seq":${canonicalJson(seq)}}`;
+  } catch {
+    return general();
+  }
 }
 
 export function chainAuditRecord(
