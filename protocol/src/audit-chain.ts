@@ -3,7 +3,7 @@
  * the fleet checks it on ingest, both with these functions.
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson, canonicalJsonString } from "./canonical-json.js";
 import { fromBase64url, toBase64url } from "./crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "./crypto/ed25519.js";
 import { type AuditRecord, type Checkpoint, GENESIS_HASH } from "./schemas/audit.js";
@@ -29,19 +29,21 @@ export function auditRecordHash(record: UnhashedAuditRecord): string {
 function hashedText(record: UnhashedAuditRecord): string {
   const { deviceId, seq, at, kind, actor, data, prevHash } = record;
   const general = () => canonicalJson({ deviceId, seq, at, kind, actor, data, prevHash });
+  // Typed so by the schema; a record that is not (built by hand) takes the general path.
   if (
-    deviceId === undefined ||
-    seq === undefined ||
-    at === undefined ||
-    kind === undefined ||
-    actor === undefined ||
-    data === undefined ||
-    prevHash === undefined
+    typeof deviceId !== "string" ||
+    typeof at !== "string" ||
+    typeof kind !== "string" ||
+    typeof prevHash !== "string" ||
+    (actor !== null && typeof actor !== "string") ||
+    !Number.isFinite(seq) ||
+    data === undefined
   ) {
     return general();
   }
+  const text = canonicalJsonString;
   try {
-    return `{"actor":${canonicalJson(actor)},"at":${canonicalJson(at)},"data":${canonicalJson(data)},"deviceId":${canonicalJson(deviceId)},"kind":${canonicalJson(kind)},"prevHash":${canonicalJson(prevHash)},"seq":${canonicalJson(seq)}}`;
+    return `{"actor":${actor === null ? "null" : text(actor)},"at":${text(at)},"data":${canonicalJson(data)},"deviceId":${text(deviceId)},"kind":${text(kind)},"prevHash":${text(prevHash)},"seq":${JSON.stringify(seq)}}`;
   } catch {
     return general();
   }

@@ -23,6 +23,11 @@ export function canonicalJson(value: unknown): string {
   return serialise(value, undefined, new Set());
 }
 
+/** The canonical JSON of one string (what `canonicalJson` gives for it, without its set-up). */
+export function canonicalJsonString(text: string): string {
+  return serialiseString(text, undefined);
+}
+
 /**
  * Where a value sits, rendered only when an error names it: building a path string for every
  * member of a large message (an audit batch) would cost more than serialising it.
