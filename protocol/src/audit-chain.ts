@@ -3,7 +3,7 @@
  * the fleet checks it on ingest, both with these functions.
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson, canonicalJsonString } from "./canonical-json.js";
 import { fromBase64url, toBase64url } from "./crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "./crypto/ed25519.js";
 import { type AuditRecord, type Checkpoint, GENESIS_HASH } from "./schemas/audit.js";
@@ -16,8 +16,37 @@ export function sha256Hex(text: string | Uint8Array): string {
 
 /** hash = SHA-256 of the canonical JSON of the record without its `hash` field. */
 export function auditRecordHash(record: UnhashedAuditRecord): string {
+  return sha256Hex(hashedText(record));
+}
+
+/**
+ * The canonical JSON of the hashed fields, written in their RFC 8785 order (actor, at, data,
+ * deviceId, kind, prevHash, seq): the bytes `canonicalJson` gives for the object, without
+ * building and sorting it again for every record of a batch the fleet checks. Anything
+ * unusual (a missing field, a value with no canonical form) takes the general path, which
+ * also names what is wrong.
+ */
+function hashedText(record: UnhashedAuditRecord): string {
   const { deviceId, seq, at, kind, actor, data, prevHash } = record;
-  return sha256Hex(canonicalJson({ deviceId, seq, at, kind, actor, data, prevHash }));
+  const general = () => canonicalJson({ deviceId, seq, at, kind, actor, data, prevHash });
+  // Typed so by the schema; a record that is not (built by hand) takes the general path.
+  if (
+    typeof deviceId !== "string" ||
+    typeof at !== "string" ||
+    typeof kind !== "string" ||
+    typeof prevHash !== "string" ||
+    (actor !== null && typeof actor !== "string") ||
+    !Number.isFinite(seq) ||
+    data === undefined
+  ) {
+    return general();
+  }
+  const text = canonicalJsonString;
+  try {
+    return `{"actor":${actor === null ? "null" : text(actor)},"at":${text(at)},"data":${canonicalJson(data)},"deviceId":${text(deviceId)},"kind":${text(kind)},"prevHash":${text(prevHash)},"seq":${JSON.stringify(seq)}}`;
+  } catch {
+    return general();
+  }
 }
 
 export function chainAuditRecord(

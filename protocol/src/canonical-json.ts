@@ -23,6 +23,11 @@ export function canonicalJson(value: unknown): string {
   return serialise(value, undefined, new Set());
 }
 
+/** The canonical JSON of one string (what `canonicalJson` gives for it, without its set-up). */
+export function canonicalJsonString(text: string): string {
+  return serialiseString(text, undefined);
+}
+
 /**
  * Where a value sits, rendered only when an error names it: building a path string for every
  * member of a large message (an audit batch) would cost more than serialising it.
@@ -129,9 +134,56 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 
 /** Parses JSON text and reports whether it already is in canonical form. */
 export function isCanonicalJsonText(text: string): boolean {
+  let parsed: unknown;
   try {
-    return canonicalJson(JSON.parse(text)) === text;
+    parsed = JSON.parse(text);
   } catch {
     return false;
+  }
+  return isCanonicalJsonOf(parsed, text);
+}
+
+/**
+ * Whether `text` is exactly the canonical JSON of `parsed`, its own `JSON.parse` result. The
+ * common case is decided without serialising twice: native `JSON.stringify` writes numbers and
+ * strings as RFC 8785 does and keys in the parsed order, so when it reproduces `text` and every
+ * object's keys are already in code-unit order, with no lone surrogate and within the depth
+ * bound, the text is canonical. Anything else is settled by `canonicalJson` itself.
+ */
+export function isCanonicalJsonOf(parsed: unknown, text: string): boolean {
+  if (JSON.stringify(parsed) === text && alreadyCanonical(parsed, 0)) return true;
+  try {
+    return canonicalJson(parsed) === text;
+  } catch {
+    return false;
+  }
+}
+
+function alreadyCanonical(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+      return !(ANY_SURROGATE.test(value) && LONE_SURROGATE.test(value));
+    case "number":
+      return Number.isFinite(value);
+    case "boolean":
+      return true;
+    case "object": {
+      if (value === null) return true;
+      if (depth >= MAX_DEPTH - 1) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!alreadyCanonical(item, depth + 1)) return false;
+        return true;
+      }
+      if (!isPlainObject(value)) return false;
+      let previous: string | undefined;
+      for (const key of Object.keys(value)) {
+        if (previous !== undefined && !(previous < key)) return false;
+        if (!alreadyCanonical(key, depth) || !alreadyCanonical(value[key], depth + 1)) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
   }
 }

@@ -6,7 +6,7 @@
  * text as a string, so the receiver verifies the bytes it received and only then parses them.
  */
 import type { Static, TSchema } from "@sinclair/typebox";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson, isCanonicalJsonOf } from "./canonical-json.js";
 import { fromBase64url, toBase64url } from "./crypto/bytes.js";
 import { type Ed25519Backend, ed25519 } from "./crypto/ed25519.js";
 import { fail, type Result, succeed } from "./errors.js";
@@ -162,7 +162,7 @@ export function openEnvelope(
   if (!backend.verify(encoder.encode(payload), signatureBytes, publicKey)) {
     return fail("E_BAD_SIGNATURE", `signature does not verify with key "${keyId}"`);
   }
-  if (!isCanonicalForm(header, payload)) {
+  if (!isCanonicalJsonOf(header, payload)) {
     return fail("E_NOT_CANONICAL", "envelope payload is not in RFC 8785 canonical form");
   }
 
@@ -176,7 +176,7 @@ export function openEnvelope(
     return fail("E_UNKNOWN_TYPE", `envelope type "${envelope.type}" is not known`);
   const body = validate(bodySchema, envelope.body, `${envelope.type} body`);
   if (!body.ok) return fail("E_SCHEMA", body.error.message);
-  const impossible = impossibleInstant(body.value, "");
+  const impossible = impossibleInstant(body.value);
   if (impossible !== undefined) {
     return fail(
       "E_SCHEMA",
@@ -238,31 +238,34 @@ const INSTANT_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
  * The first text in a body that has the form of an instant but names none (2026-02-30,
  * 25:00): the schemas check the form only, and such a time would reach the lock's clock.
  */
-function impossibleInstant(
-  value: unknown,
-  path: string,
-): { path: string; text: string } | undefined {
+function impossibleInstant(value: unknown): { path: string; text: string } | undefined {
+  const keys: string[] = [];
+  const text = findImpossibleInstant(value, keys);
+  // The path is written only for the one found: building it for every member of a large
+  // body (an audit batch) would cost more than the search.
+  return text === undefined ? undefined : { path: `/${keys.reverse().join("/")}`, text };
+}
+
+/** Pushes the keys from the instant found up to `value`, innermost first. */
+function findImpossibleInstant(value: unknown, keys: string[]): string | undefined {
   if (typeof value === "string") {
-    return INSTANT_SHAPE.test(value) && Number.isNaN(parseInstant(value))
-      ? { path: path || "/", text: value }
+    // An instant has 20 to 24 characters; the length spares most strings the pattern.
+    return value.length >= 20 &&
+      value.length <= 24 &&
+      INSTANT_SHAPE.test(value) &&
+      Number.isNaN(parseInstant(value))
+      ? value
       : undefined;
   }
   if (value === null || typeof value !== "object") return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = impossibleInstant(item, `${path}/${key}`);
-    if (found !== undefined) return found;
+  for (const key of Object.keys(value)) {
+    const found = findImpossibleInstant((value as Record<string, unknown>)[key], keys);
+    if (found !== undefined) {
+      keys.push(key);
+      return found;
+    }
   }
   return undefined;
-}
-
-/** Whether `text` is exactly the canonical JSON of `parsed` (its own JSON.parse result). */
-function isCanonicalForm(parsed: unknown, text: string): boolean {
-  try {
-    return canonicalJson(parsed) === text;
-  } catch {
-    // 1e400 parses to Infinity, "\ud800" to a lone surrogate: neither has a canonical form.
-    return false;
-  }
 }
 
 /** Opens a fleet command: like openEnvelope, with the body typed by the command type. */

@@ -48,6 +48,20 @@ describe("hash chain", () => {
     expect(GENESIS_HASH).toBe("0".repeat(64));
   });
 
+  it("the hash input is the canonical JSON whatever the data holds (nested keys, escapes, numbers)", () => {
+    const unhashed = {
+      deviceId: DEVICE,
+      seq: 7,
+      at: "2026-11-23T10:00:07.5Z",
+      kind: "code.rejected" as const,
+      actor: null,
+      data: { z: [1e21, -0, 0.1], a: { "10": 'é\n"', "9": "😀" } },
+      prevHash: "a".repeat(64),
+    };
+    expect(auditRecordHash(unhashed)).toBe(sha256Hex(canonicalJson(unhashed)));
+    expect(() => auditRecordHash({ ...unhashed, data: { x: "\ud800" } })).toThrow(/data\.x/);
+  });
+
   it("an intact chain verifies from genesis and from any point with the previous head", () => {
     const records = chain(6);
     expect(verifyAuditChain(records)).toBeUndefined();

@@ -208,15 +208,24 @@ describe("what JSON cannot represent is refused", () => {
 });
 
 describe("isCanonicalJsonText", () => {
-  it.each(['{"a":1,"b":[true,null]}', '"text"', "1e+30", "[]", '{"€":1,"😀":2}'])(
-    "accepts canonical %s",
-    (text) => {
-      expect(isCanonicalJsonText(text)).toBe(true);
-    },
-  );
+  it.each([
+    '{"a":1,"b":[true,null]}',
+    '"text"',
+    "1e+30",
+    "[]",
+    '{"€":1,"😀":2}',
+    // Parsed objects list integer-like keys first; canonical order is by code unit all the same.
+    '{"10":1,"9":2}',
+  ])("accepts canonical %s", (text) => {
+    expect(isCanonicalJsonText(text)).toBe(true);
+  });
 
   it.each([
     ['{"b":1,"a":2}', "unsorted keys"],
+    ['{"9":1,"10":2}', "integer-like keys in numeric order"],
+    ['{"a":{"d":1,"c":2}}', "unsorted keys one level down"],
+    ['{"a":"\udc00x"}', "a lone low surrogate in a member"],
+    [`${"[".repeat(300)}${"]".repeat(300)}`, "nesting deeper than the bound"],
     ['{"a": 1}', "whitespace"],
     ['{"a":1.0}', "a trailing zero"],
     ['{"a":1E30}', "an upper-case exponent"],

@@ -4,7 +4,13 @@
  * for again; conflicts, breaks and mismatches raise tamper alarms.
  */
 import { type AuditRecord, type Checkpoint, formatInstant } from "@lockfleet/protocol";
-import { type AuditHead, judgeCheckpoint, planAuditIngest } from "./audit-ingest.js";
+import { AuditGroupCommit } from "./audit-group-commit.js";
+import {
+  type AuditHead,
+  type AuditIngestPlan,
+  judgeCheckpoint,
+  planAuditIngest,
+} from "./audit-ingest.js";
 import type { CommandDispatch } from "./command-dispatch.js";
 import type { HubContext } from "./hub-context.js";
 import type { LiveDevice } from "./live-device.js";
@@ -14,19 +20,54 @@ const GAP_RETRY_MS = 10_000;
 export class AuditIntake {
   readonly #ctx: HubContext;
   readonly #dispatch: CommandDispatch;
+  readonly #group: AuditGroupCommit;
 
   constructor(ctx: HubContext, dispatch: CommandDispatch) {
     this.#ctx = ctx;
     this.#dispatch = dispatch;
+    this.#group = new AuditGroupCommit({
+      repository: ctx.repository,
+      windowMs: ctx.settings.auditGroupCommitMs,
+      receivedAt: () => formatInstant(ctx.clock()),
+      onError: (error, deviceId) => {
+        if (ctx.closed && !ctx.store.open) return;
+        ctx.log.error(
+          { err: error, deviceId },
+          "E_AUDIT_WRITE: audit records not stored, not acked",
+        );
+      },
+    });
   }
 
   #storedHash(deviceId: string): (seq: number) => string | undefined {
     return (seq) => this.#ctx.repository.auditHash(deviceId, seq);
   }
 
+  /**
+   * Verifies a batch against the lock's chain (stored, or queued for the next group commit)
+   * and queues what extends it; the ack, the event, alarms and gap requests follow the commit.
+   */
   ingestAudit(device: LiveDevice, records: AuditRecord[], topic: string): void {
-    const head = this.#ctx.repository.auditHead(device.deviceId);
-    const plan = planAuditIngest(head, records, this.#storedHash(device.deviceId));
+    const deviceId = device.deviceId;
+    const head = this.#group.head(deviceId);
+    const plan = planAuditIngest(head, records, (seq) => this.#group.hash(deviceId, seq));
+    this.#group.add(deviceId, plan.store, (stored) =>
+      this.#afterCommit(device, head, plan, stored, topic),
+    );
+  }
+
+  /** Stores every queued batch now (before a read that must see them, or at shutdown). */
+  commit(): void {
+    this.#group.commit();
+  }
+
+  #afterCommit(
+    device: LiveDevice,
+    head: AuditHead,
+    plan: AuditIngestPlan,
+    stored: boolean,
+    topic: string,
+  ): void {
     for (const conflict of plan.conflicts) {
       this.#ctx.reject(device, "audit.conflict", `E_AUDIT_CONFLICT: ${conflict.message}`, {
         topic,
@@ -52,11 +93,10 @@ export class AuditIntake {
         seq: plan.chainBreak.seq,
       });
     }
+    // Not durable: no ack, no event. The lock sends again what it has no ack for.
+    if (!stored) return;
     let newHead: AuditHead = head;
     if (plan.store.length > 0) {
-      const now = formatInstant(this.#ctx.clock());
-      // synchronous=FULL: once this returns the records survive a power cut, so the ack may go.
-      this.#ctx.repository.appendAudit(device.deviceId, plan.store, now);
       const last = plan.store[plan.store.length - 1] as AuditRecord;
       newHead = { seq: last.seq, hash: last.hash };
       this.#settleCheckpoints(device, newHead);
@@ -72,6 +112,7 @@ export class AuditIntake {
     const news = plan.store.some((record) => record.kind !== "audit.acknowledged");
     const resent = plan.store.length === 0 && plan.duplicates > 0 && plan.missing === undefined;
     if ((news || resent) && newHead.seq > 0) {
+      // synchronous=FULL and the group has committed: these records survive a power cut.
       this.#dispatch.sendQuietly(device.deviceId, "audit.ack", {
         upToSeq: newHead.seq,
         headHash: newHead.hash,

@@ -109,6 +109,33 @@ export interface MessageMark {
   signature: string;
 }
 
+/** Audit rows per INSERT statement (8 parameters each, well under SQLite's 32,766). */
+const AUDIT_ROWS_PER_INSERT = 50;
+
+function auditRowValues(
+  deviceId: string,
+  records: readonly AuditRecord[],
+  from: number,
+  rows: number,
+  receivedAt: string,
+): unknown[] {
+  const values: unknown[] = [];
+  for (let index = from; index < from + rows; index++) {
+    const record = records[index] as AuditRecord;
+    values.push(
+      deviceId,
+      record.seq,
+      record.at,
+      record.kind,
+      record.actor,
+      record.hash,
+      JSON.stringify(record),
+      receivedAt,
+    );
+  }
+  return values;
+}
+
 export class DeviceRepository {
   readonly #hasContainers: boolean;
   readonly #statements = new Map<string, Database.Statement>();
@@ -403,6 +430,67 @@ export class DeviceRepository {
         "UPDATE devices SET audit_head_seq = ?, audit_head_hash = ? WHERE device_id = ?",
       ).run(last.seq, last.hash, deviceId);
     })();
+  }
+
+  /**
+   * Appends the verified records of many locks in one transaction (one fsync), each lock's part
+   * under its own savepoint: a part whose stored head is no longer the one it was verified
+   * against, or whose seq is already stored (primary key), is rolled back alone. Returns the
+   * locks whose part failed, with the reason.
+   */
+  appendAuditGroup(
+    parts: ReadonlyArray<{
+      deviceId: string;
+      expectedHead: { seq: number; hash: string };
+      records: readonly AuditRecord[];
+    }>,
+    receivedAt: string,
+  ): Map<string, unknown> {
+    const moveHead = this.#sql(
+      `UPDATE devices SET audit_head_seq = ?, audit_head_hash = ?
+       WHERE device_id = ? AND audit_head_seq = ? AND audit_head_hash = ?`,
+    );
+    const failed = new Map<string, unknown>();
+    const appendPart = this.db.transaction((part: (typeof parts)[number]) => {
+      const { deviceId, expectedHead, records } = part;
+      // Rows go in AUDIT_ROWS_PER_INSERT at a time: a statement call per row cost about as
+      // much as SQLite's own work for it.
+      for (let from = 0; from < records.length; from += AUDIT_ROWS_PER_INSERT) {
+        const rows = Math.min(AUDIT_ROWS_PER_INSERT, records.length - from);
+        this.#auditInsert(rows).run(auditRowValues(deviceId, records, from, rows, receivedAt));
+      }
+      const last = records[records.length - 1];
+      if (last === undefined) return;
+      const moved = moveHead.run(
+        last.seq,
+        last.hash,
+        deviceId,
+        expectedHead.seq,
+        expectedHead.hash,
+      );
+      if (moved.changes !== 1) {
+        throw new Error(
+          `E_AUDIT_HEAD_MOVED: the stored audit head of ${deviceId} is no longer seq ${expectedHead.seq}`,
+        );
+      }
+    });
+    this.db.transaction(() => {
+      for (const part of parts) {
+        try {
+          appendPart(part);
+        } catch (error) {
+          failed.set(part.deviceId, error);
+        }
+      }
+    })();
+    return failed;
+  }
+
+  /** The insert of `rows` audit rows in one statement, prepared once per row count. */
+  #auditInsert(rows: number): Database.Statement {
+    return this.#sql(
+      `INSERT INTO device_audit (device_id, seq, at, kind, actor, hash, record, received_at) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+    );
   }
 
   auditPage(deviceId: string, afterSeq: number, limit: number): AuditRecord[] {

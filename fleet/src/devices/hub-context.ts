@@ -27,6 +27,7 @@ export const DEFAULTS = {
   commandTtlMs: 5 * 60_000,
   keyInstallWaitMs: 10_000,
   auditHeadCheckMs: 10_000,
+  auditGroupCommitMs: 2,
   presenceProbeWaitMs: 10_000,
 };
 
@@ -66,6 +67,7 @@ export class HubContext {
       commandTtlMs: options.commandTtlMs ?? DEFAULTS.commandTtlMs,
       keyInstallWaitMs: options.keyInstallWaitMs ?? DEFAULTS.keyInstallWaitMs,
       auditHeadCheckMs: options.auditHeadCheckMs ?? DEFAULTS.auditHeadCheckMs,
+      auditGroupCommitMs: options.auditGroupCommitMs ?? DEFAULTS.auditGroupCommitMs,
       presenceProbeWaitMs: options.presenceProbeWaitMs ?? DEFAULTS.presenceProbeWaitMs,
     };
     this.store = options.store;

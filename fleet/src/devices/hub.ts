@@ -84,6 +84,11 @@ export interface DeviceHubOptions {
    * after this long (10 s), unless they arrived meanwhile.
    */
   auditHeadCheckMs?: number;
+  /**
+   * Audit batches arriving within this long of the first one, from any locks, are stored in
+   * one transaction (one fsync) and acknowledged after it commits (2 ms).
+   */
+  auditGroupCommitMs?: number;
   /** How long a key rotation waits for each lock to confirm the new key (10 s). */
   keyInstallWaitMs?: number;
   /** Key-encryption for secrets at rest; default from LOCKFLEET_KEK or `<dataDir>/kek`. */
@@ -341,6 +346,8 @@ export class DeviceHub extends EventEmitter<DeviceHubEventMap> {
   async close(): Promise<void> {
     const ctx = this.#ctx;
     if (ctx.closed) return;
+    // Audit batches already verified are stored and acknowledged before the link goes.
+    if (ctx.store.open) this.#audit.commit();
     ctx.closed = true;
     if (ctx.timeSyncTimer !== undefined) clearInterval(ctx.timeSyncTimer);
     for (const device of ctx.devices.values()) {
