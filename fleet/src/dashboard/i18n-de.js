@@ -1,9 +1,11 @@
 // @ts-check
 // The dashboard in German: English text → German text. Placeholders `{name}` stay as they are.
 // A test checks that every text the dashboard passes through t() has an entry here.
+import { ADMIN_LOG_GERMAN } from "./i18n-de-admin-log.js";
 
 /** @type {Record<string, string>} */
 export const GERMAN = {
+  ...ADMIN_LOG_GERMAN,
   // shell
   "Log in": "Anmelden",
   "Log out": "Abmelden",

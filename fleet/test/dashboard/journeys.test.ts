@@ -468,6 +468,11 @@ describe.skipIf(!browserCheck.available)(
       expect(who).toContain(f.accounts.securityAdmin.person.name);
       expect(who).toContain(f.accounts.citDispatcher.person.name);
       expect(who.filter((text) => /^[a-z]{2,8}_[0-9a-f]{16}$/.test(text))).toEqual([]);
+      const actions = await page.$$eval("#admin-log tbody td:nth-child(4)", (cells) =>
+        cells.map((cell) => cell.textContent ?? ""),
+      );
+      expect(actions).toContain("Access window requested");
+      expect(actions.filter((text) => /^[a-z][A-Za-z]*\.[A-Za-z.]+$/.test(text))).toEqual([]);
       expect(await page.textContent("#admin-log-gaps")).toContain(
         "Entries not shown here belong to other organisations on this fleet",
       );
