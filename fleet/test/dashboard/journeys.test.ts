@@ -6,6 +6,7 @@
  * the crew picked by name and a warning when the crew cannot open the container; a phone
  * (390 px) shows the pages without sideways scrolling of the page.
  */
+import { formatInstant, topics } from "@lockfleet/protocol";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../devices/helpers.js";
@@ -230,7 +231,7 @@ describe.skipIf(!browserCheck.available)(
       expect(page.url()).toContain(`#lock/${lock.deviceId}`);
     });
 
-    it("central release from the lock's page: one officer asks (in German, refusals in German), a second approves, the signed release reaches the lock", async () => {
+    it("central release from the lock's page: one officer asks (in German, refusals in German), a second approves, the signed release reaches the lock and its late answer shows live", async () => {
       const asker = await logIn("securityAdmin", { locale: "de-DE" });
       const questions: string[] = [];
       asker.on("dialog", (dialog) => {
@@ -270,12 +271,32 @@ describe.skipIf(!browserCheck.available)(
       expect(await checker.textContent(waiting)).toBe("ATM 1");
       await checker.click(waiting);
       await viewShown(checker, `lock/${lock.deviceId}`);
+      // the lock is slow to answer: the page says so, then shows the answer when it comes
+      lock.answer = false;
       await checker.click(`${pending} button.approve-release`);
+      await checker.waitForSelector('#central-release tr[data-status="sent"]', {
+        timeout: 10_000,
+      });
+      expect(await checker.textContent("#central-release-status")).toBe(
+        "Central release: approved, sent; the lock has not answered yet",
+      );
+      const [sent] = lock.commandsOfType("remote.centralRelease");
+      lock.answer = true;
+      await lock.client?.publishAsync(
+        topics.cmdResult(lock.org, lock.deviceId),
+        lock.sign("result", {
+          id: sent?.id ?? "",
+          deviceId: lock.deviceId,
+          at: formatInstant(lock.now()),
+          status: "ok",
+          data: {},
+        }),
+        { qos: 1 },
+      );
       await checker.waitForSelector('#central-release tr[data-status="confirmed"]');
       expect(await checker.textContent("#central-release-status")).toBe(
         "Central release: approved; the lock holds the release",
       );
-      const [sent] = lock.commandsOfType("remote.centralRelease");
       expect(sent?.body).toEqual({
         approvedBy: [f.accounts.securityAdmin.person.id, f.accounts.secondOfficer.person.id],
         reason: "Zweite Schlüsselperson krank",
