@@ -281,18 +281,24 @@ describe.skipIf(!browserCheck.available)(
         "Central release: approved, sent; the lock has not answered yet",
       );
       const [sent] = lock.commandsOfType("remote.centralRelease");
+      // the lock answers now: the release and whatever else it held back meanwhile
       lock.answer = true;
-      await lock.client?.publishAsync(
-        topics.cmdResult(lock.org, lock.deviceId),
-        lock.sign("result", {
-          id: sent?.id ?? "",
+      const answered = new Set(lock.results.map((result) => result.id));
+      for (const { command } of lock.received.filter((entry) => !answered.has(entry.command.id))) {
+        const result = {
+          id: command.id,
           deviceId: lock.deviceId,
           at: formatInstant(lock.now()),
-          status: "ok",
+          status: "ok" as const,
           data: {},
-        }),
-        { qos: 1 },
-      );
+        };
+        lock.results.push(result);
+        await lock.client?.publishAsync(
+          topics.cmdResult(lock.org, lock.deviceId),
+          lock.sign("result", result),
+          { qos: 1 },
+        );
+      }
       await checker.waitForSelector('#central-release tr[data-status="confirmed"]');
       expect(await checker.textContent("#central-release-status")).toBe(
         "Central release: approved; the lock holds the release",
