@@ -161,7 +161,16 @@ class LiveEvents {
     // the page, so the fleet says so at that moment.
     const expiries = new Set<ReturnType<typeof setTimeout>>();
     const onResult = (deviceId: string, result: CommandResult) => {
-      const command = hub.command(result.id);
+      // reading the command costs a store read per result: only while someone is watching
+      if (this.#listeners.size === 0) return;
+      let command: ReturnType<typeof hub.command>;
+      try {
+        command = hub.command(result.id);
+      } catch (error) {
+        // a live notice is not worth breaking the hub's handling of the result for
+        this.app.log.warn({ err: error, deviceId }, "central release notice not sent");
+        return;
+      }
       if (command?.type !== "remote.centralRelease") return;
       const place = this.place(deviceId);
       if (place === undefined) return;
