@@ -1,9 +1,11 @@
 // @ts-check
 // The dashboard in German: English text → German text. Placeholders `{name}` stay as they are.
 // A test checks that every text the dashboard passes through t() has an entry here.
+import { ADMIN_LOG_GERMAN } from "./i18n-de-admin-log.js";
 
 /** @type {Record<string, string>} */
 export const GERMAN = {
+  ...ADMIN_LOG_GERMAN,
   // shell
   "Log in": "Anmelden",
   "Log out": "Abmelden",
@@ -624,6 +626,9 @@ export const GERMAN = {
   "approved, sent; the lock has not answered yet":
     "freigegeben, gesendet; das Schloss hat noch nicht geantwortet",
   "approved; the lock holds the release": "freigegeben; das Schloss hält die Freigabe",
+  "approved; the release has run out": "freigegeben; die Freigabe ist abgelaufen",
+  "approved; ran out without an answer from the lock":
+    "freigegeben; ohne Antwort des Schlosses abgelaufen",
   "refused by the lock — {why}": "vom Schloss abgelehnt — {why}",
   "could not be sent": "konnte nicht gesendet werden",
   "withdrawn or rejected": "zurückgezogen oder abgelehnt",

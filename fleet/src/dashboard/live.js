@@ -1,10 +1,12 @@
 // @ts-check
-// Live updates over Server-Sent Events: lock state and presence, alarms, window changes.
+// Live updates over Server-Sent Events: lock state and presence, alarms, window changes and
+// what becomes of a central release at the lock.
 import { connectLive, errorText } from "./api.js";
 import { $, toast } from "./dom.js";
 import { t } from "./i18n.js";
 import { loadAlarms, store } from "./state.js";
 import { alertIfNeeded, renderAlarms } from "./view-alarms.js";
+import { refreshCentralRelease } from "./view-central-release.js";
 import { refreshLockRow } from "./view-locks.js";
 import { alarmWords } from "./words.js";
 
@@ -60,6 +62,8 @@ export function startLive(views) {
         refresh(alarm.deviceId);
         if (store.view === "alarms") await renderAlarms();
       },
+      /** @param {{ deviceId: string }} event */
+      centralRelease: ({ deviceId }) => refreshCentralRelease(deviceId),
       /** @param {{ type: string }} event */
       window: (event) => {
         if (store.view === "approvals" || store.view === "requests") views.show(store.view);

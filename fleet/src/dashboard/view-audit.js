@@ -7,7 +7,7 @@ import { h, replace, table } from "./dom.js";
 import { t } from "./i18n.js";
 import { containerName, personNames, role, store, viewArea, zoneOf } from "./state.js";
 import { localToIso, shownZone, when } from "./time.js";
-import { auditWords, BOOKKEEPING_KINDS, detailWords } from "./words.js";
+import { adminLogWords, auditWords, BOOKKEEPING_KINDS, detailWords } from "./words.js";
 
 /** @typedef {import("./types.js").AuditRecord} AuditRecord */
 /** @typedef {import("./types.js").AdminLogEntry} AdminLogEntry */
@@ -176,7 +176,11 @@ async function adminLog(name) {
           { label: t("No."), render: (e) => e.seq },
           { label: t("Time"), render: (e) => when(e.at) },
           { label: t("Who"), render: (e) => e.actorName ?? name(e.actor) },
-          { label: t("Action"), render: (e) => e.action },
+          // the stored action name stays at hand (hover) for those who search the export by it
+          {
+            label: t("Action"),
+            render: (e) => h("span", { title: e.action }, adminLogWords(e.action)),
+          },
           { label: t("Target"), render: (e) => e.target ?? "" },
         ],
         page,

@@ -29,15 +29,23 @@ import { when } from "./time.js";
 const OFFICERS = ["securityAdmin", "branchManager"];
 export const MAX_VALID_MINUTES = 30;
 
-/** @param {CentralRelease} release */
-export function releaseStatusWords(release) {
+/**
+ * @param {CentralRelease} release
+ * @param {number} [now] the fleet only marks a release expired while it waits for approval
+ */
+export function releaseStatusWords(release, now = Date.now()) {
+  const ranOut = release.validUntil !== null && Date.parse(release.validUntil) <= now;
   switch (release.status) {
     case "pending":
       return t("waiting for a second officer");
     case "sent":
-      return t("approved, sent; the lock has not answered yet");
+      return ranOut
+        ? t("approved; ran out without an answer from the lock")
+        : t("approved, sent; the lock has not answered yet");
     case "confirmed":
-      return t("approved; the lock holds the release");
+      return ranOut
+        ? t("approved; the release has run out")
+        : t("approved; the lock holds the release");
     case "failed":
       return release.result?.error
         ? t("refused by the lock — {why}", {
@@ -51,6 +59,17 @@ export function releaseStatusWords(release) {
   }
 }
 
+const RELEASE_CHANGED = "lockfleet-release-changed";
+
+/**
+ * Redraws the central-release card if it shows `deviceId`'s releases: the lock answered, or
+ * the release ran out (live events).
+ * @param {string} deviceId
+ */
+export function refreshCentralRelease(deviceId) {
+  const card = document.getElementById("central-release");
+  if (card?.dataset.deviceId === deviceId) card.dispatchEvent(new Event(RELEASE_CHANGED));
+}
 /**
  * The central-release card for one lock.
  * @param {{ deviceId: string, containerId: string }} lock
@@ -58,7 +77,11 @@ export function releaseStatusWords(release) {
  * @param {(id: string | null | undefined) => string} name
  */
 export async function centralReleaseCard(lock, zone, name) {
-  const card = h("section", { class: "card", id: "central-release" });
+  const card = h("section", {
+    class: "card",
+    id: "central-release",
+    dataset: { deviceId: lock.deviceId },
+  });
   const status = h("p", { class: "muted", id: "central-release-status", role: "status" });
   const list = h("div", {});
   const where = `${containerName(lock.containerId)} (${lock.deviceId})`;
@@ -70,7 +93,18 @@ export async function centralReleaseCard(lock, zone, name) {
       `/central-releases?containerId=${encodeURIComponent(lock.containerId)}`,
     );
     replace(list, releaseTable(answer.items.slice(0, 10)));
+    return answer.items;
   };
+  card.addEventListener(RELEASE_CHANGED, async () => {
+    try {
+      const [newest] = await reload();
+      // said in the status line too, so that a screen reader hears the lock's answer
+      if (newest !== undefined && newest.deviceId === lock.deviceId)
+        status.textContent = `${t("Central release")}: ${releaseStatusWords(newest)}`;
+    } catch (error) {
+      status.textContent = errorText(error);
+    }
+  });
 
   /**
    * @param {string} path

@@ -1,5 +1,5 @@
 // @ts-check
-// Alarm and audit kinds in words a control room reads, in the dashboard's language.
+// Alarm, audit and admin-log kinds in words a control room reads, in the dashboard's language.
 import { t } from "./i18n.js";
 
 /** @type {Record<import("./types.js").AlarmKind, string>} */
@@ -114,6 +114,126 @@ const AUDIT_WORDS = {
 /** @param {string} kind */
 export function auditWords(kind) {
   return t(AUDIT_WORDS[kind] ?? kind);
+}
+
+/**
+ * What the fleet writes to its admin log, in words. A test reads the fleet's sources for every
+ * action it writes and checks each has words here and in German.
+ * @type {Record<string, string>}
+ */
+export const ADMIN_LOG_WORDS = {
+  "access.refused": "Access refused",
+  "alarm.acknowledge": "Alarm acknowledged",
+  "auth.login": "Logged in",
+  "auth.loginFailed": "Login failed",
+  "auth.passwordChange": "Password changed",
+  "auth.tokenCreate": "API token created",
+  "auth.tokenRevoke": "API token revoked",
+  "bankSettings.change": "Bank settings changed",
+  "branch.create": "Branch created",
+  "branch.update": "Branch changed",
+  "centralRelease.approve": "Central release approved",
+  "centralRelease.approve.refused": "Central release approval refused",
+  "centralRelease.reject": "Central release rejected",
+  "centralRelease.request": "Central release requested",
+  "centralRelease.send": "Central release sent to the lock",
+  "centralRelease.withdraw": "Central release withdrawn",
+  "container.create": "Container created",
+  "container.update": "Container changed",
+  "contract.create": "Contract created",
+  "contract.terminate": "Contract terminated",
+  "contract.update": "Contract changed",
+  "device.clockCorrection.approve": "Lock clock correction approved",
+  "device.clockCorrection.approve.refused": "Lock clock correction approval refused",
+  "device.clockCorrection.propose": "Lock clock correction proposed",
+  "device.clockCorrection.reject": "Lock clock correction rejected",
+  "device.clockCorrection.send": "Lock clock correction sent to the lock",
+  "device.enrol": "Lock enrolled",
+  "enrolmentToken.create": "Enrolment token created",
+  "fleet.addOfficer": "Officer added at set-up",
+  "fleet.init": "Fleet set up",
+  "fleetKey.rotate": "Fleet key rotation started",
+  "fleetKey.rotated": "Fleet key rotated",
+  "org.create": "Organisation created",
+  "org.rename": "Organisation renamed",
+  "person.expire": "Person expired",
+  "person.create": "Person added",
+  "person.delete": "Person deleted",
+  "person.disable": "Person disabled",
+  "person.enable": "Person enabled",
+  "person.identify": "Person identified",
+  "pinLetter.download": "PIN letter downloaded",
+  "pinLetter.download.refused": "PIN letter download refused",
+  "policy.approve": "Policy change approved",
+  "policy.approve.refused": "Policy change approval refused",
+  "policy.propose": "Policy change proposed",
+  "policy.reject": "Policy change rejected",
+  "policy.send": "Policy change sent to the locks",
+  "proposal.approve": "Proposal approved",
+  "proposal.approve.refused": "Proposal approval refused",
+  "proposal.create": "Proposal made",
+  "proposal.reject": "Proposal rejected",
+  "proposal.withdraw": "Proposal withdrawn",
+  "region.create": "Region created",
+  "release.add": "Software release added",
+  "release.add.refused": "Software release refused",
+  "release.target": "Software release target file added",
+  "releaseKeys.add": "Release keys added",
+  "releaseKeys.add.refused": "Release keys refused",
+  "report.generate": "Report generated",
+  "rights.change": "Right changed",
+  "rights.grant": "Right given",
+  "rights.push": "Right sent to the locks",
+  "rights.push.failed": "Right could not be sent to a lock",
+  "rights.push.result": "Lock answered a right",
+  "rights.remove": "Right removed",
+  "risk.export": "Risk register exported",
+  "risk.override": "Risk level set by hand",
+  "risk.overrideClear": "Hand-set risk level cleared",
+  "risk.recompute": "Risk levels recomputed",
+  "risk.update": "Risk register changed",
+  "rollout.approve": "Software rollout approved",
+  "rollout.approve.refused": "Software rollout approval refused",
+  "rollout.pause": "Software rollout paused",
+  "rollout.propose": "Software rollout proposed",
+  "rollout.reject": "Software rollout rejected",
+  "rollout.resume": "Software rollout resumed",
+  "rollout.widen.approve": "Rollout widening approved",
+  "rollout.widen.approve.refused": "Rollout widening approval refused",
+  "rollout.widen.propose": "Rollout widening proposed",
+  "rollout.widen.reject": "Rollout widening rejected",
+  "user.create": "Account created",
+  "user.disable": "Account disabled",
+  "user.passwordReset": "Password reset",
+  "user.role": "Account role changed",
+  "window.active": "Access window active",
+  "window.approve": "Access window approval given",
+  "window.approve.refused": "Access window approval refused",
+  "window.approve.withdrawn": "Unfinished approval withdrawn after a restart",
+  "window.approved": "Access window approved",
+  "window.audit.failed": "Access window audit records unreadable",
+  "window.autoApprove": "Access window approved by contract",
+  "window.close": "Access window closed",
+  "window.closeSeal.refused": "Close seal refused",
+  "window.codeSpent": "One-time code used",
+  "window.codes.issued": "One-time codes issued",
+  "window.codes.refused": "One-time codes refused",
+  "window.expire": "Access window expired",
+  "window.grant.failed": "Access window could not be sent to the lock",
+  "window.grant.result": "Lock answered an access window",
+  "window.grant.sent": "Access window sent to the lock",
+  "window.reject": "Access window rejected",
+  "window.reject.refused": "Access window rejection refused",
+  "window.request": "Access window requested",
+  "window.revoke": "Access window revoked",
+  "window.revoke.refused": "Access window revocation refused",
+  "window.revoke.result": "Lock answered a revocation",
+  "window.used": "Access window used",
+};
+
+/** An admin-log action in words ("Unfinished approval withdrawn after a restart"). @param {string} action */
+export function adminLogWords(action) {
+  return t(ADMIN_LOG_WORDS[action] ?? action);
 }
 
 /** Record kinds that are bookkeeping between lock and fleet, folded away by default. */

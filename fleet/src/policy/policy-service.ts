@@ -134,6 +134,11 @@ export class PolicyService {
 
   async propose(principal: Actor, input: PolicyChangeInput): Promise<PolicyChange> {
     this.#mustOfficer(principal);
+    // The admin log says who changed a lock's policy and why; the dashboard form asks the same.
+    const reason = input.reason?.trim() ?? "";
+    if (reason === "") {
+      throw new FleetError("E_REASON_REQUIRED", "a policy change needs a reason", 400);
+    }
     const container = this.#container(principal, input.containerId);
     const branch = this.#o.orgs.getBranch(container.branchId);
     const schedule = this.currentSchedule(container.id, branch?.timeZone ?? "UTC");
@@ -202,7 +207,7 @@ export class PolicyService {
       proposed,
       weakened,
       approvalsRequired: weakened.length > 0 ? WEAKENING_APPROVALS : 1,
-      reason: input.reason ?? null,
+      reason,
       requestedBy: principal.personId,
       requestedAt: this.#iso(),
     });
@@ -212,6 +217,7 @@ export class PolicyService {
     this.#log(principal.personId, "policy.propose", change, {
       weakening: change.weakening,
       weakened,
+      reason,
     });
     if (!change.weakening) return this.#send(change);
     return change;

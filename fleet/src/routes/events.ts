@@ -1,10 +1,11 @@
 /**
  * Live updates for the dashboard as Server-Sent Events (`GET /api/v1/events`): lock state,
- * availability, alarms and access windows, each sent only to those whose scope holds it. A
+ * availability, alarms, access windows and central releases (the lock's answer, the end of the
+ * release's validity), each sent only to those whose scope holds it. A
  * bank sees its own locks; a CIT company sees the locks of its contract's containers and never
  * the duress alarm. The stream ends when the session ends.
  */
-import type { LockState } from "@lockfleet/protocol";
+import type { CommandResult, LockState } from "@lockfleet/protocol";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { type AlarmScope, alarmVisibleTo } from "../alarms/alarm.js";
 import type { AlarmEvent } from "../alarms/alarm-service.js";
@@ -28,6 +29,9 @@ interface WindowNotice {
   at: string;
 }
 
+/** What became of a central release at the lock: it answered, or the release's time ran out. */
+export type CentralReleaseNotice = "confirmed" | "failed" | "expired";
+
 export type LiveEvent =
   | {
       type: "state";
@@ -46,6 +50,17 @@ export type LiveEvent =
         at: string;
       };
     }
+  | {
+      type: "centralRelease";
+      orgId: string;
+      containerId: string | null;
+      data: {
+        deviceId: string;
+        containerId: string | null;
+        commandId: string;
+        status: CentralReleaseNotice;
+      };
+    }
   | { type: "alarm"; data: AlarmEvent }
   | { type: "window"; data: WindowNotice };
 
@@ -62,6 +77,14 @@ export function liveEventVisibleTo(event: LiveEvent, scope: AlarmScope): boolean
         );
       }
       return event.containerId !== null && scope.containerIds.includes(event.containerId);
+    case "centralRelease":
+      // a bank's own power over its locks: never shown to a CIT company
+      return (
+        scope.kind === "bank" &&
+        event.orgId === scope.orgId &&
+        (scope.containerIds === undefined ||
+          (event.containerId !== null && scope.containerIds.includes(event.containerId)))
+      );
     case "alarm":
       return alarmVisibleTo(event.data.alarm, scope);
     case "window":
@@ -134,10 +157,47 @@ class LiveEvents {
         data: { deviceId, containerId: place.containerId, status, at },
       });
     };
+    // A central release the lock holds runs out at the command's expiry; nothing else tells
+    // the page, so the fleet says so at that moment.
+    const expiries = new Set<ReturnType<typeof setTimeout>>();
+    const onResult = (deviceId: string, result: CommandResult) => {
+      // reading the command costs a store read per result: only while someone is watching
+      if (this.#listeners.size === 0) return;
+      let command: ReturnType<typeof hub.command>;
+      try {
+        command = hub.command(result.id);
+      } catch (error) {
+        // a live notice is not worth breaking the hub's handling of the result for
+        this.app.log.warn({ err: error, deviceId }, "central release notice not sent");
+        return;
+      }
+      if (command?.type !== "remote.centralRelease") return;
+      const place = this.place(deviceId);
+      if (place === undefined) return;
+      const tell = (status: CentralReleaseNotice) =>
+        this.publish({
+          type: "centralRelease",
+          orgId: place.orgId,
+          containerId: place.containerId,
+          data: { deviceId, containerId: place.containerId, commandId: command.id, status },
+        });
+      tell(result.status === "ok" ? "confirmed" : "failed");
+      if (result.status !== "ok") return;
+      const timer = setTimeout(
+        () => {
+          expiries.delete(timer);
+          tell("expired");
+        },
+        Math.max(0, Date.parse(command.expiresAt) - this.app.clock()),
+      );
+      timer.unref();
+      expiries.add(timer);
+    };
     const onAlarm = (event: AlarmEvent) => this.publish({ type: "alarm", data: event });
     const onWindow = (event: WindowNotice) => this.publish({ type: "window", data: event });
     hub.on("state", onState);
     hub.on("availability", onAvailability);
+    hub.on("result", onResult);
     alarms.on("alarm", onAlarm);
     // the windows service tells of every request, decision, revocation and close
     const windows = this.app.windows;
@@ -145,6 +205,8 @@ class LiveEvents {
     return () => {
       hub.off("state", onState);
       hub.off("availability", onAvailability);
+      hub.off("result", onResult);
+      for (const timer of expiries) clearTimeout(timer);
       alarms.off("alarm", onAlarm);
       windows.off("window", onWindow);
     };
@@ -180,7 +242,7 @@ async function eventPlugin(app: FastifyInstance, heartbeatMs: number): Promise<v
       onRequest: everyone,
       schema: {
         summary:
-          "Server-Sent Events: state, availability, alarm and window events in my scope (text/event-stream)",
+          "Server-Sent Events: state, availability, alarm, window and central-release events in my scope (text/event-stream)",
         tags: ["events"],
       },
     },

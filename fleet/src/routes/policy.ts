@@ -11,7 +11,11 @@ import { POLICY_CHANGE_KINDS, POLICY_CHANGE_STATUSES } from "../policy/policy-re
 import { idParams } from "./common.js";
 
 const ContainerId = Type.String({ minLength: 1, maxLength: 64 });
-const Reason = Type.Optional(Type.String({ maxLength: 500 }));
+// Required (SPEC: every change is recorded with who and why). Optional in the schema only so
+// that a missing reason is refused with the same code as a blank one (E_REASON_REQUIRED).
+const Reason = Type.Optional(
+  Type.String({ maxLength: 500, description: "Why the change is made (required)" }),
+);
 const ProposeBody = Type.Union([
   Type.Object(
     { containerId: ContainerId, kind: Type.Literal("policy"), policy: LockPolicy, reason: Reason },

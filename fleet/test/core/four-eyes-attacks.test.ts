@@ -78,6 +78,7 @@ async function weakeningChange(): Promise<string> {
     containerId: f.container.id,
     kind: "policy",
     policy: { ...DEFAULT_LOCK_POLICY, dualControl: "single" },
+    reason: "single control for a trial",
   });
   expect(proposed.json()).toMatchObject({ status: "pending", weakening: true });
   return proposed.json().id;
@@ -190,6 +191,7 @@ describe("no puppet counts as the second officer", () => {
       containerId: f.container.id,
       kind: "policy",
       policy: { ...DEFAULT_LOCK_POLICY, timeDelayMin: 1 },
+      reason: "shorter delay",
     });
     expect(proposed.json()).toMatchObject({ status: "pending", weakening: true });
     const approval = await call(
@@ -340,6 +342,7 @@ describe("a branch manager acts on their own branches only", () => {
         containerId: container.id,
         kind: "policy",
         policy: { ...DEFAULT_LOCK_POLICY, timeDelayMin: 1 },
+        reason: "shorter delay",
       })
     ).json().id;
     const approval = await call(manager, "POST", `/policy-changes/${changeId}/approve`);

@@ -109,6 +109,7 @@ describe("maker–checker, as a property", () => {
             containerId: f.container.id,
             kind: "policy",
             policy: { ...DEFAULT_LOCK_POLICY, timeDelayMin: run % 4 },
+            reason: `insider run ${run}`,
           })
         ).json();
         const window = (

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { LockState } from "@lockfleet/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { liveEventVisibleTo } from "../../src/routes/events.js";
 import { insertDevice } from "../alarms/fixtures.js";
 import { SimulatedLock } from "../devices/simulated-lock.js";
 import { createFixture, type Fixture } from "../fixtures.js";
@@ -158,5 +159,56 @@ describe("GET /api/v1/events (Server-Sent Events)", () => {
       containerId: f.uncontractedContainer.id,
       state: { cycle: { phase: "delay", delayEndsAt } },
     });
+  });
+  it("what becomes of a central release at the lock reaches its bank live: the answer, then the end of its validity; never another bank", async () => {
+    const admin = await stream(f.asSession("securityAdmin"));
+    // the lock enrolled over MQTT above; the test answers for it, the fleet keeps the command
+    const lock = locks[0] as SimulatedLock;
+    lock.answer = false;
+    const otherBank = await stream(f.as("bankBAdmin"));
+    const { commandId } = await f.app.hub.issueCommand(
+      lock.deviceId,
+      "remote.centralRelease",
+      {
+        approvedBy: [f.accounts.securityAdmin.person.id, f.accounts.secondOfficer.person.id],
+        reason: "test",
+      },
+      { ttlMs: 300, waitMs: 0 },
+    );
+    f.app.hub.emit("result", lock.deviceId, {
+      id: commandId,
+      deviceId: lock.deviceId,
+      at: new Date(f.clock.now()).toISOString(),
+      status: "ok",
+      data: {},
+    });
+    const answered = await admin.next((e) => e.event === "centralRelease");
+    expect(answered.data).toEqual({
+      deviceId: lock.deviceId,
+      containerId: f.uncontractedContainer.id,
+      commandId,
+      status: "confirmed",
+    });
+    const expired = await admin.next(
+      (e) => e.event === "centralRelease" && (e.data as { status: string }).status === "expired",
+    );
+    expect((expired.data as { commandId: string }).commandId).toBe(commandId);
+    expect(otherBank.events.filter((e) => e.event === "centralRelease")).toEqual([]);
+    // a CIT company under contract for the container still never hears of the bank's releases
+    const event = {
+      type: "centralRelease",
+      orgId: f.bank.id,
+      containerId: f.container.id,
+      data: {
+        deviceId: lock.deviceId,
+        containerId: f.container.id,
+        commandId,
+        status: "confirmed",
+      },
+    } as const;
+    expect(
+      liveEventVisibleTo(event, { kind: "cit", orgId: f.cit.id, containerIds: [f.container.id] }),
+    ).toBe(false);
+    expect(liveEventVisibleTo(event, { kind: "bank", orgId: f.bank.id })).toBe(true);
   });
 });

@@ -230,7 +230,7 @@ describe.skipIf(!browserCheck.available)(
       expect(page.url()).toContain(`#lock/${lock.deviceId}`);
     });
 
-    it("central release from the lock's page: one officer asks (in German, refusals in German), a second approves, the signed release reaches the lock", async () => {
+    it("central release from the lock's page: one officer asks (in German, refusals in German), a second approves, the signed release reaches the lock, its answer is followed live", async () => {
       const asker = await logIn("securityAdmin", { locale: "de-DE" });
       const questions: string[] = [];
       asker.on("dialog", (dialog) => {
@@ -276,6 +276,15 @@ describe.skipIf(!browserCheck.available)(
         "Central release: approved; the lock holds the release",
       );
       const [sent] = lock.commandsOfType("remote.centralRelease");
+      // the lock's answer told again (as after a reconnect) reaches the open page live
+      await checker.$eval("#central-release-status", (status) => {
+        status.textContent = "";
+      });
+      const [answer] = lock.results.filter((result) => result.id === sent?.id);
+      if (answer !== undefined) f.app.hub.emit("result", lock.deviceId, answer);
+      await checker.waitForSelector(
+        '#central-release-status:has-text("approved; the lock holds the release")',
+      );
       expect(sent?.body).toEqual({
         approvedBy: [f.accounts.securityAdmin.person.id, f.accounts.secondOfficer.person.id],
         reason: "Zweite Schlüsselperson krank",
@@ -468,6 +477,11 @@ describe.skipIf(!browserCheck.available)(
       expect(who).toContain(f.accounts.securityAdmin.person.name);
       expect(who).toContain(f.accounts.citDispatcher.person.name);
       expect(who.filter((text) => /^[a-z]{2,8}_[0-9a-f]{16}$/.test(text))).toEqual([]);
+      const actions = await page.$$eval("#admin-log tbody td:nth-child(4)", (cells) =>
+        cells.map((cell) => cell.textContent ?? ""),
+      );
+      expect(actions).toContain("Access window requested");
+      expect(actions.filter((text) => /^[a-z][A-Za-z]*\.[A-Za-z.]+$/.test(text))).toEqual([]);
       expect(await page.textContent("#admin-log-gaps")).toContain(
         "Entries not shown here belong to other organisations on this fleet",
       );

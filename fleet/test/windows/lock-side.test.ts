@@ -754,7 +754,7 @@ describe("policy changes", () => {
       method: "POST",
       url: "/api/v1/policy-changes",
       headers: f.as("securityAdmin"),
-      payload: { containerId: f.container.id, kind: "policy", policy },
+      payload: { containerId: f.container.id, kind: "policy", policy, reason: "delay review" },
     });
     expect(response.statusCode).toBe(201);
     return response.json();
@@ -813,6 +813,7 @@ describe("policy changes", () => {
           containerId: f.container.id,
           kind: "timeLockSchedule",
           schedule: { timeZone, weekly, holidays: [] },
+          reason: "weekend closure",
         },
       });
     const add = await proposeSchedule([weekend]);
@@ -832,7 +833,12 @@ describe("policy changes", () => {
       method: "POST",
       url: "/api/v1/policy-changes",
       headers: f.as("securityAdmin"),
-      payload: { containerId: f.container.id, kind: "holidays", holidays: [holiday] },
+      payload: {
+        containerId: f.container.id,
+        kind: "holidays",
+        holidays: [holiday],
+        reason: "Christmas closure",
+      },
     });
     expect(add.json()).toMatchObject({ status: "applied", weakening: false });
     expect(lock.commandsOfType("timeLock.holidays")).toHaveLength(1);
@@ -840,7 +846,12 @@ describe("policy changes", () => {
       method: "POST",
       url: "/api/v1/policy-changes",
       headers: f.as("securityAdmin"),
-      payload: { containerId: f.container.id, kind: "holidays", holidays: [] },
+      payload: {
+        containerId: f.container.id,
+        kind: "holidays",
+        holidays: [],
+        reason: "branch open over Christmas",
+      },
     });
     expect(remove.json()).toMatchObject({ status: "pending", weakening: true });
     expect(lock.commandsOfType("timeLock.holidays")).toHaveLength(1);
