@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CodedError } from "@lockfleet/protocol";
+import { CodedError, codeOf } from "@lockfleet/protocol";
 import Database from "better-sqlite3";
 import type { FastifyInstance } from "fastify";
 import { AdminLog } from "./admin-log.js";
@@ -30,6 +30,7 @@ import {
   settingLabel,
   settingsHelp,
 } from "./config.js";
+import type { FleetCode } from "./error-catalogue.js";
 import { openDatabase } from "./storage/db.js";
 import { restrictUmask, secureDataFiles, secureFile } from "./storage/file-modes.js";
 import { OrgsRepository } from "./storage/orgs-repository.js";
@@ -40,8 +41,8 @@ import { RELEASE_TOOL_USAGE, runReleaseTool } from "./updates/release-tool.js";
 
 export type { ServeConfig } from "./config.js";
 
-export class CliError extends CodedError {
-  constructor(code: string, message: string) {
+export class CliError extends CodedError<FleetCode> {
+  constructor(code: FleetCode, message: string) {
     super(code, message);
     this.name = "CliError";
   }
@@ -164,8 +165,8 @@ export async function serve(config: ServeConfig): Promise<RunningFleet> {
   // A full or read-only data directory is named before anything tries to write there.
   const unwritable = dataDirWriteProblem(config.options.dataDir);
   if (unwritable !== undefined) {
-    const [code, ...sentence] = unwritable.split(": ");
-    throw new CliError(code ?? "E_STORAGE", sentence.join(": "));
+    const [, ...sentence] = unwritable.split(": ");
+    throw new CliError("E_STORAGE", sentence.join(": "));
   }
   await checkPortFree(config.httpPort, config.httpHost, httpSetting);
   if (embedded !== undefined) await checkPortFree(embedded.port, embedded.host, mqttSetting);
@@ -310,8 +311,10 @@ export async function init(
           : {}),
       },
     ).catch((error: unknown) => {
-      if (error instanceof CodedError && error.code.startsWith("E_INIT_")) {
-        throw new CliError(error.code, error.sentence);
+      // The set-up's own refusals are said as the command line's; anything else is a fault.
+      const code = codeOf(error);
+      if (code === "E_INIT_EXISTS" || code === "E_INIT_SAME_EMAIL") {
+        throw new CliError(code, (error as CodedError).sentence);
       }
       throw error;
     });

@@ -12,9 +12,10 @@ import { CodedError } from "@lockfleet/protocol";
 import { type AlarmOptions, parseEscalation, parseSyslogOptions } from "./alarms/settings.js";
 import type { FleetOptions } from "./app.js";
 import { type BrokerLimits, DEFAULT_BROKER_LIMITS } from "./broker/connection-guard.js";
+import type { FleetCode } from "./error-catalogue.js";
 import { KEK_BYTES } from "./secrets.js";
 
-export class ConfigError extends CodedError<"E_CONFIG"> {
+export class ConfigError extends CodedError<Extract<FleetCode, "E_CONFIG">> {
   constructor(message: string) {
     super("E_CONFIG", message);
     this.name = "ConfigError";

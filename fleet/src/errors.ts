@@ -1,11 +1,13 @@
 /**
  * Errors of the fleet service: a stable machine code and a sentence for a person
- * (CONVENTIONS: errors). Every HTTP error answers `{code, message}`.
+ * (CONVENTIONS: errors). Every HTTP error answers `{code, message}`; every code is one of the
+ * fleet's catalogue (error-catalogue.ts), so an uncatalogued code does not compile.
  */
 import { CodedError } from "@lockfleet/protocol";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { FleetCode } from "./error-catalogue.js";
 
-export class FleetError extends CodedError {
+export class FleetError extends CodedError<FleetCode> {
   /** The sentence without the code prefix, as sent to clients. */
   readonly detail: string;
   readonly headers: Record<string, string>;
@@ -19,7 +21,7 @@ export class FleetError extends CodedError {
   ownerOrgId: string | undefined;
 
   constructor(
-    code: string,
+    code: FleetCode,
     message: string,
     readonly statusCode = 400,
     headers: Record<string, string> = {},
@@ -51,12 +53,12 @@ export function forbidden(message: string): FleetError {
   return new FleetError("E_FORBIDDEN", message, 403);
 }
 
-export function conflict(code: string, message: string): FleetError {
+export function conflict(code: FleetCode, message: string): FleetError {
   return new FleetError(code, message, 409);
 }
 
 export interface ErrorBody {
-  code: string;
+  code: FleetCode;
   message: string;
 }
 

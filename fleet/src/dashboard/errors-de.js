@@ -2,7 +2,8 @@
 // The fleet's errors in German, by their stable code: the fleet answers every refusal with a
 // code and an English sentence; in German the page shows the sentence below instead (with the
 // code, for support). A code missing here shows the fleet's English sentence.
-// A test checks that every code the fleet can answer a person with has an entry here.
+// A test checks that every code the fleet's catalogue (error-catalogue.ts) gives the audience
+// "person" has an entry here.
 
 /** @type {Record<string, string>} */
 export const GERMAN_ERRORS = {
@@ -35,6 +36,34 @@ export const GERMAN_ERRORS = {
     "Die Änderung erweitert die Verteilung nicht; zum Verkleinern bitte anhalten.",
   E_UPDATE_HASH: "Die Software-Datei hat nicht die Prüfsumme, die das Release nennt.",
   E_UPDATE_LENGTH: "Die Software-Datei hat nicht die Länge, die das Release nennt.",
+  E_RELEASE_UNKNOWN_KEY:
+    "Das Release ist mit einem Schlüssel signiert, dem die Schlösser nicht vertrauen.",
+  E_RELEASE_BAD_SIGNATURE: "Die Signatur des Releases ist nicht gültig.",
+  E_RELEASE_KEY_REVOKED: "Das Release ist mit einem zurückgezogenen Schlüssel signiert.",
+  E_UPDATE_ROLLBACK: "Das Release ist nicht neuer als die laufende Version.",
+  E_UPDATE_FROZEN:
+    "Die Angaben des Releases sind abgelaufen; bitte ein neu signiertes Release verwenden.",
+  E_UPDATE_NOT_YET_VALID: "Das Release ist nach der vertrauten Uhrzeit erst später ausgestellt.",
+  E_UPDATE_NO_TRUSTED_TIME:
+    "Ohne vertraute Uhrzeit lässt sich nicht prüfen, ob das Release abgelaufen ist.",
+  E_UPDATE_PROFILE: "Das Release passt nicht zur Hardware des Schlosses.",
+  E_UPDATE_FROM_TOO_OLD:
+    "Die laufende Version ist älter als die, von der das Release aus installiert werden kann.",
+  E_RELEASE_KEYS_FILE: "Die Datei der Release-Schlüssel (release-keys.json) ist nicht lesbar.",
+  E_RELEASE_KEYS_MALFORMED: "Der signierte Schlüsselsatz ist beschädigt oder unvollständig.",
+  E_RELEASE_KEYS_NOT_CANONICAL: "Der Schlüsselsatz ist nicht in kanonischer Form.",
+  E_RELEASE_KEYS_SCHEMA: "Die Angaben des Schlüsselsatzes sind nicht gültig.",
+  E_RELEASE_KEYS_THRESHOLD:
+    "Der Schlüsselsatz trägt nicht genug Signaturen der heute vertrauten Schlüssel.",
+  E_RELEASE_KEYS_NEW_THRESHOLD:
+    "Der Schlüsselsatz trägt nicht genug Signaturen seiner eigenen Schlüssel.",
+  E_RELEASE_KEYS_EXPIRED: "Der neueste Schlüsselsatz ist abgelaufen.",
+  E_RELEASE_KEYS_NOT_YET_VALID:
+    "Der Schlüsselsatz ist nach der vertrauten Uhrzeit erst später ausgestellt.",
+  E_RELEASE_KEYS_NO_TRUSTED_TIME:
+    "Ohne vertraute Uhrzeit lässt sich nicht prüfen, ob der Schlüsselsatz abgelaufen ist.",
+  E_RELEASE_KEYS_REBOUND:
+    "Eine heute vertraute Schlüssel-ID wäre im neuen Satz an einen anderen Schlüssel gebunden.",
   // alarms, forwarding, risk
   E_ALARM_MISSING: "Diesen Alarm gibt es nicht (mehr).",
   E_ALARM_SETTING: "Diese Alarm-Einstellung ist nicht gültig.",

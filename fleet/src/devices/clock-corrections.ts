@@ -8,6 +8,7 @@
  */
 import { type CommandResult, formatInstant } from "@lockfleet/protocol";
 import type { Principal } from "../auth/principal.js";
+import type { FleetCode } from "../error-catalogue.js";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { PeopleRepository } from "../storage/people-repository.js";
@@ -122,7 +123,7 @@ export class ClockCorrectionService {
   /** A second, independent officer approves; the signed time.set then goes out naming both. */
   async approve(principal: Actor, id: string): Promise<ClockCorrection> {
     const correction = this.get(principal, id);
-    const refuse = (code: string, message: string, status: number): never => {
+    const refuse = (code: FleetCode, message: string, status: number): never => {
       this.#o.adminLog.append({
         actor: principal.personId,
         action: "device.clockCorrection.approve.refused",

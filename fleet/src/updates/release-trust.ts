@@ -22,6 +22,7 @@ import {
 } from "@lockfleet/protocol";
 import type { AdminLog } from "../admin-log.js";
 import type { Principal } from "../auth/principal.js";
+import type { FleetCode } from "../error-catalogue.js";
 import { FleetError } from "../errors.js";
 import type { KeySetRow, UpdateRepository } from "./update-repository.js";
 
@@ -107,7 +108,7 @@ export class ReleaseTrust {
    * Why a kept release would be refused by the locks now (its key revoked or unknown since, the
    * newest key set expired), or undefined: checked before a rollout starts and before each offer.
    */
-  refusal(orgId: string, signed: SignedRelease): { code: string; message: string } | undefined {
+  refusal(orgId: string, signed: SignedRelease): { code: FleetCode; message: string } | undefined {
     try {
       const opened = openTrustedRelease(signed, this.trusted(orgId), {
         lockTime: this.#o.clock(),

@@ -7,6 +7,7 @@
  */
 import { formatInstant } from "@lockfleet/protocol";
 import type { Principal } from "../auth/principal.js";
+import type { FleetCode } from "../error-catalogue.js";
 import { FleetError } from "../errors.js";
 import type { RingWidening, RolloutRow } from "./update-repository.js";
 import type { RolloutView, UpdateServiceOptions } from "./update-service.js";
@@ -26,7 +27,7 @@ export interface WideningHost {
     principal: Principal,
     proposedBy: string,
     proposedAt: string,
-    refuse: (code: string, message: string, status: number) => never,
+    refuse: (code: FleetCode, message: string, status: number) => never,
   ): void;
   offerRing(id: string, downloadBase: string): Promise<void>;
   view(principal: Principal, id: string): RolloutView;
@@ -92,7 +93,7 @@ export class RingWidenings {
     const widening = rollout.widening;
     if (widening === null)
       throw new FleetError("E_ROLLOUT_STATE", `rollout ${id} has no widening waiting`, 409);
-    const refuse = (code: string, message: string, status: number): never => {
+    const refuse = (code: FleetCode, message: string, status: number): never => {
       this.#h.options.adminLog.append({
         actor: principal.personId,
         action: "rollout.widen.approve.refused",

@@ -32,6 +32,7 @@ import {
 } from "@lockfleet/protocol";
 import type { AdminLog } from "../admin-log.js";
 import type { Principal } from "../auth/principal.js";
+import type { FleetCode } from "../error-catalogue.js";
 import { FleetError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { type LockUpdateView, lockStatus } from "./lock-update-status.js";
@@ -279,7 +280,7 @@ export class UpdateService {
   async approve(principal: Principal, id: string, downloadBase: string): Promise<RolloutView> {
     this.#bank(principal);
     const rollout = this.#rollout(principal, id);
-    const refuse = (code: string, message: string, status: number): never => {
+    const refuse = (code: FleetCode, message: string, status: number): never => {
       this.#o.adminLog.append({
         actor: principal.personId,
         action: "rollout.approve.refused",
@@ -339,7 +340,7 @@ export class UpdateService {
     principal: Principal,
     proposedBy: string,
     proposedAt: string,
-    refuse: (code: string, message: string, status: number) => never,
+    refuse: (code: FleetCode, message: string, status: number) => never,
   ): void {
     if (principal.personId === proposedBy)
       refuse(

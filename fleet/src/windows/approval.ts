@@ -6,6 +6,7 @@
  */
 import type { LockPolicy } from "@lockfleet/protocol";
 import type { Principal, Role } from "../auth/principal.js";
+import type { FleetCode } from "../error-catalogue.js";
 
 export const WINDOW_APPROVER_ROLES = ["securityAdmin", "branchManager"] as const satisfies Role[];
 
@@ -24,7 +25,7 @@ export interface WindowParties {
   requestedBy: string;
 }
 
-export type ApprovalRefusal = { code: string; message: string; statusCode: 403 | 409 };
+export type ApprovalRefusal = { code: FleetCode; message: string; statusCode: 403 | 409 };
 
 /** Why `principal` may not approve (or reject) this window, or undefined when they may. */
 export function approvalRefusal(
