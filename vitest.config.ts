@@ -14,5 +14,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Vitest's default on a 2-core machine is one worker (cores - 1): every file ran in turn.
+    // Most of the long files wait on sockets, child processes and timers, not on the CPU, so
+    // three workers share two cores well; tests assert behaviour, never speed.
+    maxWorkers: 3,
   },
 });
