@@ -77,6 +77,21 @@ export class GrantDelivery {
   }
 
   /**
+   * Whether a lock coming online is owed its grant: never sent, or sent without an answer long
+   * enough ago that it was not merely in flight — a fleet killed between marking it sent and
+   * the lock receiving it would otherwise never send it again. The lock takes a grant it
+   * already holds again without change (its openings are kept), so sending twice is harmless.
+   */
+  #owedTo(lock: { grantStatus: string; result: unknown; updatedAt: string }, now: number): boolean {
+    if (lock.grantStatus === "notSent") return true;
+    return (
+      lock.grantStatus === "sent" &&
+      lock.result === null &&
+      parseInstant(lock.updatedAt) <= now - this.#ctx.waitMs
+    );
+  }
+
+  /**
    * A lock that was offline when its window was approved gets the grant when it comes back, as
    * long as the window is still open.
    */
@@ -87,7 +102,7 @@ export class GrantDelivery {
     for (const window of this.#ctx.o.windows.openWindowsOfContainer(container.containerId)) {
       if (window.grantId === null || parseInstant(window.notAfter) <= now) continue;
       const lock = window.locks.find((entry) => entry.deviceId === deviceId);
-      if (lock !== undefined && lock.grantStatus !== "notSent") continue;
+      if (lock !== undefined && !this.#owedTo(lock, now)) continue;
       this.#ctx.o.windows.setLock(window.id, deviceId, "sent", null, this.#ctx.iso());
       try {
         const result = await this.#ctx.o.hub.sendCommand(

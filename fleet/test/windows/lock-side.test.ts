@@ -188,6 +188,32 @@ describe("signed grants", () => {
     );
   });
 
+  it("a grant marked sent that never reached the lock (fleet killed in between) goes again when the lock is back", async () => {
+    await lock.disconnect();
+    await waitFor(
+      () => f.app.hub.device(lock.deviceId)?.availability === "offline",
+      5_000,
+      "offline",
+    );
+    const window = await requestWindow(INSIDE);
+    // what a fleet killed after marking the grant sent, before the lock received it, leaves behind
+    f.app.store.windows.setLock(
+      window.id,
+      lock.deviceId,
+      "sent",
+      null,
+      new Date(f.clock.now()).toISOString(),
+    );
+    f.clock.advance(60_000);
+    await lock.connect();
+    await lock.until(
+      () => lock.commandsOfType("grant").length === 1,
+      5_000,
+      "grant after reconnect",
+    );
+    expect(lock.commandsOfType("grant")[0]?.body).toMatchObject({ grantId: window.grantId });
+  });
+
   it("revoking sends grant.revoke to the lock and tells the CIT company", async () => {
     const window = await requestWindow(INSIDE);
     await lock.until(() => lock.commandsOfType("grant").length === 1, 5_000, "grant");
