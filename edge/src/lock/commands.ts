@@ -8,6 +8,7 @@
 import {
   type AuditData,
   type AuditEventKind,
+  canonicalJson,
   formatInstant,
   fromBase64url,
   isValid,
@@ -277,6 +278,11 @@ export function applyCommand(
       const existing = s.grants[grant.grantId];
       if (existing?.revoked)
         throw new LockRuleError("E_GRANT_REVOKED", `grant ${grant.grantId} was revoked`);
+      // The fleet sends a grant again when it cannot know whether the lock got it (it stopped
+      // in between): the same grant, unchanged, is taken without a second record.
+      if (existing !== undefined && canonicalJson(existing.grant) === canonicalJson(grant)) {
+        return { grantId: grant.grantId };
+      }
       effects.set("grants", {
         ...pruneGrants(s, effects.lockTime()),
         [grant.grantId]: { grant, openings: existing?.openings ?? 0, revoked: false },

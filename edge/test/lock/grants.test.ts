@@ -91,6 +91,19 @@ describe("signed grants", () => {
     ).toEqual([1, 2]);
   });
 
+  it("the same grant sent again (the fleet could not know it arrived) is taken once: one record, openings kept", () => {
+    const t = setup();
+    expect(t.lock.command(t.sign("grant", grant({ maxOpenings: 1 }))).status).toBe("ok");
+    expect(courierOpens(t)).toBe(true);
+    expect(t.lock.command(t.sign("grant", grant({ maxOpenings: 1 }))).status).toBe("ok");
+    expect(courierOpens(t)).toBe(false);
+    expect(t.records().filter((r) => r.kind === "grant.installed")).toHaveLength(1);
+    // a changed grant under the same id is a new installation
+    expect(t.lock.command(t.sign("grant", grant({ maxOpenings: 2 }))).status).toBe("ok");
+    expect(t.records().filter((r) => r.kind === "grant.installed")).toHaveLength(2);
+    expect(courierOpens(t)).toBe(true);
+  });
+
   it("the openings of a grant survive a restart", () => {
     const t = setup();
     t.lock.command(t.sign("grant", grant({ maxOpenings: 1 })));

@@ -74,6 +74,7 @@ const windowsPart: FastifyPluginAsync = async (app) => {
     clock: app.clock,
   };
   withdrawInterruptedApprovals(app.store.windows, app.adminLog);
+  app.store.windows.grantsLeftInFlight(new Date(app.clock()).toISOString());
   const windows = new WindowService({
     ...common,
     windows: app.store.windows,

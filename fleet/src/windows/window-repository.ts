@@ -308,6 +308,19 @@ export class WindowRepository {
       .all() as Array<{ windowId: string; bankOrgId: string; personId: string }>;
   }
 
+  /**
+   * Grants a stopped fleet left marked "sent" with no answer: nothing of this process is in
+   * flight for them, so they count as not sent and go when their lock is next online.
+   */
+  grantsLeftInFlight(at: string): number {
+    return this.db
+      .prepare(
+        `UPDATE access_window_locks SET grant_status = 'notSent', updated_at = ?
+           WHERE grant_status = 'sent' AND result IS NULL`,
+      )
+      .run(at).changes;
+  }
+
   /** Takes one person's approval off a still-requested window; false when there was none. */
   withdrawApproval(windowId: string, personId: string): boolean {
     const result = this.db
