@@ -76,10 +76,15 @@ export class FleetClient {
     const text = await response.text();
     // Not the fleet's error body: the text itself says what happened.
     const detail = errorBodyDetail(text) ?? text.slice(0, 300);
-    const missing = response.status === 404 && /^E_NOT_FOUND: no route /.test(detail);
+    const refusal = fleetErrorBody(text);
+    const missing =
+      response.status === 404 &&
+      refusal?.code === "E_NOT_FOUND" &&
+      refusal.message.startsWith("no route ");
     throw new DemoError(
       missing ? "E_DEMO_FLEET_ROUTE_MISSING" : "E_DEMO_API",
       `${method} ${url.pathname} as ${this.who} answered ${response.status} (${detail})`,
+      refusal === undefined ? undefined : { fleetCode: refusal.code },
     );
   }
 }
@@ -97,4 +102,16 @@ export async function carriedOut<T>(
     `proposals/${encodeURIComponent(answer.proposal.id)}/approve`,
   );
   return approved.answer;
+}
+
+/** The fleet's `{code, message}` error body, read as JSON (its code is a field, not parsed from text). */
+function fleetErrorBody(text: string): { code: string; message: string } | undefined {
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown } | null;
+    return typeof parsed?.code === "string"
+      ? { code: parsed.code, message: String(parsed.message ?? "") }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { randomInt } from "node:crypto";
 import { isTrivialCode } from "@lockfleet/edge";
-import { DemoError, messageOf } from "./errors.js";
+import { DemoError } from "./errors.js";
 import { carriedOut, type FleetClient } from "./fleet-client.js";
 import type { DemoLockUser, DemoPerson, DemoWorld } from "./seed.js";
 import { waitFor } from "./story.js";
@@ -88,7 +88,7 @@ export async function putPeopleOnLocks(
         checker,
       );
     } catch (error) {
-      if (/E_RIGHT_EXISTS/.test(messageOf(error))) {
+      if (error instanceof DemoError && error.fleetCode === "E_RIGHT_EXISTS") {
         throw new DemoError(
           "E_DEMO_DATA",
           "the people's rights were given in an earlier start that was interrupted; delete the data directory or choose another --data",

@@ -222,7 +222,7 @@ function readToken(path: string): string {
 }
 
 function usage(message: string): Error {
-  return new Error(`E_USAGE: ${message}`);
+  return new LoadError("E_USAGE", message);
 }
 
 function count(name: string, text: string | undefined, min: number, max: number) {

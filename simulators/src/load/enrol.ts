@@ -17,18 +17,10 @@ import {
   validate,
   x25519,
 } from "@lockfleet/protocol";
+import { LoadError } from "../errors.js";
 import type { SimulatedLockIdentity } from "./sim-lock.js";
 
-export class LoadError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-    this.name = "LoadError";
-  }
-}
+export { LoadError } from "../errors.js";
 
 export interface EnrolOptions {
   /** Base URL of the fleet service, e.g. http://127.0.0.1:8080 */

@@ -36,6 +36,7 @@ import {
   topics,
 } from "@lockfleet/protocol";
 import mqtt, { type MqttClient } from "mqtt";
+import { LoadError } from "../errors.js";
 
 /** What a simulated lock needs to be itself on the broker. */
 export interface SimulatedLockIdentity {
@@ -295,7 +296,8 @@ export class SimulatedLock {
 
   async #publish(topic: string, payload: string, retain: boolean): Promise<void> {
     const client = this.#client;
-    if (client === undefined) throw new Error(`E_LOAD_OFFLINE: ${this.deviceId} is not connected`);
+    if (client === undefined)
+      throw new LoadError("E_LOAD_OFFLINE", `${this.deviceId} is not connected`);
     await client.publishAsync(topic, payload, { qos: 1, retain });
     this.counters.published += 1;
   }

@@ -15,6 +15,7 @@ import {
   resolveProfile,
 } from "@lockfleet/edge";
 import type { HardwareProfile } from "@lockfleet/hardware-profiles";
+import { SimulatorError } from "../errors.js";
 import { createVirtualBoard, type VirtualBoard } from "../virtual-board/virtual-board.js";
 import { startAutoOpen } from "./auto-open.js";
 import { BENCH_USERS, consoleKek, isBenchTop, setUpBenchTop } from "./bench-top.js";
@@ -142,7 +143,7 @@ async function apply(message: Exclude<ConsoleToDevice, { op: "start" }>): Promis
   const lockBoard = board;
   const lock = runtime;
   if (lockBoard === undefined || lock === undefined) {
-    throw new Error("E_LOCK_NOT_STARTED: the lock has not started");
+    throw new SimulatorError("E_LOCK_NOT_STARTED", "the lock has not started");
   }
   switch (message.op) {
     case "key":

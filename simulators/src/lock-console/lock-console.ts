@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { AuditRecord, SelfTestReport } from "@lockfleet/protocol";
+import { SimulatorError } from "../errors.js";
 import type { CommandIo } from "../scenario/command.js";
 import { parseDuration } from "../scenario/duration.js";
 import { type DeviceStarted, LockDevice } from "./lock-device.js";
@@ -56,12 +57,13 @@ export function parseLockArgs(args: readonly string[]): LockConsoleOptions {
   const autoOpen = values["auto-open"];
   const autoOpenMs = autoOpen === undefined ? undefined : parseDuration(autoOpen);
   if (autoOpen !== undefined && (autoOpenMs === undefined || autoOpenMs < 1000)) {
-    throw new Error(
-      `E_USAGE: --auto-open takes a duration of at least 1s, e.g. 15s (got "${autoOpen}")`,
+    throw new SimulatorError(
+      "E_USAGE",
+      `--auto-open takes a duration of at least 1s, e.g. 15s (got "${autoOpen}")`,
     );
   }
   if ((values.fleet === undefined) !== (values.token === undefined)) {
-    throw new Error("E_USAGE: --fleet URL and --token T come together");
+    throw new SimulatorError("E_USAGE", "--fleet URL and --token T come together");
   }
   return {
     profile: values.profile,

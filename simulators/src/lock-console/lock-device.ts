@@ -6,6 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { SelfTestReport } from "@lockfleet/protocol";
+import { SimulatorError } from "../errors.js";
 import type { ConsoleToDevice, DeviceStartOptions, DeviceToConsole, LockView } from "./messages.js";
 
 export type DeviceStarted = Extract<DeviceToConsole, { op: "started" }>;
@@ -94,7 +95,7 @@ export class LockDevice {
         const reason = `the lock process ended (${signal ?? `exit ${String(code)}`})`;
         for (const waiter of this.#waiting.values()) waiter.reject(new Error(reason));
         this.#waiting.clear();
-        if (!started) reject(new Error(`E_LOCK_START: ${reason} before it started`));
+        if (!started) reject(new SimulatorError("E_LOCK_START", `${reason} before it started`));
         else if (!this.#expectingExit) this.#listener.lost(reason);
       });
       child.send({ op: "start", options } satisfies ConsoleToDevice);
@@ -131,7 +132,7 @@ export class LockDevice {
   #request(message: Omit<ConsoleToDevice, "id">): Promise<void> {
     const child = this.#child;
     if (child === undefined) {
-      return Promise.reject(new Error("E_LOCK_OFF: the lock has no power"));
+      return Promise.reject(new SimulatorError("E_LOCK_OFF", "the lock has no power"));
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

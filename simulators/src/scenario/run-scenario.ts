@@ -4,26 +4,15 @@
  * lock does not meet.
  */
 import { readFile } from "node:fs/promises";
-import { type AuditRecord, formatInstant } from "@lockfleet/protocol";
+import { type AuditRecord, CodedError, formatInstant } from "@lockfleet/protocol";
+import type { ScenarioFailureCode } from "../errors.js";
 import { parseDuration } from "./duration.js";
 import { type Observation, unmetExpectation } from "./expectations.js";
 import { commandBody, parseScenario, type Scenario, type ScenarioStep } from "./schema.js";
 import { memoryScenarioStore, type ScenarioStore } from "./stores.js";
 import { VirtualLock } from "./virtual-lock.js";
 
-export type ScenarioFailureCode =
-  /** The scenario file cannot be read. */
-  | "E_SCENARIO_FILE"
-  /** The scenario file is not JSON. */
-  | "E_SCENARIO_JSON"
-  /** The scenario does not follow the format (unknown step kind, bad duration, …). */
-  | "E_SCENARIO_FORMAT"
-  /** A step asks for something impossible (time running back, a lock that cannot be set up). */
-  | "E_SCENARIO_STEP"
-  /** The lock did not do what an expect step (or a command's expected result) says. */
-  | "E_EXPECTATION"
-  /** The lock core failed internally (it threw its bolt and recorded lock.fault). */
-  | "E_LOCK_FAULT";
+export type { ScenarioFailureCode } from "../errors.js";
 
 export type ScenarioResult =
   | {
@@ -53,13 +42,9 @@ export interface RunScenarioOptions {
   openStore?: (deviceId: string) => ScenarioStore;
 }
 
-class StepFailure extends Error {
-  constructor(
-    readonly code: ScenarioFailureCode,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
+/** A step that failed: its code, and the sentence the result names. */
+class StepFailure extends CodedError<ScenarioFailureCode> {
+  override readonly name = "StepFailure";
 }
 
 /** Failures that mean the scenario itself is wrong, not the lock (exit code 2 on the command line). */
@@ -151,7 +136,7 @@ class ScenarioRun {
           this.#perform(lock, step, number);
         } catch (error) {
           this.#flush();
-          if (error instanceof StepFailure) return this.#failed(error.code, number, error.detail);
+          if (error instanceof StepFailure) return this.#failed(error.code, number, error.sentence);
           return this.#failed("E_SCENARIO_STEP", number, messageOf(error));
         }
         this.#flush();

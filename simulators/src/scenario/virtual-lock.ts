@@ -27,6 +27,7 @@ import {
   toBase64url,
   x25519,
 } from "@lockfleet/protocol";
+import { SimulatorError } from "../errors.js";
 import type { ClearSecret, ScenarioLock } from "./schema.js";
 import type { ScenarioStore } from "./stores.js";
 
@@ -94,7 +95,10 @@ export class VirtualLock {
     if (syncTime) {
       const result = this.command("time.sync", { time: new Date(this.clock.now()).toISOString() });
       if (result.status !== "ok") {
-        throw new Error(`E_TIME_SYNC: the lock refused trusted time: ${result.error?.message}`);
+        throw new SimulatorError(
+          "E_TIME_SYNC",
+          `the lock refused trusted time: ${result.error?.message}`,
+        );
       }
     }
   }

@@ -18,6 +18,7 @@ import type { AuditRecord } from "@lockfleet/protocol";
 import Database from "better-sqlite3";
 import { FleetClient } from "../demo/fleet-client.js";
 import { readWorld } from "../demo/seed.js";
+import { SimulatorError } from "../errors.js";
 import { compareLedgers, type LedgerComparison, readLockLedger } from "./ledgers.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
@@ -90,10 +91,13 @@ class Child {
     const end = Date.now() + timeoutMs;
     while (!this.lines.some((line) => pattern.test(line))) {
       if (this.process.exitCode !== null || this.process.signalCode !== null) {
-        throw new Error(`E_SOAK: ${what}: the process ended\n${this.lines.slice(-20).join("\n")}`);
+        throw new SimulatorError(
+          "E_SOAK",
+          `${what}: the process ended\n${this.lines.slice(-20).join("\n")}`,
+        );
       }
       if (Date.now() > end)
-        throw new Error(`E_SOAK: ${what} did not happen within ${timeoutMs} ms`);
+        throw new SimulatorError("E_SOAK", `${what} did not happen within ${timeoutMs} ms`);
       await sleep(200);
     }
   }
@@ -147,9 +151,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   say(`soak: ${options.minutes} min, seed ${seed}, data in ${dataDir}`);
   let demo = await startDemo();
   const world = readWorld(join(dataDir, "demo"));
-  if (world === undefined) throw new Error("E_SOAK: the demo wrote no world");
+  if (world === undefined) throw new SimulatorError("E_SOAK", "the demo wrote no world");
   const admin = world.logins.find((login) => login.role === "securityAdmin");
-  if (admin === undefined) throw new Error("E_SOAK: the demo world has no security admin");
+  if (admin === undefined)
+    throw new SimulatorError("E_SOAK", "the demo world has no security admin");
   const fleetUrl = `http://127.0.0.1:${port}`;
   const client = await FleetClient.login(fleetUrl, admin.email, admin.password);
 
@@ -186,7 +191,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const deviceId = /^lock (lock-[0-9a-z-]+) started/
       .exec(child.lines.find((line) => /^lock lock-/.test(line)) ?? "")
       ?.at(1);
-    if (deviceId === undefined) throw new Error(`E_SOAK: ${name} named no device id`);
+    if (deviceId === undefined) throw new SimulatorError("E_SOAK", `${name} named no device id`);
     locks.push({ name, dataDir: lockDir, args, child, deviceId });
   }
 

@@ -12,6 +12,7 @@ import {
   type PinName,
   relayRetractLevel,
 } from "@lockfleet/hardware-profiles";
+import { SimulatorError } from "../errors.js";
 import { Hd44780Backpack } from "./hd44780.js";
 import { VirtualIo } from "./virtual-io.js";
 
@@ -82,7 +83,10 @@ export function createVirtualBoard(
   const number = (pin: PinName): number => {
     const index = io.normalize(pin);
     if (index < 0 || index >= io.pins.length)
-      throw new Error(`E_VIRTUAL_PIN: the virtual board has no pin ${JSON.stringify(pin)}`);
+      throw new SimulatorError(
+        "E_VIRTUAL_PIN",
+        `the virtual board has no pin ${JSON.stringify(pin)}`,
+      );
     return index;
   };
 
@@ -243,9 +247,12 @@ export function createVirtualBoard(
 
   async function pressKey(key: string): Promise<void> {
     if (keypad === undefined)
-      throw new Error(`E_VIRTUAL_PART: profile ${profile.id} has no keypad`);
+      throw new SimulatorError("E_VIRTUAL_PART", `profile ${profile.id} has no keypad`);
     if (!keypad.keys.includes(key))
-      throw new Error(`E_VIRTUAL_KEY: the keypad of profile ${profile.id} has no "${key}" key`);
+      throw new SimulatorError(
+        "E_VIRTUAL_KEY",
+        `the keypad of profile ${profile.id} has no "${key}" key`,
+      );
     keysDown.add(key);
     if (keypad.kind === "i2cMatrix") {
       io.i2cDeviceChanged(keypad.address);
@@ -310,7 +317,7 @@ export function createVirtualBoard(
             : undefined
           : display?.address;
       if (address === undefined)
-        throw new Error(`E_VIRTUAL_PART: profile ${profile.id} has no I2C ${part}`);
+        throw new SimulatorError("E_VIRTUAL_PART", `profile ${profile.id} has no I2C ${part}`);
       if (disconnected) io.detachI2cDevice(address);
       else io.attachI2cDevice(address, part === "keypad" ? keypadDevice : lcd);
     },

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from "node:events";
 import { RASPBERRY_PI_HEADER } from "@lockfleet/hardware-profiles";
+import { SimulatorError } from "../errors.js";
 
 export const VIRTUAL_MODES = {
   INPUT: 0x00,
@@ -131,7 +132,8 @@ export class VirtualIo extends EventEmitter {
 
   #pin(pin: number): VirtualPin {
     const state = this.pins[pin];
-    if (state === undefined) throw new Error(`E_VIRTUAL_PIN: the virtual board has no pin ${pin}`);
+    if (state === undefined)
+      throw new SimulatorError("E_VIRTUAL_PIN", `the virtual board has no pin ${pin}`);
     return state;
   }
 
@@ -270,7 +272,8 @@ export class VirtualIo extends EventEmitter {
     if (typeof lengthOrCallback === "function") {
       return { address, register: undefined, length: registerOrLength, callback: lengthOrCallback };
     }
-    if (maybeCallback === undefined) throw new Error("E_VIRTUAL_I2C: i2cRead needs a callback");
+    if (maybeCallback === undefined)
+      throw new SimulatorError("E_VIRTUAL_I2C", "i2cRead needs a callback");
     return {
       address,
       register: registerOrLength,
