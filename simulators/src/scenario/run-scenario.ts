@@ -30,7 +30,7 @@ export type ScenarioResult =
       code: ScenarioFailureCode;
       /** 1-based step number; absent when the file or the lock set-up is at fault. */
       step?: number;
-      /** `E_CODE: step N …`, ready to show to a person. */
+      /** The code, then `: step N …`, ready to show to a person. */
       message: string;
       events: number;
     };
