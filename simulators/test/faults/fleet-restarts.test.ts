@@ -78,7 +78,8 @@ describe("the fleet killed and restarted on its data directory", () => {
           "2s",
         ]);
         await process.waitForLine(/fleet=online/);
-        locks.push({ name, dataDir, deviceId: process.deviceId as string, process });
+        // by index, not by who came online first: A must be the window container's lock
+        locks[index] = { name, dataDir, deviceId: process.deviceId as string, process };
       }),
     );
   }, 120_000);
