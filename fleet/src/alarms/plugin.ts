@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
+import { StorageWatch } from "../storage/storage-watch.js";
 import { AlarmService } from "./alarm-service.js";
 import { type AlarmSettings, alarmSettingsFrom } from "./settings.js";
 
@@ -12,6 +13,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Alarm intake, acknowledgement, escalation and forwarding (fleet/src/alarms). */
     alarms: AlarmService;
+    /** The fleetStorage alarm: the data directory refusing writes, forwarded without a write. */
+    storageWatch: StorageWatch;
   }
 }
 
@@ -41,7 +44,16 @@ const alarms: FastifyPluginAsync<AlarmsPluginOptions> = async (app, options) => 
   service.on("alarm", ({ change, alarm }) => changes.inc({ change, kind: alarm.kind }));
   service.attach(app.hub);
   service.start();
+  const storageWatch = new StorageWatch({
+    dataDir: app.dataDir,
+    forwarders: chosen.forwarders,
+    log: app.log,
+    clock: app.clock,
+  });
+  app.decorate("storageWatch", storageWatch);
+  storageWatch.start();
   app.addHook("onClose", async () => {
+    await storageWatch.close();
     await service.close();
   });
 };
