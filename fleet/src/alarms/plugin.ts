@@ -52,6 +52,7 @@ const alarms: FastifyPluginAsync<AlarmsPluginOptions> = async (app, options) => 
   });
   app.decorate("storageWatch", storageWatch);
   storageWatch.start();
+  app.hub.on("writeFailed", (error) => storageWatch.failedWrite(error));
   app.addHook("onClose", async () => {
     await storageWatch.close();
     await service.close();
