@@ -13,7 +13,10 @@ import { dataDirWriteProblem } from "./writable.js";
 export interface StorageWatchOptions {
   dataDir: string;
   forwarders: AlarmForwarder[];
-  log: { error(object: object, message: string): void; info(object: object, message: string): void };
+  log: {
+    error(object: object, message: string): void;
+    info(object: object, message: string): void;
+  };
   clock: () => number;
   /** How often the directory is probed without any failed write to prompt it. */
   intervalMs?: number;
