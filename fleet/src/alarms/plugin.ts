@@ -3,9 +3,12 @@
  * escalation and forwarding, decorated as `app.alarms`. Settings come from
  * `FleetOptions.alarms` (`app.alarmOptions`) unless given as plugin options.
  */
+
+import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import { StorageWatch } from "../storage/storage-watch.js";
+import { alarmRank } from "./alarm.js";
 import { AlarmService } from "./alarm-service.js";
 import { type AlarmSettings, alarmSettingsFrom } from "./settings.js";
 
@@ -49,6 +52,32 @@ const alarms: FastifyPluginAsync<AlarmsPluginOptions> = async (app, options) => 
     forwarders: chosen.forwarders,
     log: app.log,
     clock: app.clock,
+    // every bank's operators see that the fleet serving them stored nothing for a while
+    record: (ended) =>
+      app.store.transaction(() => {
+        for (const bank of app.store.orgs.listBanks()) {
+          const id = randomUUID();
+          service.repository.insert({
+            id,
+            orgId: bank.id,
+            deviceId: "fleet",
+            containerId: null,
+            kind: ended.kind,
+            priority: ended.priority,
+            rank: alarmRank(ended.kind),
+            source: "fleet",
+            at: ended.raisedAt,
+            auditSeq: null,
+            actor: null,
+            data: ended.data,
+            nextEscalationAt: null,
+          });
+          service.repository.addHistory(id, { at: ended.raisedAt, event: "raised", actor: null });
+          const clearedAt = ended.clearedAt ?? ended.lastSeenAt;
+          service.repository.clear(id, clearedAt);
+          service.repository.addHistory(id, { at: clearedAt, event: "cleared", actor: null });
+        }
+      }),
   });
   app.decorate("storageWatch", storageWatch);
   storageWatch.start();

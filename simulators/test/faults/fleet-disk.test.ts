@@ -179,6 +179,13 @@ describe.skipIf(cannotMount !== undefined)(
       await until("the clearing at the webhook", () => storageNotices().length >= 2);
       // once per episode, however many writes failed meanwhile
       expect(storageNotices().map((notice) => notice.event)).toEqual(["raised", "cleared"]);
+      // and stored, raised and cleared, once writes succeed again (one row for the one bank)
+      await until("the episode in the alarm table", () => db.alarms("fleet").length >= 1).catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}\n${fleet.lines.filter((l) => /fleetStorage/.test(l)).join("\n")}`);
+        },
+      );
+      expect(db.alarms("fleet")).toEqual([{ alarm: "fleetStorage", cleared: true }]);
       await until(
         "the backlog at the fleet",
         () =>
