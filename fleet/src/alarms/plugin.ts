@@ -53,27 +53,35 @@ const alarms: FastifyPluginAsync<AlarmsPluginOptions> = async (app, options) => 
     log: app.log,
     clock: app.clock,
     // every bank's operators see that the fleet serving them stored nothing for a while
+    // every bank's operators see that the fleet serving them stored nothing for a while; an
+    // episode while the last one is still unacknowledged counts as its repetition
     record: (ended) =>
       app.store.transaction(() => {
+        const clearedAt = ended.clearedAt ?? ended.lastSeenAt;
         for (const bank of app.store.orgs.listBanks()) {
-          const id = randomUUID();
-          service.repository.insert({
-            id,
-            orgId: bank.id,
-            deviceId: "fleet",
-            containerId: null,
-            kind: ended.kind,
-            priority: ended.priority,
-            rank: alarmRank(ended.kind),
-            source: "fleet",
-            at: ended.raisedAt,
-            auditSeq: null,
-            actor: null,
-            data: ended.data,
-            nextEscalationAt: null,
-          });
-          service.repository.addHistory(id, { at: ended.raisedAt, event: "raised", actor: null });
-          const clearedAt = ended.clearedAt ?? ended.lastSeenAt;
+          const deviceId = `fleet:${bank.id}`;
+          const open = service.repository.openOf(deviceId, ended.kind);
+          const id = open?.id ?? randomUUID();
+          if (open !== undefined) service.repository.repeat(id, ended.raisedAt, ended.data);
+          else {
+            service.repository.insert({
+              id,
+              orgId: bank.id,
+              deviceId,
+              containerId: null,
+              kind: ended.kind,
+              priority: ended.priority,
+              rank: alarmRank(ended.kind),
+              source: "fleet",
+              at: ended.raisedAt,
+              auditSeq: null,
+              actor: null,
+              data: ended.data,
+              nextEscalationAt: null,
+            });
+          }
+          const event = open === undefined ? "raised" : "repeated";
+          service.repository.addHistory(id, { at: ended.raisedAt, event, actor: null });
           service.repository.clear(id, clearedAt);
           service.repository.addHistory(id, { at: clearedAt, event: "cleared", actor: null });
         }
