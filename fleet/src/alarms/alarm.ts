@@ -22,6 +22,7 @@ export const FLEET_CHECK_KINDS = [
   "auditGap",
   "forgedMessage",
   "auditRegression",
+  "fleetStorage",
 ] as const;
 
 const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = {

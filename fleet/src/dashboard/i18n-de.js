@@ -159,6 +159,7 @@ export const GERMAN = {
   "Lock storage fault": "Speicherfehler im Schloss",
   "Forged message for the lock": "Gefälschte Nachricht für das Schloss",
   "Audit log went backwards": "Protokoll des Schlosses zurückgesetzt",
+  "Fleet storage refuses writes": "Speicher der Zentrale nimmt nichts an",
   // windows and approvals
   "requested ({given} of {required} approvals)": "angefragt ({given} von {required} Freigaben)",
   "approved, scheduled": "freigegeben, geplant",

@@ -18,6 +18,7 @@ const ALARM_WORDS = {
   storageFault: "Lock storage fault",
   forgedMessage: "Forged message for the lock",
   auditRegression: "Audit log went backwards",
+  fleetStorage: "Fleet storage refuses writes",
 };
 
 /** @param {string} kind */

@@ -35,6 +35,7 @@ export class AuditIntake {
           { err: error, deviceId },
           "E_AUDIT_WRITE: audit records not stored, not acked",
         );
+        ctx.events.emit("writeFailed", error);
       },
     });
   }

@@ -150,6 +150,8 @@ export interface DeviceHubEventMap {
   rejected: [deviceId: string | undefined, reason: string];
   /** A condition the fleet raised an alarm for is over (clockDrift: the lock's clock is right again). */
   alarmCleared: [deviceId: string, kind: AlarmKind];
+  /** A write of the hub failed (audit ingest, presence, results): the storage watch probes. */
+  writeFailed: [error: unknown];
 }
 
 /** Larger device messages are refused before they are parsed (an audit batch of 500 fits). */

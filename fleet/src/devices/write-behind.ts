@@ -62,6 +62,7 @@ export class WriteBehind {
       this.#ctx.gate.flush();
     } catch (error) {
       this.#ctx.log.error({ err: error }, "E_PRESENCE_WRITE: lock presence or results not stored");
+      this.#ctx.events.emit("writeFailed", error);
     } finally {
       for (const result of results) this.#answeredPending.delete(result.commandId);
     }

@@ -43,6 +43,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
         database = false;
       }
       const storage = dataDirWriteProblem(app.dataDir);
+      if (app.hasDecorator("storageWatch")) app.storageWatch.observe(storage);
       const healthy = database && storage === undefined;
       return reply.code(healthy ? 200 : 503).send({
         status: healthy ? "ok" : "degraded",

@@ -126,6 +126,11 @@ export const ALARM_KINDS = [
   "forgedMessage",
   /** A lock's audit head or checkpoint went backwards: its log was rolled back or replaced. */
   "auditRegression",
+  /**
+   * The fleet's own data directory refused a write (disk full, read-only). Raised by the fleet
+   * about itself, never by a lock; forwarded without a database write, stored once cleared.
+   */
+  "fleetStorage",
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 export const AlarmKindSchema = Type.Union(ALARM_KINDS.map((kind) => Type.Literal(kind)));
@@ -148,6 +153,7 @@ export const ALARM_PRIORITY: Readonly<Record<AlarmKind, AlarmPriority>> = {
   storageFault: "high",
   forgedMessage: "high",
   auditRegression: "high",
+  fleetStorage: "critical",
 };
 
 /** Alarm notice sent ahead of the audit batch; the audit record at `auditSeq` is the evidence. */

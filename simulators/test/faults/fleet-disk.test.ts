@@ -4,11 +4,15 @@
  * and skips with that reason elsewhere) and a lock that keeps opening. While the fleet cannot
  * write, /healthz says so with a coded sentence (503), the lock keeps its records (nothing is
  * acknowledged that was not stored), and once space returns — or the directory is writable
- * again — the backlog is stored: every acknowledged record once, one verifying chain.
+ * again — the backlog is stored: every acknowledged record once, one verifying chain. Storing
+ * an alarm is itself a write, so the fleet's `fleetStorage` alarm reaches the alarm webhook (a
+ * small HTTP server here) once per episode, and its clearing when writes succeed again.
  */
 
 import { execFileSync } from "node:child_process";
 import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,12 +81,41 @@ describe.skipIf(cannotMount !== undefined)(
       };
     };
     const stored = () => db.audit(deviceId);
+    /** What the fleet's alarm webhook received: event and alarm kind of each notice. */
+    const notices: { event: string; kind: string; error?: unknown }[] = [];
+    let webhook: Server;
+    const storageNotices = () => notices.filter((notice) => notice.kind === "fleetStorage");
 
     beforeAll(async () => {
+      webhook = createServer((request, response) => {
+        let body = "";
+        request.on("data", (chunk: Buffer) => {
+          body += chunk.toString("utf8");
+        });
+        request.on("end", () => {
+          const notice = JSON.parse(body) as {
+            event: string;
+            alarm: { kind: string; data: { error?: unknown } };
+          };
+          notices.push({
+            event: notice.event,
+            kind: notice.alarm.kind,
+            error: notice.alarm.data.error,
+          });
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => webhook.listen(0, "127.0.0.1", resolve));
+      const hook = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alarms`;
       seed = await seedFleet(1);
       cpSync(seed.dataDir, dataDir, { recursive: true });
       const [httpPort, mqttPort] = [await freePort(), await freePort()];
-      fleet = await FleetProcess.start({ dataDir, httpPort, mqttPort });
+      fleet = await FleetProcess.start({
+        dataDir,
+        httpPort,
+        mqttPort,
+        args: ["--alarm-webhook", hook],
+      });
       db = new FleetDb(dataDir);
       const token = await fleet.enrolmentToken(seed, seed.containers[0] as string);
       lock = new SimLock([
@@ -104,6 +137,7 @@ describe.skipIf(cannotMount !== undefined)(
       await fleet?.kill();
       db?.close();
       seed?.remove();
+      webhook?.close();
       try {
         execFileSync("umount", ["-l", mountPoint]);
       } catch {
@@ -137,8 +171,23 @@ describe.skipIf(cannotMount !== undefined)(
       );
       fillDisk();
       const storedWhileFull = await whileRefused(/^E_STORAGE: .*\(ENOSPC: disk full\)/);
+      await until("the fleetStorage alarm at the webhook", () => storageNotices().length >= 1);
+      expect(storageNotices()[0]).toMatchObject({ event: "raised" });
+      expect(String(storageNotices()[0]?.error)).toMatch(/ENOSPC: disk full/);
       rmSync(filler, { force: true });
       await untilAsync("health ok again", async () => (await health()).status === 200);
+      await until("the clearing at the webhook", () => storageNotices().length >= 2);
+      // once per episode, however many writes failed meanwhile
+      expect(storageNotices().map((notice) => notice.event)).toEqual(["raised", "cleared"]);
+      // and stored, raised and cleared, once writes succeed again (one row for the one bank)
+      const episodes = () =>
+        db.rows<{ kind: string; cleared_at: string | null }>(
+          "SELECT kind, cleared_at FROM alarms WHERE kind = 'fleetStorage' AND org_id = ?",
+          seed.bankId,
+        );
+      await until("the episode in the alarm table", () => episodes().length >= 1);
+      expect(episodes()).toHaveLength(1);
+      expect(episodes()[0]?.cleared_at).not.toBeNull();
       await until(
         "the backlog at the fleet",
         () =>

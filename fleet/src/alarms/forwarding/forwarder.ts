@@ -1,7 +1,8 @@
 /** What the fleet tells outside systems about an alarm, and the shape of a forwarder. */
 import type { FleetAlarm } from "../alarm.js";
 
-export type ForwardedEvent = "raised" | "escalated" | "acknowledged";
+/** `cleared`: only for alarms the fleet raises about itself (fleetStorage) when they end. */
+export type ForwardedEvent = "raised" | "escalated" | "acknowledged" | "cleared";
 
 export interface AlarmNotice {
   event: ForwardedEvent;

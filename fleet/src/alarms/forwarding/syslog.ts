@@ -44,7 +44,7 @@ export const SYSLOG_SEVERITY = {
 
 /** Duress is an alert (act at once); the rest follows the alarm's priority. */
 export function severityOf(kind: AlarmKind, priority: AlarmPriority, event: string): number {
-  if (event === "acknowledged") return SYSLOG_SEVERITY.notice;
+  if (event === "acknowledged" || event === "cleared") return SYSLOG_SEVERITY.notice;
   if (kind === DURESS) return SYSLOG_SEVERITY.alert;
   switch (priority) {
     case "critical":
