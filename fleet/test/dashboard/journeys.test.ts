@@ -403,7 +403,8 @@ describe.skipIf(!browserCheck.available)(
       const alarmCount = alarms.json().table.rows.length as number;
       expect(alarmCount).toBeGreaterThan(0);
 
-      const page = await world.sharedPage("securityAdmin");
+      // a page of its own: the shared one may still be redrawing the approvals of the test before
+      const page = await logIn("securityAdmin");
       await open(page, "reports");
       const chart = (id: string) => `#report-charts figure[data-chart="${id}"]`;
       for (const id of ["openings", "alarms", "cit"]) {
@@ -438,6 +439,7 @@ describe.skipIf(!browserCheck.available)(
       await page.waitForSelector(`${chart("alarms")} figcaption:text-is("Alarme pro Filiale")`);
       await page.waitForSelector(`${chart("cit")} .uplot canvas`);
       await page.selectOption("#language", "en");
+      await page.context().close();
     });
 
     it("audit and reports read in words: the admin log names people and says why numbers are missing, the person filter offers names, the lock audit folds its bookkeeping away, a report period is headed by its local days", async () => {
